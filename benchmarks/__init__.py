@@ -1,0 +1,1 @@
+"""Performance harness: each benchmark prints its figures and the ratio to a baseline."""

@@ -1,0 +1,1 @@
+"""The lead domain: models, validation, repository, lifecycle and services. No GraphQL here."""

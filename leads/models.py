@@ -1,0 +1,179 @@
+"""Lead data model.
+
+Personal columns are declared with :func:`compliance.fields.personal_field` and only there,
+everything else on a lead (company, source, stage, scores) is business data about the
+account, not the person. History tables (stage changes, activities) are append-only.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING
+
+from tortoise import fields
+from tortoise.indexes import Index
+from tortoise.models import Model
+
+from compliance.fields import personal_field
+from leads.enums import (
+    ActivityType,
+    Authority,
+    Budget,
+    Channel,
+    CompanySize,
+    Need,
+    Seniority,
+    Source,
+    Stage,
+    Status,
+    Timeline,
+)
+
+if TYPE_CHECKING:
+    from server.auth.models import StaffUser
+
+
+class Team(Model):
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=100, unique=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "team"
+
+
+class Campaign(Model):
+    """A marketing campaign. Its cost over its period gives cost per lead."""
+
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=200, unique=True)
+    channel = fields.CharEnumField(Channel, max_length=32)
+    cost = fields.DecimalField(max_digits=14, decimal_places=2, default=0)
+    currency = fields.CharField(max_length=3, default="EUR")
+    starts_on = fields.DateField()
+    ends_on = fields.DateField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "campaign"
+
+
+class Lead(Model):
+    """A person who may become a customer, and the company they represent."""
+
+    # Model docstrings become table comments: keep them free of semicolons and quotes.
+
+    id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
+
+    first_name = personal_field(max_length=100, category="identity")
+    last_name = personal_field(max_length=100, category="identity")
+    email = personal_field(max_length=254, category="contact")
+    phone = personal_field(max_length=32, category="contact")
+    job_title = personal_field(max_length=150, category="employment")
+    notes = personal_field(max_length=5000, category="free_text")
+    seniority = fields.CharEnumField(Seniority, max_length=32, default=Seniority.UNKNOWN)
+    country = fields.CharField(max_length=2, null=True)
+    region = fields.CharField(max_length=100, null=True)
+
+    company_name = fields.CharField(max_length=200, null=True)
+    company_domain = fields.CharField(max_length=253, null=True)
+    company_size = fields.CharEnumField(CompanySize, max_length=16, default=CompanySize.UNKNOWN)
+    industry = fields.CharField(max_length=100, null=True)
+
+    source = fields.CharEnumField(Source, max_length=32)
+    channel = fields.CharEnumField(Channel, max_length=32, null=True)
+    campaign: fields.ForeignKeyNullableRelation[Campaign] = fields.ForeignKeyField(
+        "leadvault.Campaign", related_name="leads", null=True, on_delete=fields.SET_NULL
+    )
+    campaign_id: int | None
+    utm_source = fields.CharField(max_length=200, null=True)
+    utm_medium = fields.CharField(max_length=200, null=True)
+    utm_campaign = fields.CharField(max_length=200, null=True)
+    utm_term = fields.CharField(max_length=200, null=True)
+    utm_content = fields.CharField(max_length=200, null=True)
+
+    budget = fields.CharEnumField(Budget, max_length=16, default=Budget.UNKNOWN)
+    authority = fields.CharEnumField(Authority, max_length=16, default=Authority.UNKNOWN)
+    need = fields.CharEnumField(Need, max_length=16, default=Need.UNKNOWN)
+    timeline = fields.CharEnumField(Timeline, max_length=16, default=Timeline.UNKNOWN)
+
+    stage = fields.CharEnumField(Stage, max_length=16, default=Stage.LEAD)
+    status = fields.CharEnumField(Status, max_length=16, default=Status.OPEN)
+    stage_entered_at = fields.DatetimeField()
+    owner: fields.ForeignKeyNullableRelation[StaffUser] = fields.ForeignKeyField(
+        "leadvault.StaffUser", related_name="owned_leads", null=True, on_delete=fields.SET_NULL
+    )
+    owner_id: uuid.UUID | None
+    team: fields.ForeignKeyNullableRelation[Team] = fields.ForeignKeyField(
+        "leadvault.Team", related_name="leads", null=True, on_delete=fields.SET_NULL
+    )
+    team_id: int | None
+
+    score = fields.IntField(default=0)
+    fit_score = fields.IntField(default=0)
+    engagement_score = fields.IntField(default=0)
+    scored_at = fields.DatetimeField(null=True)
+
+    created_at = fields.DatetimeField()
+    updated_at = fields.DatetimeField()
+    last_engaged_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "lead"
+        indexes = (
+            Index(fields=("created_at", "id"), name="lead_created_idx"),
+            Index(fields=("stage", "created_at"), name="lead_stage_created_idx"),
+            Index(fields=("owner_id", "created_at"), name="lead_owner_created_idx"),
+            Index(fields=("team_id", "created_at"), name="lead_team_created_idx"),
+        )
+
+
+class Activity(Model):
+    """One engagement event. ``details`` holds non-personal metadata only (page path,
+    content id, duration): never names, addresses or free text from the lead."""
+
+    id = fields.BigIntField(primary_key=True)
+    lead: fields.ForeignKeyRelation[Lead] = fields.ForeignKeyField(
+        "leadvault.Lead", related_name="activities", on_delete=fields.CASCADE
+    )
+    lead_id: uuid.UUID
+    type = fields.CharEnumField(ActivityType, max_length=32)
+    occurred_at = fields.DatetimeField()
+    campaign: fields.ForeignKeyNullableRelation[Campaign] = fields.ForeignKeyField(
+        "leadvault.Campaign", related_name="activities", null=True, on_delete=fields.SET_NULL
+    )
+    campaign_id: int | None
+    recorded_by: fields.ForeignKeyNullableRelation[StaffUser] = fields.ForeignKeyField(
+        "leadvault.StaffUser", related_name="recorded_activities", null=True,
+        on_delete=fields.SET_NULL,
+    )
+    recorded_by_id: uuid.UUID | None
+    details = fields.JSONField(default=dict)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "activity"
+        indexes = (Index(fields=("lead_id", "occurred_at", "id"), name="activity_lead_time_idx"),)
+
+
+class StageChange(Model):
+    """Append-only history of the lifecycle stage of a lead."""
+
+    id = fields.BigIntField(primary_key=True)
+    lead: fields.ForeignKeyRelation[Lead] = fields.ForeignKeyField(
+        "leadvault.Lead", related_name="stage_changes", on_delete=fields.CASCADE
+    )
+    lead_id: uuid.UUID
+    from_stage = fields.CharEnumField(Stage, max_length=16, null=True)
+    to_stage = fields.CharEnumField(Stage, max_length=16)
+    changed_at = fields.DatetimeField()
+    changed_by: fields.ForeignKeyNullableRelation[StaffUser] = fields.ForeignKeyField(
+        "leadvault.StaffUser", related_name="stage_changes", null=True,
+        on_delete=fields.SET_NULL,
+    )
+    changed_by_id: uuid.UUID | None
+    reason = personal_field(max_length=1000, category="free_text")
+
+    class Meta:
+        table = "stage_change"
+        indexes = (Index(fields=("lead_id", "changed_at", "id"), name="stage_change_lead_idx"),)

@@ -1,0 +1,221 @@
+"""Every lead-domain query. Reads start from :meth:`LeadRepository.readable`, the principal's
+scope, so a row the principal may not see is never loaded."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+
+from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
+
+from compliance.scopes import RowScope, lead_scope
+from leads.enums import Source, Stage, Status
+from leads.models import Activity, Campaign, Lead, StageChange, Team
+from leads.pagination import Page, SortDirection, decode_cursor, encode_cursor
+from server.auth.models import StaffUser
+from server.auth.principal import Principal
+
+
+class LeadOrderField(enum.StrEnum):
+    CREATED_AT = "created_at"
+    UPDATED_AT = "updated_at"
+    STAGE_ENTERED_AT = "stage_entered_at"
+    SCORE = "score"
+
+
+_ORDER_TYPES: dict[LeadOrderField, type] = {
+    LeadOrderField.CREATED_AT: datetime,
+    LeadOrderField.UPDATED_AT: datetime,
+    LeadOrderField.STAGE_ENTERED_AT: datetime,
+    LeadOrderField.SCORE: int,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class LeadFilter:
+    stages: Sequence[Stage] = ()
+    statuses: Sequence[Status] = ()
+    sources: Sequence[Source] = ()
+    owner_id: uuid.UUID | None = None
+    unassigned: bool | None = None
+    team_id: int | None = None
+    campaign_id: int | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LeadOrder:
+    field: LeadOrderField = LeadOrderField.CREATED_AT
+    direction: SortDirection = SortDirection.DESC
+
+    @property
+    def cursor_kind(self) -> str:
+        return f"lead:{self.field.value}:{self.direction.value}"
+
+
+class LeadRepository:
+    def __init__(self, principal: Principal) -> None:
+        self.principal = principal
+
+    def readable(self) -> QuerySet[Lead]:
+        scope = lead_scope(self.principal)
+        query = Lead.all()
+        if scope.kind is RowScope.ALL:
+            return query
+        if scope.kind is RowScope.OWN:
+            return query.filter(owner_id=scope.owner_id)
+        if scope.kind is RowScope.TEAM:
+            return query.filter(team_id=scope.team_id)
+        return query.filter(Q(pk__isnull=True))
+
+    def _filtered(self, lead_filter: LeadFilter) -> QuerySet[Lead]:
+        query = self.readable()
+        f = lead_filter
+        if f.stages:
+            query = query.filter(stage__in=list(f.stages))
+        if f.statuses:
+            query = query.filter(status__in=list(f.statuses))
+        if f.sources:
+            query = query.filter(source__in=list(f.sources))
+        if f.owner_id is not None:
+            query = query.filter(owner_id=f.owner_id)
+        if f.unassigned is True:
+            query = query.filter(owner_id__isnull=True)
+        elif f.unassigned is False:
+            query = query.filter(owner_id__isnull=False)
+        if f.team_id is not None:
+            query = query.filter(team_id=f.team_id)
+        if f.campaign_id is not None:
+            query = query.filter(campaign_id=f.campaign_id)
+        if f.created_from is not None:
+            query = query.filter(created_at__gte=f.created_from)
+        if f.created_to is not None:
+            query = query.filter(created_at__lt=f.created_to)
+        return query
+
+    async def get(self, lead_id: uuid.UUID) -> Lead | None:
+        return await self.readable().filter(id=lead_id).first()
+
+    async def get_for_update(self, lead_id: uuid.UUID) -> Lead | None:
+        return await self.readable().filter(id=lead_id).select_for_update().first()
+
+    async def page(
+        self, lead_filter: LeadFilter, order: LeadOrder, first: int, after: str | None
+    ) -> Page[Lead]:
+        column = order.field.value
+        query = self._filtered(lead_filter)
+        descending = order.direction is SortDirection.DESC
+        if after is not None:
+            value, row_id = decode_cursor(
+                after, order.cursor_kind, _ORDER_TYPES[order.field], uuid.UUID
+            )
+            op = "lt" if descending else "gt"
+            query = query.filter(
+                Q(**{f"{column}__{op}": value}) | (Q(**{column: value}) & Q(**{f"id__{op}": row_id}))
+            )
+        prefix = "-" if descending else ""
+        rows = await query.order_by(f"{prefix}{column}", f"{prefix}id").limit(first + 1)
+        items = rows[:first]
+        cursors = [encode_cursor(order.cursor_kind, getattr(r, column), r.id) for r in items]
+        return Page(items=items, cursors=cursors, has_next_page=len(rows) > first)
+
+    async def count(self, lead_filter: LeadFilter) -> int:
+        return await self._filtered(lead_filter).count()
+
+    async def id_for_email(self, email: str) -> uuid.UUID | None:
+        """The id of any lead (in scope or not) with this normalised email."""
+        row = await Lead.filter(email=email).first().values_list("id", flat=True)
+        return row  # type: ignore[return-value]
+
+    async def is_readable(self, lead_id: uuid.UUID) -> bool:
+        return await self.readable().filter(id=lead_id).exists()
+
+
+ACTIVITY_CURSOR_KIND = "activity"
+
+
+async def activity_pages(
+    lead_ids: Sequence[uuid.UUID], first: int, after: str | None
+) -> dict[uuid.UUID, Page[Activity]]:
+    """The newest ``first`` activities of each lead (after the cursor), in one query.
+
+    Callers pass ids of leads they have already loaded through a scoped read.
+    """
+    if not lead_ids:
+        return {}
+    conditions = [Q(lead_id__in=list(lead_ids))]
+    if after is not None:
+        when, row_id = decode_cursor(after, ACTIVITY_CURSOR_KIND, datetime, int)
+        conditions.append(Q(occurred_at__lt=when) | (Q(occurred_at=when) & Q(id__lt=row_id)))
+    query = Activity.filter(*conditions)
+    sql = query.order_by("-occurred_at", "-id").sql(params_inline=True)
+    rows = await _first_per_group(sql, first + 1)
+    grouped: dict[uuid.UUID, list[Activity]] = defaultdict(list)
+    for row in rows:
+        grouped[row.lead_id].append(row)
+    pages: dict[uuid.UUID, Page[Activity]] = {}
+    for lead_id in lead_ids:
+        items = grouped.get(lead_id, [])
+        shown = items[:first]
+        pages[lead_id] = Page(
+            items=shown,
+            cursors=[encode_cursor(ACTIVITY_CURSOR_KIND, a.occurred_at, a.id) for a in shown],
+            has_next_page=len(items) > first,
+        )
+    return pages
+
+
+async def _first_per_group(inner_sql: str, limit: int) -> list[Activity]:
+    """Rows of ``inner_sql`` numbered per lead in its order, keeping the first ``limit``."""
+    sql = (
+        "SELECT * FROM (SELECT t.*, ROW_NUMBER() OVER "  # noqa: S608 - built from a query set
+        "(PARTITION BY t.lead_id ORDER BY t.occurred_at DESC, t.id DESC) AS row_rank "
+        f"FROM ({inner_sql}) t) ranked WHERE row_rank <= {int(limit)} "
+        "ORDER BY lead_id, row_rank"
+    )
+    return await Activity.raw(sql)  # type: ignore[return-value]
+
+
+async def stage_changes_for(lead_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[StageChange]]:
+    grouped: dict[uuid.UUID, list[StageChange]] = defaultdict(list)
+    ids = list(lead_ids)
+    if ids:
+        for change in await StageChange.filter(lead_id__in=ids).order_by("changed_at", "id"):
+            grouped[change.lead_id].append(change)
+    return grouped
+
+
+async def staff_by_ids(ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, StaffUser]:
+    wanted = list(set(ids))
+    return {u.id: u for u in await StaffUser.filter(id__in=wanted)} if wanted else {}
+
+
+async def campaigns_by_ids(ids: Iterable[int]) -> dict[int, Campaign]:
+    wanted = list(set(ids))
+    return {c.id: c for c in await Campaign.filter(id__in=wanted)} if wanted else {}
+
+
+async def teams_by_ids(ids: Iterable[int]) -> dict[int, Team]:
+    wanted = list(set(ids))
+    return {t.id: t for t in await Team.filter(id__in=wanted)} if wanted else {}
+
+
+async def campaign_exists(campaign_id: int) -> bool:
+    return await Campaign.filter(id=campaign_id).exists()
+
+
+async def active_staff(user_id: uuid.UUID) -> StaffUser | None:
+    return await StaffUser.filter(id=user_id, is_active=True).first()
+
+
+async def list_campaigns() -> list[Campaign]:
+    return await Campaign.all().order_by("-starts_on", "id")
+
+

@@ -1,0 +1,234 @@
+"""Lead operations. Each runs in one transaction and leaves nothing half-written."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from tortoise.transactions import in_transaction
+
+from compliance.scopes import RowScope, lead_scope
+from leads.enums import HUMAN_TOUCH_ACTIVITIES, ActivityType, Stage, Status
+from leads.errors import DuplicateLead, FieldError, NotFound, ValidationFailed
+from leads.lifecycle import check_transition, status_after
+from leads.models import Activity, Lead, StageChange
+from leads.repository import LeadRepository, active_staff, campaign_exists
+from leads.validation import clean_lead_fields, text
+from server.auth.principal import Principal
+
+MAX_DETAILS_KEYS = 20
+MAX_DETAIL_LENGTH = 500
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityInput:
+    lead_id: uuid.UUID
+    type: ActivityType
+    occurred_at: datetime | None = None
+    campaign_id: int | None = None
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+
+def _ensure_writable(principal: Principal) -> None:
+    if lead_scope(principal).kind is RowScope.NONE:
+        raise NotFound("lead")
+
+
+async def _check_references(values: Mapping[str, Any]) -> None:
+    errors: list[FieldError] = []
+    campaign_id = values.get("campaign_id")
+    if campaign_id is not None and not await campaign_exists(campaign_id):
+        errors.append(FieldError("campaign_id", "not_found", "campaign_id does not exist"))
+    owner_id = values.get("owner_id")
+    if owner_id is not None and await active_staff(owner_id) is None:
+        errors.append(FieldError("owner_id", "not_found", "owner_id is not an active user"))
+    if errors:
+        raise ValidationFailed(errors)
+
+
+async def _check_duplicate_email(
+    repository: LeadRepository, email: str | None, exclude: uuid.UUID | None
+) -> None:
+    if not email:
+        return
+    existing = await repository.id_for_email(email)
+    if existing is not None and existing != exclude:
+        visible = await repository.is_readable(existing)
+        raise DuplicateLead("email", existing if visible else None)
+
+
+async def create_lead(principal: Principal, values: Mapping[str, Any]) -> Lead:
+    """Create a lead in stage ``lead`` (or the given stage's entry point) with its first
+    stage-history row. A duplicate email is reported, never merged silently."""
+    _ensure_writable(principal)
+    cleaned = clean_lead_fields(values, creating=True)
+    await _check_references(cleaned)
+    repository = LeadRepository(principal)
+    scope = lead_scope(principal)
+    if scope.kind is RowScope.OWN:
+        cleaned["owner_id"] = principal.user_id
+    now = utcnow()
+    async with in_transaction():
+        await _check_duplicate_email(repository, cleaned.get("email"), None)
+        team_id = scope.team_id if scope.kind is RowScope.TEAM else None
+        if team_id is None and cleaned.get("owner_id") is not None:
+            owner = await active_staff(cleaned["owner_id"])
+            team_id = owner.team_id if owner else None
+        lead = await Lead.create(
+            **cleaned,
+            team_id=team_id,
+            stage=Stage.LEAD,
+            stage_entered_at=now,
+            created_at=now,
+            updated_at=now,
+        )
+        await StageChange.create(
+            lead_id=lead.id,
+            from_stage=None,
+            to_stage=Stage.LEAD,
+            changed_at=now,
+            changed_by_id=principal.user_id,
+            reason=None,
+        )
+    return lead
+
+
+async def update_lead(principal: Principal, lead_id: uuid.UUID, values: Mapping[str, Any]) -> Lead:
+    """Change the given fields of a lead the principal may see."""
+    _ensure_writable(principal)
+    cleaned = clean_lead_fields(values, creating=False)
+    if "source" in cleaned and cleaned["source"] is None:
+        raise ValidationFailed([FieldError("source", "required", "source is required")])
+    await _check_references(cleaned)
+    repository = LeadRepository(principal)
+    async with in_transaction():
+        lead = await repository.get_for_update(lead_id)
+        if lead is None:
+            raise NotFound("lead")
+        if "email" in cleaned:
+            await _check_duplicate_email(repository, cleaned["email"], lead.id)
+        if "owner_id" in cleaned and cleaned["owner_id"] is not None:
+            owner = await active_staff(cleaned["owner_id"])
+            if owner is not None and owner.team_id is not None:
+                cleaned["team_id"] = owner.team_id
+        changed = {k: v for k, v in cleaned.items() if getattr(lead, k) != v}
+        if changed:
+            lead.update_from_dict({**changed, "updated_at": utcnow()})
+            await lead.save(update_fields=[*changed, "updated_at"])
+    return lead
+
+
+def _clean_details(details: Mapping[str, Any]) -> dict[str, str | int | float | bool]:
+    errors: list[FieldError] = []
+    cleaned: dict[str, str | int | float | bool] = {}
+    if len(details) > MAX_DETAILS_KEYS:
+        errors.append(
+            FieldError("details", "too_many", f"details may have at most {MAX_DETAILS_KEYS} keys")
+        )
+    for key, value in details.items():
+        if not isinstance(key, str) or not key.isidentifier() or len(key) > 64:
+            errors.append(FieldError("details", "invalid_key", "details keys must be identifiers"))
+            break
+        if isinstance(value, bool | int | float):
+            cleaned[key] = value
+        elif isinstance(value, str):
+            result, error = text(MAX_DETAIL_LENGTH)("details", value)
+            if error:
+                errors.append(error)
+                break
+            cleaned[key] = result
+        else:
+            errors.append(
+                FieldError("details", "invalid_value", "details values must be scalars")
+            )
+            break
+    if errors:
+        raise ValidationFailed(errors)
+    return cleaned
+
+
+async def record_activity(principal: Principal, data: ActivityInput) -> Activity:
+    """Record an engagement event and move the lead's last-engaged time forward."""
+    _ensure_writable(principal)
+    now = utcnow()
+    occurred_at = data.occurred_at or now
+    errors: list[FieldError] = []
+    if occurred_at.tzinfo is None:
+        errors.append(FieldError("occurred_at", "timezone_required", "occurred_at needs a zone"))
+    elif occurred_at > now:
+        errors.append(FieldError("occurred_at", "in_future", "occurred_at is in the future"))
+    details = _clean_details(data.details)
+    if data.campaign_id is not None and not await campaign_exists(data.campaign_id):
+        errors.append(FieldError("campaign_id", "not_found", "campaign_id does not exist"))
+    if errors:
+        raise ValidationFailed(errors)
+    repository = LeadRepository(principal)
+    async with in_transaction():
+        lead = await repository.get_for_update(data.lead_id)
+        if lead is None:
+            raise NotFound("lead")
+        activity = await Activity.create(
+            lead_id=lead.id,
+            type=data.type,
+            occurred_at=occurred_at,
+            campaign_id=data.campaign_id,
+            recorded_by_id=principal.user_id if data.type in HUMAN_TOUCH_ACTIVITIES else None,
+            details=details,
+        )
+        update_fields = ["updated_at"]
+        lead.updated_at = now
+        if data.type not in HUMAN_TOUCH_ACTIVITIES and (
+            lead.last_engaged_at is None or occurred_at > lead.last_engaged_at
+        ):
+            lead.last_engaged_at = occurred_at
+            update_fields.append("last_engaged_at")
+        if lead.status is Status.COLD and data.type not in HUMAN_TOUCH_ACTIVITIES:
+            lead.status = Status.NURTURING
+            update_fields.append("status")
+        await lead.save(update_fields=update_fields)
+    return activity
+
+
+async def change_stage(
+    principal: Principal, lead_id: uuid.UUID, to_stage: Stage, reason: str | None
+) -> StageChange:
+    """Move a lead through the lifecycle, recording who, when and why."""
+    _ensure_writable(principal)
+    clean_reason, error = text(1000, multiline=True)("reason", reason)
+    if error:
+        raise ValidationFailed([error])
+    repository = LeadRepository(principal)
+    async with in_transaction():
+        lead = await repository.get_for_update(lead_id)
+        if lead is None:
+            raise NotFound("lead")
+        check_transition(lead.stage, to_stage, clean_reason)
+        now = utcnow()
+        change = await StageChange.create(
+            lead_id=lead.id,
+            from_stage=lead.stage,
+            to_stage=to_stage,
+            changed_at=now,
+            changed_by_id=principal.user_id,
+            reason=clean_reason,
+        )
+        lead.status = status_after(to_stage, lead.status)
+        lead.stage = to_stage
+        lead.stage_entered_at = now
+        lead.updated_at = now
+        await lead.save(update_fields=["stage", "status", "stage_entered_at", "updated_at"])
+    return change
+
+
+async def get_lead(principal: Principal, lead_id: uuid.UUID) -> Lead:
+    lead = await LeadRepository(principal).get(lead_id)
+    if lead is None:
+        raise NotFound("lead")
+    return lead

@@ -1,0 +1,280 @@
+"""GraphQL object types of the lead domain, built from loaded rows."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime
+from decimal import Decimal
+
+import strawberry
+from strawberry.scalars import JSON
+
+from compliance.fields import read_personal
+from leads import models
+from leads.pagination import Page
+from server.auth.models import StaffUser
+from schema.context import Context
+from schema.errors import bad_input
+from schema.enums import (
+    ActivityType,
+    Authority,
+    Budget,
+    Channel,
+    CompanySize,
+    Need,
+    Seniority,
+    Source,
+    Stage,
+    StaffRole,
+    Status,
+    Timeline,
+)
+
+MAX_NESTED_ACTIVITIES = 50
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type
+class Team:
+    id: strawberry.ID
+    name: str
+
+    @classmethod
+    def of(cls, row: models.Team) -> Team:
+        return cls(id=strawberry.ID(str(row.id)), name=row.name)
+
+
+@strawberry.type(description="A member of staff, as shown next to the leads they own.")
+class StaffMember:
+    id: strawberry.ID
+    display_name: str
+    role: StaffRole
+    team_id: strawberry.ID | None
+
+    @classmethod
+    def of(cls, row: StaffUser) -> StaffMember:
+        team = strawberry.ID(str(row.team_id)) if row.team_id is not None else None
+        return cls(id=strawberry.ID(str(row.id)), display_name=row.display_name, role=row.role,
+                   team_id=team)
+
+
+@strawberry.type
+class Campaign:
+    id: strawberry.ID
+    name: str
+    channel: Channel
+    cost: Decimal
+    currency: str
+    starts_on: date
+    ends_on: date | None
+
+    @classmethod
+    def of(cls, row: models.Campaign) -> Campaign:
+        return cls(id=strawberry.ID(str(row.id)), name=row.name, channel=row.channel,
+                   cost=row.cost, currency=row.currency, starts_on=row.starts_on,
+                   ends_on=row.ends_on)
+
+
+@strawberry.type(description="An engagement event. Details hold no personal data.")
+class Activity:
+    id: strawberry.ID
+    type: ActivityType
+    occurred_at: datetime
+    campaign_id: strawberry.ID | None
+    details: JSON
+
+    @classmethod
+    def of(cls, row: models.Activity) -> Activity:
+        campaign = strawberry.ID(str(row.campaign_id)) if row.campaign_id is not None else None
+        return cls(id=strawberry.ID(str(row.id)), type=row.type, occurred_at=row.occurred_at,
+                   campaign_id=campaign, details=row.details)
+
+
+@strawberry.type
+class ActivityEdge:
+    cursor: str
+    node: Activity
+
+
+@strawberry.type
+class ActivityConnection:
+    edges: list[ActivityEdge]
+    page_info: PageInfo
+
+    @classmethod
+    def of(cls, page: Page[models.Activity]) -> ActivityConnection:
+        edges = [ActivityEdge(cursor=c, node=Activity.of(a))
+                 for a, c in zip(page.items, page.cursors, strict=True)]
+        end = page.cursors[-1] if page.cursors else None
+        return cls(edges=edges, page_info=PageInfo(has_next_page=page.has_next_page,
+                                                   end_cursor=end))
+
+
+@strawberry.type
+class StageChange:
+    id: strawberry.ID
+    from_stage: Stage | None
+    to_stage: Stage
+    changed_at: datetime
+    changed_by_id: strawberry.ID | None
+    reason: str | None
+
+    @classmethod
+    def of(cls, row: models.StageChange) -> StageChange:
+        by = strawberry.ID(str(row.changed_by_id)) if row.changed_by_id else None
+        return cls(id=strawberry.ID(str(row.id)), from_stage=row.from_stage, to_stage=row.to_stage,
+                   changed_at=row.changed_at, changed_by_id=by,
+                   reason=read_personal(row, "reason"))
+
+
+@strawberry.type
+class Utm:
+    source: str | None
+    medium: str | None
+    campaign: str | None
+    term: str | None
+    content: str | None
+
+
+@strawberry.type(description="Budget, authority, need and timeline, as qualified so far.")
+class Bant:
+    budget: Budget
+    authority: Authority
+    need: Need
+    timeline: Timeline
+
+
+@strawberry.type(description="A sales lead: a person, their company, and where they stand.")
+class Lead:
+    id: strawberry.ID
+    first_name: str | None
+    last_name: str | None
+    email: str | None
+    phone: str | None
+    job_title: str | None
+    notes: str | None
+    seniority: Seniority
+    country: str | None
+    region: str | None
+    company_name: str | None
+    company_domain: str | None
+    company_size: CompanySize
+    industry: str | None
+    source: Source
+    channel: Channel | None
+    utm: Utm
+    bant: Bant
+    stage: Stage
+    status: Status
+    stage_entered_at: datetime
+    score: int
+    fit_score: int
+    engagement_score: int
+    scored_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    last_engaged_at: datetime | None
+    owner_id: strawberry.ID | None
+    team_id: strawberry.ID | None
+    campaign_id: strawberry.ID | None
+    _lead_id: strawberry.Private[uuid.UUID]
+
+    @strawberry.field
+    async def owner(self, info: strawberry.Info[Context]) -> StaffMember | None:
+        if self.owner_id is None:
+            return None
+        row = await info.context.loaders.staff.load(uuid.UUID(self.owner_id))
+        return StaffMember.of(row) if row else None
+
+    @strawberry.field
+    async def team(self, info: strawberry.Info[Context]) -> Team | None:
+        if self.team_id is None:
+            return None
+        row = await info.context.loaders.teams.load(int(self.team_id))
+        return Team.of(row) if row else None
+
+    @strawberry.field
+    async def campaign(self, info: strawberry.Info[Context]) -> Campaign | None:
+        if self.campaign_id is None:
+            return None
+        row = await info.context.loaders.campaigns.load(int(self.campaign_id))
+        return Campaign.of(row) if row else None
+
+    @strawberry.field(description="Newest first.")
+    async def activities(
+        self, info: strawberry.Info[Context], first: int = 10, after: str | None = None
+    ) -> ActivityConnection:
+        if not 1 <= first <= MAX_NESTED_ACTIVITIES:
+            raise bad_input(f"first must be between 1 and {MAX_NESTED_ACTIVITIES}", "first")
+        page = await info.context.loaders.activity_pages.load((self._lead_id, first, after))
+        return ActivityConnection.of(page)
+
+    @strawberry.field(description="Oldest first.")
+    async def stage_history(self, info: strawberry.Info[Context]) -> list[StageChange]:
+        rows = await info.context.loaders.stage_history.load(self._lead_id)
+        return [StageChange.of(r) for r in rows]
+
+    @classmethod
+    def of(cls, row: models.Lead) -> Lead:
+        def opt_id(value: object) -> strawberry.ID | None:
+            return strawberry.ID(str(value)) if value is not None else None
+
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            _lead_id=row.id,
+            first_name=read_personal(row, "first_name"),
+            last_name=read_personal(row, "last_name"),
+            email=read_personal(row, "email"),
+            phone=read_personal(row, "phone"),
+            job_title=read_personal(row, "job_title"),
+            notes=read_personal(row, "notes"),
+            seniority=row.seniority,
+            country=row.country,
+            region=row.region,
+            company_name=row.company_name,
+            company_domain=row.company_domain,
+            company_size=row.company_size,
+            industry=row.industry,
+            source=row.source,
+            channel=row.channel,
+            utm=Utm(source=row.utm_source, medium=row.utm_medium, campaign=row.utm_campaign,
+                    term=row.utm_term, content=row.utm_content),
+            bant=Bant(budget=row.budget, authority=row.authority, need=row.need,
+                      timeline=row.timeline),
+            stage=row.stage,
+            status=row.status,
+            stage_entered_at=row.stage_entered_at,
+            score=row.score,
+            fit_score=row.fit_score,
+            engagement_score=row.engagement_score,
+            scored_at=row.scored_at,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            last_engaged_at=row.last_engaged_at,
+            owner_id=opt_id(row.owner_id),
+            team_id=opt_id(row.team_id),
+            campaign_id=opt_id(row.campaign_id),
+        )
+
+
+@strawberry.type
+class LeadEdge:
+    cursor: str
+    node: Lead
+
+
+@strawberry.type
+class LeadConnection:
+    edges: list[LeadEdge]
+    page_info: PageInfo
+    _count: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field(description="All leads matching the filter that you may see.")
+    async def total_count(self) -> int:
+        return await self._count()

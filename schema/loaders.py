@@ -1,0 +1,57 @@
+"""Per-request DataLoaders: a page of N leads costs a constant number of queries."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+
+from strawberry.dataloader import DataLoader
+
+from leads import repository
+from leads.models import Activity, Campaign, StageChange, Team
+from leads.pagination import Page
+from server.auth.models import StaffUser
+
+ActivityKey = tuple[uuid.UUID, int, str | None]
+
+
+async def _load_activity_pages(keys: Sequence[ActivityKey]) -> list[Page[Activity]]:
+    by_window: dict[tuple[int, str | None], list[uuid.UUID]] = defaultdict(list)
+    for lead_id, first, after in keys:
+        by_window[(first, after)].append(lead_id)
+    found: dict[ActivityKey, Page[Activity]] = {}
+    for (first, after), lead_ids in by_window.items():
+        pages = await repository.activity_pages(lead_ids, first, after)
+        for lead_id, page in pages.items():
+            found[(lead_id, first, after)] = page
+    return [found[key] for key in keys]
+
+
+async def _load_stage_history(keys: Sequence[uuid.UUID]) -> list[list[StageChange]]:
+    grouped = await repository.stage_changes_for(keys)
+    return [grouped.get(key, []) for key in keys]
+
+
+async def _load_staff(keys: Sequence[uuid.UUID]) -> list[StaffUser | None]:
+    found = await repository.staff_by_ids(keys)
+    return [found.get(key) for key in keys]
+
+
+async def _load_campaigns(keys: Sequence[int]) -> list[Campaign | None]:
+    found = await repository.campaigns_by_ids(keys)
+    return [found.get(key) for key in keys]
+
+
+async def _load_teams(keys: Sequence[int]) -> list[Team | None]:
+    found = await repository.teams_by_ids(keys)
+    return [found.get(key) for key in keys]
+
+
+class Loaders:
+    def __init__(self) -> None:
+        self.activity_pages = DataLoader(load_fn=_load_activity_pages)
+        self.stage_history = DataLoader(load_fn=_load_stage_history)
+        self.staff = DataLoader(load_fn=_load_staff)
+        self.campaigns = DataLoader(load_fn=_load_campaigns)
+        self.teams = DataLoader(load_fn=_load_teams)

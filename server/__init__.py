@@ -1,0 +1,1 @@
+"""Process wiring: settings, database, ASGI app, middleware, CLI and staff authentication."""

@@ -1,0 +1,109 @@
+"""The ASGI application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+from strawberry.asgi import GraphQL
+
+from schema import build_schema
+from schema.context import Context
+from server.auth.principal import Principal
+from server.db import close_db, database_is_ready, init_db
+from server.middleware import RequestIdMiddleware
+from server.settings import Settings
+
+log = logging.getLogger("leadvault.server")
+
+
+def resolve_principal(request: Request, settings: Settings) -> Principal | None:
+    """Who the request acts as. Until staff sign-in exists only ``dev`` has a principal."""
+    if settings.is_dev:
+        return Principal.development()
+    return None
+
+
+class GraphQLApp(GraphQL[Context, None]):
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(
+            build_schema(production=not settings.is_dev),
+            graphql_ide="graphiql" if settings.is_dev else None,
+            allow_queries_via_get=settings.is_dev,
+        )
+        self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            request = Request(scope, receive)
+            wants_ide = request.method == "GET" and self.graphql_ide is not None
+            principal = resolve_principal(request, self.settings)
+            if principal is None and not wants_ide:
+                response = JSONResponse(
+                    {"errors": [{"message": "authentication required",
+                                 "extensions": {"code": "UNAUTHENTICATED"}}]},
+                    status_code=401,
+                    headers={"WWW-Authenticate": "Bearer"},
+                )
+                await response(scope, receive, send)
+                return
+            scope.setdefault("state", {})["principal"] = principal
+        await super().__call__(scope, receive, send)
+
+    async def get_context(self, request: Any, response: Any) -> Context:
+        return Context(request=request, principal=request.state.principal,
+                       settings=self.settings)
+
+
+def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette:
+    """The app. ``manage_database=False`` leaves opening the ORM to the caller (tests,
+    benchmarks) that has already done it."""
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        if manage_database:
+            await init_db(settings)
+        log.info("started", extra={"env": settings.env.value, "database": settings.database_label})
+        try:
+            yield
+        finally:
+            if manage_database:
+                await close_db()
+            log.info("stopped")
+
+    async def healthz(_: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(_: Request) -> Response:
+        if await database_is_ready():
+            return JSONResponse({"status": "ready"})
+        return JSONResponse({"status": "unavailable"}, status_code=503)
+
+    graphql_app = GraphQLApp(settings)
+    middleware = [Middleware(RequestIdMiddleware)]
+    if settings.cors_origins:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(settings.cors_origins),
+                allow_methods=["POST", "OPTIONS"],
+                allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+                expose_headers=["X-Request-ID"],
+                max_age=600,
+            )
+        )
+    routes = [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        Route("/graphql", graphql_app, methods=["GET", "POST"]),
+    ]
+    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)

@@ -1,0 +1,162 @@
+"""The ``leadvault`` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from server.settings import Environment, Settings, SettingsError
+
+EXAMPLE_QUERY = """\
+  query {
+    leads(first: 5, filter: {stage: [SQL, OPPORTUNITY]}) {
+      totalCount
+      edges { node { id firstName lastName companyName stage owner { displayName }
+                     activities(first: 3) { edges { node { type occurredAt } } } } }
+    }
+  }"""
+
+
+def _settings(default_env: Environment | None = None) -> Settings:
+    try:
+        return Settings.from_env(default_env=default_env)
+    except SettingsError as error:
+        print(f"leadvault: invalid configuration: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+async def _migrate(settings: Settings) -> None:
+    from server.db import close_db, migrate
+
+    try:
+        await migrate(settings)
+    finally:
+        await close_db()
+
+
+async def _seed(settings: Settings, leads: int, seed: int, as_of: date) -> None:
+    from leads.demo import DemoSeeder
+    from server.db import close_db, init_db
+    from server.progress import Progress
+
+    await init_db(settings)
+    try:
+        with Progress("seeding leads", leads) as progress:
+            report = await DemoSeeder(seed, as_of).seed(leads, on_progress=progress.advance)
+    finally:
+        await close_db()
+    print(
+        f"seeded {report.leads} leads, {report.activities} activities, "
+        f"{report.stage_changes} stage changes, {report.campaigns} campaigns, "
+        f"{report.staff} staff in {report.teams} teams"
+    )
+
+
+def _serve(settings: Settings) -> None:
+    import uvicorn
+
+    from server.app import create_app
+    from server.logs import configure_logging
+
+    configure_logging(settings.log_level)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=settings.shutdown_timeout,
+        proxy_headers=False,
+    )
+
+
+async def _has_leads(settings: Settings) -> bool:
+    from leads.models import Lead
+    from server.db import close_db, init_db
+
+    await init_db(settings)
+    try:
+        return await Lead.exists()
+    finally:
+        await close_db()
+
+
+def _schema_export(path: Path | None) -> None:
+    from schema import build_schema
+
+    sdl = build_schema(production=False).as_str() + "\n"
+    if path is None:
+        sys.stdout.write(sdl)
+    else:
+        path.write_text(sdl, encoding="utf-8")
+        print(f"wrote {path}")
+
+
+def _with_overrides(settings: Settings, host: str | None, port: int | None) -> Settings:
+    from dataclasses import replace
+
+    return replace(settings, host=host or settings.host, port=port or settings.port)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="leadvault", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("migrate", help="apply database migrations")
+    seed = commands.add_parser("seed", help="add deterministic demo data")
+    seed.add_argument("--leads", type=int, default=2000)
+    seed.add_argument("--seed", type=int, default=7)
+    seed.add_argument("--as-of", type=date.fromisoformat, default=None,
+                      help="the day the 18 months of history end (default: today, UTC)")
+    for name, text in (("serve", "run the API server"),
+                       ("demo", "migrate, seed if empty and serve in dev mode")):
+        sub = commands.add_parser(name, help=text)
+        sub.add_argument("--host")
+        sub.add_argument("--port", type=int)
+        if name == "demo":
+            sub.add_argument("--leads", type=int, default=2000)
+    schema = commands.add_parser("schema", help="GraphQL schema tools")
+    schema_commands = schema.add_subparsers(dest="schema_command", required=True)
+    export = schema_commands.add_parser("export", help="write the schema as SDL")
+    export.add_argument("--output", "-o", type=Path, default=None)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    today = datetime.now(UTC).date()
+    if args.command == "migrate":
+        settings = _settings()
+        asyncio.run(_migrate(settings))
+        print(f"migrated {settings.database_label}")
+    elif args.command == "seed":
+        settings = _settings()
+        if args.leads < 0:
+            print("leadvault: --leads must be zero or more", file=sys.stderr)
+            raise SystemExit(2)
+        asyncio.run(_seed(settings, args.leads, args.seed, args.as_of or today))
+    elif args.command == "serve":
+        _serve(_with_overrides(_settings(), args.host, args.port))
+    elif args.command == "demo":
+        settings = _with_overrides(_settings(default_env=Environment.DEV), args.host, args.port)
+        if not settings.is_dev:
+            print("leadvault: demo runs only with LEADVAULT_ENV=dev", file=sys.stderr)
+            raise SystemExit(2)
+        asyncio.run(_migrate(settings))
+        if not asyncio.run(_has_leads(settings)):
+            asyncio.run(_seed(settings, args.leads, 7, today))
+        url = f"http://{settings.host}:{settings.port}/graphql"
+        print(f"\nLeadVault demo (dev mode, {settings.database_label})\n"
+              f"  GraphiQL: {url}\n  Example query:\n{EXAMPLE_QUERY}\n")
+        _serve(settings)
+    elif args.command == "schema":
+        _schema_export(args.output)
+
+
+if __name__ == "__main__":
+    main()

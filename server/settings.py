@@ -1,0 +1,190 @@
+"""All configuration, read once from the environment.
+
+Production is the default: development conveniences (GraphiQL, introspection, the
+development principal) are only switched on by ``LEADVAULT_ENV=dev``. A setting with a
+bad value stops start-up with a message that names the setting but never echoes its value,
+because values may be secrets.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+PREFIX = "LEADVAULT_"
+_E = TypeVar("_E", bound=enum.StrEnum)
+
+
+class SettingsError(ValueError):
+    """A setting is missing or invalid; the message names it."""
+
+
+class Environment(enum.StrEnum):
+    DEV = "dev"
+    PROD = "prod"
+
+
+class Secret:
+    """A string that never prints itself."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+    def __str__(self) -> str:
+        return "**********"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+def redact_url(url: str) -> str:
+    """The URL with any password replaced, safe for logs and error messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    netloc = f"{parts.username or ''}:**********@{host}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+_DB_SCHEMES = ("sqlite", "postgres", "asyncpg")
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: Environment = Environment.PROD
+    data_dir: Path = Path("data")
+    database_url: Secret = field(default_factory=lambda: Secret(""))
+    host: str = "127.0.0.1"
+    port: int = 8000
+    cors_origins: tuple[str, ...] = ()
+    log_level: str = "INFO"
+    max_page_size: int = 100
+    shutdown_timeout: int = 15
+
+    @property
+    def is_dev(self) -> bool:
+        return self.env is Environment.DEV
+
+    @property
+    def database_label(self) -> str:
+        return redact_url(self.database_url.reveal())
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, *, default_env: Environment | None = None
+    ) -> Settings:
+        env_map = os.environ if environ is None else environ
+        reader = _Reader(env_map)
+        env = reader.choice("ENV", Environment, default_env or Environment.PROD)
+        data_dir = Path(reader.text("DATA_DIR", "data"))
+        default_db = f"sqlite://{data_dir / 'leadvault.sqlite3'}"
+        database_url = reader.text("DATABASE_URL", default_db)
+        scheme = database_url.split("://", 1)[0] if "://" in database_url else ""
+        if scheme not in _DB_SCHEMES:
+            raise SettingsError(
+                f"{PREFIX}DATABASE_URL: must start with sqlite://, postgres:// or asyncpg://"
+            )
+        settings = cls(
+            env=env,
+            data_dir=data_dir,
+            database_url=Secret(database_url),
+            host=reader.text("HOST", "127.0.0.1"),
+            port=reader.integer("PORT", 8000, minimum=1, maximum=65535),
+            cors_origins=reader.origins("CORS_ORIGINS"),
+            log_level=reader.choice_str(
+                "LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO"
+            ),
+            max_page_size=reader.integer("MAX_PAGE_SIZE", 100, minimum=1, maximum=1000),
+            shutdown_timeout=reader.integer("SHUTDOWN_TIMEOUT", 15, minimum=0, maximum=600),
+        )
+        return settings
+
+    def describe(self) -> dict[str, str]:
+        """Every setting as printable text, secrets redacted."""
+        return {
+            "env": self.env.value,
+            "data_dir": str(self.data_dir),
+            "database_url": self.database_label,
+            "host": self.host,
+            "port": str(self.port),
+            "cors_origins": ",".join(self.cors_origins),
+            "log_level": self.log_level,
+            "max_page_size": str(self.max_page_size),
+            "shutdown_timeout": str(self.shutdown_timeout),
+        }
+
+
+class _Reader:
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._environ = environ
+
+    def _raw(self, name: str) -> str | None:
+        value = self._environ.get(PREFIX + name)
+        if value is None or value.strip() == "":
+            return None
+        return value.strip()
+
+    def text(self, name: str, default: str) -> str:
+        return self._raw(name) or default
+
+    def integer(self, name: str, default: int, *, minimum: int, maximum: int) -> int:
+        raw = self._raw(name)
+        if raw is None:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise SettingsError(f"{PREFIX}{name}: must be a whole number") from None
+        if not minimum <= value <= maximum:
+            raise SettingsError(f"{PREFIX}{name}: must be between {minimum} and {maximum}")
+        return value
+
+    def choice(self, name: str, kind: type[_E], default: _E) -> _E:
+        raw = self._raw(name)
+        if raw is None:
+            return default
+        try:
+            return kind(raw.lower())
+        except ValueError:
+            allowed = ", ".join(member.value for member in kind)
+            raise SettingsError(f"{PREFIX}{name}: must be one of {allowed}") from None
+
+    def choice_str(self, name: str, allowed: tuple[str, ...], default: str) -> str:
+        raw = self._raw(name)
+        if raw is None:
+            return default
+        if raw.upper() not in allowed:
+            raise SettingsError(f"{PREFIX}{name}: must be one of {', '.join(allowed)}")
+        return raw.upper()
+
+    def origins(self, name: str) -> tuple[str, ...]:
+        raw = self._raw(name)
+        if raw is None:
+            return ()
+        origins = tuple(part.strip().rstrip("/") for part in raw.split(",") if part.strip())
+        for origin in origins:
+            parts = urlsplit(origin)
+            if parts.scheme not in ("http", "https") or not parts.netloc or parts.path:
+                raise SettingsError(
+                    f"{PREFIX}{name}: each origin must look like https://app.example.com"
+                )
+        return origins
