@@ -32,12 +32,21 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
+VALUE_CARRYING_LOGGERS = ("tortoise.db_client", "aiosqlite", "asyncpg", "httpx", "httpcore")
+"""Libraries whose debug lines include SQL parameters or URLs, and so personal values."""
+
+
+def hold_back_value_carrying_loggers() -> None:
+    """Keep library loggers that print query values at WARNING, whatever the log level."""
+    for name in VALUE_CARRYING_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
 def configure_logging(level: str) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    logging.getLogger("tortoise.db_client").setLevel(logging.WARNING)
-    logging.getLogger("tortoise").setLevel(max(logging.INFO, logging.getLevelName(level)))
+    hold_back_value_carrying_loggers()
     logging.getLogger("uvicorn.access").disabled = True

@@ -1,0 +1,65 @@
+#!/usr/bin/env python3
+"""One entry point for a fresh machine with only python3.
+
+    python3 dev.py demo    install into ./.venv, then migrate, seed and serve the demo
+    python3 dev.py test    install into ./.venv with test extras, then run the whole suite
+    python3 dev.py lint    ruff (lint and format check) and mypy
+
+Extra arguments after the command go to the underlying tool (``leadvault demo`` or pytest).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+
+
+def _ensure_environment(extras: str) -> None:
+    """Create the virtual environment and install the project once per pyproject change."""
+    stamp = VENV / f".installed-{extras or 'base'}"
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if stamp.exists() and stamp.read_text() == digest:
+        return
+    if not (BIN / "python").exists():
+        print("creating .venv …", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    target = f".[{extras}]" if extras else "."
+    print(f"installing leadvault{f'[{extras}]' if extras else ''} into .venv …", flush=True)
+    pip = [str(BIN / "python"), "-m", "pip", "--disable-pip-version-check", "-q"]
+    subprocess.run([*pip, "install", "--upgrade", "pip"], check=True)
+    subprocess.run([*pip, "install", "-e", target], check=True, cwd=ROOT)
+    stamp.write_text(digest)
+
+
+def _run(command: list[str]) -> int:
+    return subprocess.run(command, cwd=ROOT).returncode
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in ("demo", "test", "lint"):
+        print(__doc__)
+        return 2
+    command, rest = argv[0], argv[1:]
+    if command == "demo":
+        _ensure_environment("")
+        os.environ.setdefault("LEADVAULT_ENV", "dev")
+        return _run([str(BIN / "leadvault"), "demo", *rest])
+    _ensure_environment("dev")
+    if command == "test":
+        return _run([str(BIN / "python"), "-m", "pytest", *rest])
+    status = _run([str(BIN / "ruff"), "check", "."])
+    status |= _run([str(BIN / "ruff"), "format", "--check", "."])
+    status |= _run([str(BIN / "mypy")])
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,82 @@
+"""Builders for test data: each makes one valid row and takes overrides."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from leads.enums import ActivityType, Source, Stage
+from leads.models import Activity, Campaign, Lead, StageChange, Team
+from server.auth.models import StaffUser
+from server.auth.principal import Principal
+from server.auth.roles import Role
+
+_counter = itertools.count(1)
+BASE_TIME = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
+
+
+async def a_team(name: str | None = None) -> Team:
+    return await Team.create(name=name or f"Team {next(_counter)}")
+
+
+async def a_staff_user(role: Role = Role.SALES_REP, team: Team | None = None) -> StaffUser:
+    n = next(_counter)
+    return await StaffUser.create(
+        email=f"staff{n}@staff.example", display_name=f"Staff {n}", role=role,
+        team_id=team.id if team else None,
+    )
+
+
+def principal_for(user: StaffUser) -> Principal:
+    return Principal(role=user.role, user_id=user.id, team_id=user.team_id)
+
+
+async def a_campaign(**overrides: Any) -> Campaign:
+    values: dict[str, Any] = {
+        "name": f"Campaign {next(_counter)}", "channel": "paid_search", "cost": 1000,
+        "starts_on": date(2026, 1, 1),
+    }
+    values.update(overrides)
+    return await Campaign.create(**values)
+
+
+async def a_lead(**overrides: Any) -> Lead:
+    n = next(_counter)
+    created = overrides.pop("created_at", BASE_TIME + timedelta(minutes=n))
+    values: dict[str, Any] = {
+        "first_name": "Test", "last_name": f"Person{n}", "email": f"person{n}@example.com",
+        "source": Source.WEB_FORM, "stage": Stage.LEAD, "stage_entered_at": created,
+        "created_at": created, "updated_at": created,
+    }
+    values.update(overrides)
+    lead = await Lead.create(**values)
+    await StageChange.create(lead_id=lead.id, from_stage=None, to_stage=lead.stage,
+                             changed_at=created)
+    return lead
+
+
+async def activities_for(lead: Lead, count: int, start: datetime = BASE_TIME) -> list[Activity]:
+    rows = [
+        Activity(lead_id=lead.id, type=ActivityType.PAGE_VIEW,
+                 occurred_at=start + timedelta(hours=i), details={"path": f"/p{i}"})
+        for i in range(count)
+    ]
+    await Activity.bulk_create(rows)
+    return await Activity.filter(lead_id=lead.id).order_by("-occurred_at", "-id")
+
+
+async def graphql(
+    client: httpx.AsyncClient, query: str, variables: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    response = await client.post("/graphql", json={"query": query, "variables": variables or {}})
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())

@@ -1,0 +1,84 @@
+"""Test wiring. The suite runs against SQLite by default and against PostgreSQL when
+``LEADVAULT_TEST_DATABASE_URL`` names one (CI does both). The database is migrated once per
+session with the project's own migrations; every test starts from empty tables."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+from tortoise import connections
+
+from server.app import create_app
+from server.db import close_db, dialect_of, init_db, migrate
+from server.settings import Environment, Secret, Settings
+
+TEST_DATABASE_URL_ENV = "LEADVAULT_TEST_DATABASE_URL"
+_session_dir = Path(tempfile.mkdtemp(prefix="leadvault-tests-"))
+
+
+def _test_database_url() -> str:
+    return os.environ.get(TEST_DATABASE_URL_ENV) or f"sqlite://{_session_dir / 'test.sqlite3'}"
+
+
+def make_settings(env: Environment = Environment.DEV, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "env": env,
+        "data_dir": _session_dir,
+        "database_url": Secret(_test_database_url()),
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+async def _reset_postgres_schema(url: str) -> None:
+    connection = await asyncpg.connect(url)
+    try:
+        await connection.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    return make_settings()
+
+
+@pytest.fixture(scope="session", autouse=True)
+async def database(settings: Settings) -> AsyncIterator[str]:
+    url = settings.database_url.reveal()
+    if dialect_of(url) == "postgres":
+        await _reset_postgres_schema(url)
+    await migrate(settings)
+    await close_db()
+    await init_db(settings)
+    yield dialect_of(url)
+    await close_db()
+
+
+TABLES_CHILDREN_FIRST = ("activity", "stage_change", "lead", "campaign", "staff_user", "team")
+
+
+@pytest.fixture(autouse=True)
+async def empty_tables(database: str) -> None:
+    conn = connections.get("default")
+    if database == "postgres":
+        await conn.execute_script(
+            f"TRUNCATE {', '.join(TABLES_CHILDREN_FIRST)} RESTART IDENTITY CASCADE"
+        )
+    else:
+        for table in TABLES_CHILDREN_FIRST:
+            await conn.execute_script(f"DELETE FROM {table}")  # noqa: S608
+
+
+@pytest.fixture
+async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings, manage_database=False)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http

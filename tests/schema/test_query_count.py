@@ -1,0 +1,54 @@
+"""A page of leads costs the same number of SQL queries whatever its size (no N+1)."""
+
+from __future__ import annotations
+
+import httpx
+
+from server.auth.roles import Role
+from tests.builders import a_campaign, a_lead, a_staff_user, a_team, activities_for, graphql
+from tests.querycount import count_queries
+
+PAGE_QUERY = """
+query ($first: Int!) {
+  leads(first: $first) {
+    edges { node {
+      id email companyName
+      owner { id displayName }
+      team { name }
+      campaign { name }
+      activities(first: 5) { edges { node { type occurredAt } } pageInfo { hasNextPage } }
+      stageHistory { toStage changedAt }
+    } }
+  }
+}
+"""
+
+
+async def _seed_leads(count: int) -> None:
+    team = await a_team()
+    reps = [await a_staff_user(Role.SALES_REP, team) for _ in range(3)]
+    campaign = await a_campaign()
+    for i in range(count):
+        lead = await a_lead(owner_id=reps[i % 3].id, team_id=team.id, campaign_id=campaign.id)
+        await activities_for(lead, 3)
+
+
+async def _statements_for_page(client: httpx.AsyncClient, first: int) -> int:
+    with count_queries() as statements:
+        body = await graphql(client, PAGE_QUERY, {"first": first})
+    assert "errors" not in body
+    assert len(body["data"]["leads"]["edges"]) == first
+    return len(statements)
+
+
+async def test_a_page_of_100_leads_costs_the_same_queries_as_a_page_of_10(
+    client: httpx.AsyncClient,
+) -> None:
+    await _seed_leads(100)
+
+    small = await _statements_for_page(client, 10)
+    large = await _statements_for_page(client, 100)
+
+    assert small == large
+    # the page, then one batch each: owners, teams, campaigns, activities, stage history
+    assert large == 6
