@@ -154,9 +154,8 @@ async def activity_pages(
     if after is not None:
         when, row_id = decode_cursor(after, ACTIVITY_CURSOR_KIND, datetime, int)
         conditions.append(Q(occurred_at__lt=when) | (Q(occurred_at=when) & Q(id__lt=row_id)))
-    query = Activity.filter(*conditions)
-    sql = query.order_by("-occurred_at", "-id").sql(params_inline=True)
-    rows = await _first_per_group(sql, first + 1)
+    query = Activity.filter(*conditions).order_by("-occurred_at", "-id")
+    rows = await _first_per_lead(query, first + 1)
     grouped: dict[uuid.UUID, list[Activity]] = defaultdict(list)
     for row in rows:
         grouped[row.lead_id].append(row)
@@ -172,15 +171,29 @@ async def activity_pages(
     return pages
 
 
-async def _first_per_group(inner_sql: str, limit: int) -> list[Activity]:
-    """Rows of ``inner_sql`` numbered per lead in its order, keeping the first ``limit``."""
+async def _first_per_lead(query: QuerySet[Activity], limit: int) -> list[Activity]:
+    """The first ``limit`` rows of ``query`` for each lead, numbered by a window function.
+
+    The inner query keeps its bound parameters (inlining them would compare datetimes as
+    differently formatted text on SQLite).
+    """
+    db = query._db if query._db is not None else Activity._meta.db
+    query._choose_db_if_not_chosen()
+    query._make_query()
+    inner_sql, params = query.query.get_parameterized_sql()
     sql = (
         "SELECT * FROM (SELECT t.*, ROW_NUMBER() OVER "  # noqa: S608 - built from a query set
         "(PARTITION BY t.lead_id ORDER BY t.occurred_at DESC, t.id DESC) AS row_rank "
         f"FROM ({inner_sql}) t) ranked WHERE row_rank <= {int(limit)} "
         "ORDER BY lead_id, row_rank"
     )
-    return await Activity.raw(sql)  # type: ignore[return-value]
+    _, rows = await db.execute_query(sql, params)
+    activities = []
+    for row in rows:
+        values = dict(row)
+        values.pop("row_rank", None)
+        activities.append(Activity._init_from_db(**values))
+    return activities
 
 
 async def stage_changes_for(lead_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[StageChange]]:
