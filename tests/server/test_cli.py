@@ -1,0 +1,55 @@
+"""The ``leadvault`` command, run as a newcomer would run it."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from schema import build_schema
+
+
+def _leadvault(args: list[str], tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("LEADVAULT_")}
+    environment.update({"LEADVAULT_DATA_DIR": str(tmp_path / "data"), **env})
+    return subprocess.run(
+        [sys.executable, "-m", "server.cli", *args],
+        capture_output=True, text=True, env=environment, timeout=120, check=False,
+    )
+
+
+def test_migrate_then_seed_creates_demo_data_in_the_default_sqlite_file(tmp_path: Path) -> None:
+    assert _leadvault(["migrate"], tmp_path).returncode == 0
+    assert _leadvault(["migrate"], tmp_path).returncode == 0  # idempotent
+
+    seeded = _leadvault(["seed", "--leads", "50", "--as-of", "2026-06-01"], tmp_path)
+
+    assert seeded.returncode == 0, seeded.stderr
+    assert "seeded 50 leads" in seeded.stdout
+    with sqlite3.connect(tmp_path / "data" / "leadvault.sqlite3") as db:
+        assert db.execute("SELECT count(*) FROM lead").fetchone() == (50,)
+
+
+def test_an_invalid_setting_stops_the_command_naming_it(tmp_path: Path) -> None:
+    result = _leadvault(["migrate"], tmp_path, LEADVAULT_PORT="http")
+    assert result.returncode == 2
+    assert "LEADVAULT_PORT" in result.stderr
+
+
+def test_demo_refuses_to_run_in_production(tmp_path: Path) -> None:
+    result = _leadvault(["demo"], tmp_path, LEADVAULT_ENV="prod")
+    assert result.returncode == 2
+    assert "LEADVAULT_ENV=dev" in result.stderr
+
+
+@pytest.mark.parametrize("to_file", [False, True])
+def test_schema_export_writes_the_sdl(tmp_path: Path, to_file: bool) -> None:
+    target = tmp_path / "out.graphql"
+    result = _leadvault(["schema", "export", *(["-o", str(target)] if to_file else [])], tmp_path)
+    assert result.returncode == 0
+    written = target.read_text() if to_file else result.stdout
+    assert written == build_schema(production=False).as_str() + "\n"
