@@ -54,21 +54,35 @@ BATCH = 500
 
 # Probability of moving on from each stage, tuned to common B2B funnel benchmarks.
 ADVANCE = {Stage.LEAD: 0.38, Stage.MQL: 0.45, Stage.SQL: 0.55, Stage.OPPORTUNITY: 0.30}
-NEXT = {Stage.LEAD: Stage.MQL, Stage.MQL: Stage.SQL, Stage.SQL: Stage.OPPORTUNITY,
-        Stage.OPPORTUNITY: Stage.CUSTOMER}
+NEXT = {
+    Stage.LEAD: Stage.MQL,
+    Stage.MQL: Stage.SQL,
+    Stage.SQL: Stage.OPPORTUNITY,
+    Stage.OPPORTUNITY: Stage.CUSTOMER,
+}
 SOURCE_CHANNELS: list[tuple[Source, Channel, int]] = [
-    (Source.WEB_FORM, Channel.ORGANIC_SEARCH, 25), (Source.WEB_FORM, Channel.PAID_SEARCH, 18),
-    (Source.WEB_FORM, Channel.PAID_SOCIAL, 10), (Source.WEB_FORM, Channel.EMAIL, 8),
-    (Source.WEB_FORM, Channel.DIRECT, 8), (Source.EVENT, Channel.EVENTS, 8),
-    (Source.REFERRAL, Channel.REFERRAL, 6), (Source.PARTNER, Channel.PARTNER, 5),
-    (Source.OUTBOUND, Channel.OUTBOUND, 7), (Source.CHAT, Channel.DIRECT, 3),
+    (Source.WEB_FORM, Channel.ORGANIC_SEARCH, 25),
+    (Source.WEB_FORM, Channel.PAID_SEARCH, 18),
+    (Source.WEB_FORM, Channel.PAID_SOCIAL, 10),
+    (Source.WEB_FORM, Channel.EMAIL, 8),
+    (Source.WEB_FORM, Channel.DIRECT, 8),
+    (Source.EVENT, Channel.EVENTS, 8),
+    (Source.REFERRAL, Channel.REFERRAL, 6),
+    (Source.PARTNER, Channel.PARTNER, 5),
+    (Source.OUTBOUND, Channel.OUTBOUND, 7),
+    (Source.CHAT, Channel.DIRECT, 3),
     (Source.IMPORT, Channel.EVENTS, 2),
 ]
 ENGAGEMENT: list[tuple[ActivityType, int]] = [
-    (ActivityType.PAGE_VIEW, 30), (ActivityType.EMAIL_OPEN, 20), (ActivityType.EMAIL_CLICK, 8),
-    (ActivityType.CONTENT_DOWNLOAD, 6), (ActivityType.FEATURE_PAGE_VIEW, 8),
-    (ActivityType.PRICING_PAGE_VIEW, 5), (ActivityType.WEBINAR_REGISTERED, 3),
-    (ActivityType.WEBINAR_ATTENDED, 2), (ActivityType.FORM_SUBMIT, 3),
+    (ActivityType.PAGE_VIEW, 30),
+    (ActivityType.EMAIL_OPEN, 20),
+    (ActivityType.EMAIL_CLICK, 8),
+    (ActivityType.CONTENT_DOWNLOAD, 6),
+    (ActivityType.FEATURE_PAGE_VIEW, 8),
+    (ActivityType.PRICING_PAGE_VIEW, 5),
+    (ActivityType.WEBINAR_REGISTERED, 3),
+    (ActivityType.WEBINAR_ATTENDED, 2),
+    (ActivityType.FORM_SUBMIT, 3),
 ]
 
 
@@ -102,7 +116,9 @@ class DemoSeeder:
         self.campaigns: list[Campaign] = []
         self._sequence = 0
 
-    async def seed(self, leads: int, on_progress: Callable[[int], None] | None = None) -> SeedReport:
+    async def seed(
+        self, leads: int, on_progress: Callable[[int], None] | None = None
+    ) -> SeedReport:
         async with in_transaction():
             await self._seed_organisation()
             await self._seed_campaigns()
@@ -128,8 +144,13 @@ class DemoSeeder:
             first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
             email = f"{label}.{first.lower()}.{last.lower()}@staff.leadvault.example"
             self.report.staff_logins.append((email, role))
-            return StaffUser(id=_uuid(rng), email=email, display_name=f"{first} {last}",
-                             role=role, team_id=team.id if team else None)
+            return StaffUser(
+                id=_uuid(rng),
+                email=email,
+                display_name=f"{first} {last}",
+                role=role,
+                team_id=team.id if team else None,
+            )
 
         for team in self.teams.values():
             slug = team.name.lower().replace(" ", "")
@@ -137,11 +158,19 @@ class DemoSeeder:
             reps = [person(Role.SALES_REP, team, f"rep{i}-{slug}") for i in range(1, 5)]
             self.reps[team.id] = reps
             staff.extend(reps)
-        for role in (Role.MARKETER, Role.ANALYST, Role.COMPLIANCE_OFFICER, Role.AUDITOR,
-                     Role.ADMIN):
+        for role in (
+            Role.MARKETER,
+            Role.ANALYST,
+            Role.COMPLIANCE_OFFICER,
+            Role.AUDITOR,
+            Role.ADMIN,
+        ):
             staff.append(person(role, None, role.value.replace("_", "-")))
-        existing = set(await StaffUser.filter(email__in=[s.email for s in staff])
-                       .values_list("email", flat=True))
+        existing = set(
+            await StaffUser.filter(email__in=[s.email for s in staff]).values_list(
+                "email", flat=True
+            )
+        )
         await StaffUser.bulk_create([s for s in staff if s.email not in existing])
         if existing:
             loaded = {u.email: u for u in await StaffUser.filter(email__in=list(existing))}
@@ -154,15 +183,20 @@ class DemoSeeder:
         month = self.start.date().replace(day=1)
         campaigns: list[Campaign] = []
         while month <= self.now.date():
-            for channel in (Channel.PAID_SEARCH, Channel.PAID_SOCIAL, Channel.EVENTS,
-                            Channel.EMAIL):
+            for channel in (
+                Channel.PAID_SEARCH,
+                Channel.PAID_SOCIAL,
+                Channel.EVENTS,
+                Channel.EMAIL,
+            ):
                 if channel is Channel.EVENTS and month.month % 3:
                     continue
                 cost = Decimal(rng.randrange(2_000, 40_000)) + Decimal("0.00")
                 name = f"{month:%Y-%m} {channel.value.replace('_', ' ').title()}"
                 ends = (month + timedelta(days=32)).replace(day=1) - timedelta(days=1)
-                campaigns.append(Campaign(name=name, channel=channel, cost=cost,
-                                          starts_on=month, ends_on=ends))
+                campaigns.append(
+                    Campaign(name=name, channel=channel, cost=cost, starts_on=month, ends_on=ends)
+                )
             month = (month + timedelta(days=32)).replace(day=1)
         names = [c.name for c in campaigns]
         existing = set(await Campaign.filter(name__in=names).values_list("name", flat=True))
@@ -201,10 +235,17 @@ class DemoSeeder:
         span = (self.now - self.start).total_seconds()
         created = self.start + timedelta(seconds=span * (rng.random() ** 0.8))
         country, region, calling, _ = rng.choices(COUNTRIES, [c[3] for c in COUNTRIES])[0]
-        seniority = _weighted(rng, [(Seniority.C_LEVEL, 6), (Seniority.VP, 10),
-                                    (Seniority.DIRECTOR, 18), (Seniority.MANAGER, 30),
-                                    (Seniority.INDIVIDUAL_CONTRIBUTOR, 30),
-                                    (Seniority.UNKNOWN, 6)])
+        seniority = _weighted(
+            rng,
+            [
+                (Seniority.C_LEVEL, 6),
+                (Seniority.VP, 10),
+                (Seniority.DIRECTOR, 18),
+                (Seniority.MANAGER, 30),
+                (Seniority.INDIVIDUAL_CONTRIBUTOR, 30),
+                (Seniority.UNKNOWN, 6),
+            ],
+        )
         title_pool = JOB_TITLES.get(seniority.value)
         first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
         company = f"{rng.choice(COMPANY_PREFIXES)} {rng.choice(COMPANY_SUFFIXES)}"
@@ -232,10 +273,16 @@ class DemoSeeder:
             source=source,
             channel=channel,
             campaign_id=campaign.id if campaign else None,
-            utm_source={Channel.PAID_SEARCH: "google", Channel.PAID_SOCIAL: "linkedin",
-                        Channel.EMAIL: "newsletter"}.get(channel),
-            utm_medium={Channel.PAID_SEARCH: "cpc", Channel.PAID_SOCIAL: "paid_social",
-                        Channel.EMAIL: "email"}.get(channel),
+            utm_source={
+                Channel.PAID_SEARCH: "google",
+                Channel.PAID_SOCIAL: "linkedin",
+                Channel.EMAIL: "newsletter",
+            }.get(channel),
+            utm_medium={
+                Channel.PAID_SEARCH: "cpc",
+                Channel.PAID_SOCIAL: "paid_social",
+                Channel.EMAIL: "email",
+            }.get(channel),
             utm_campaign=campaign.name.lower().replace(" ", "-") if campaign else None,
             budget=rng.choice(list(Budget)),
             authority=rng.choice(list(Authority)),
@@ -272,8 +319,11 @@ class DemoSeeder:
         if stage is Stage.SUBSCRIBER and rng.random() < 0.5:
             when = self._later(when, 3, 40)
             if when < self.now:
-                changes.append(StageChange(lead_id=lead_id, from_stage=stage,
-                                           to_stage=Stage.LEAD, changed_at=when))
+                changes.append(
+                    StageChange(
+                        lead_id=lead_id, from_stage=stage, to_stage=Stage.LEAD, changed_at=when
+                    )
+                )
                 stage = Stage.LEAD
         while stage in ADVANCE and rng.random() < ADVANCE[stage]:
             nxt = NEXT[stage]
@@ -281,16 +331,28 @@ class DemoSeeder:
             if step_when >= self.now:
                 break
             reason = "qualified on call" if nxt is Stage.SQL else None
-            changes.append(StageChange(lead_id=lead_id, from_stage=stage, to_stage=nxt,
-                                       changed_at=step_when, reason=reason))
+            changes.append(
+                StageChange(
+                    lead_id=lead_id,
+                    from_stage=stage,
+                    to_stage=nxt,
+                    changed_at=step_when,
+                    reason=reason,
+                )
+            )
             stage, when = nxt, step_when
         if stage in (Stage.LEAD, Stage.MQL, Stage.SQL) and rng.random() < 0.12:
             dq_when = self._later(when, 5, 60)
             if dq_when < self.now:
-                changes.append(StageChange(
-                    lead_id=lead_id, from_stage=stage, to_stage=Stage.DISQUALIFIED,
-                    changed_at=dq_when,
-                    reason=rng.choice(["no budget", "not a fit", "went with a competitor"])))
+                changes.append(
+                    StageChange(
+                        lead_id=lead_id,
+                        from_stage=stage,
+                        to_stage=Stage.DISQUALIFIED,
+                        changed_at=dq_when,
+                        reason=rng.choice(["no budget", "not a fit", "went with a competitor"]),
+                    )
+                )
                 stage, when = Stage.DISQUALIFIED, dq_when
         return changes, stage, when
 
@@ -310,8 +372,15 @@ class DemoSeeder:
         self, lead_id: uuid.UUID, created: datetime, stage: Stage, owner: uuid.UUID | None
     ) -> list[Activity]:
         rng = self.rng
-        depth = {Stage.SUBSCRIBER: 3, Stage.LEAD: 5, Stage.MQL: 10, Stage.SQL: 14,
-                 Stage.OPPORTUNITY: 18, Stage.CUSTOMER: 20, Stage.DISQUALIFIED: 6}[stage]
+        depth = {
+            Stage.SUBSCRIBER: 3,
+            Stage.LEAD: 5,
+            Stage.MQL: 10,
+            Stage.SQL: 14,
+            Stage.OPPORTUNITY: 18,
+            Stage.CUSTOMER: 20,
+            Stage.DISQUALIFIED: 6,
+        }[stage]
         count = max(1, int(rng.gauss(depth, depth / 3)))
         window = max((self.now - created).total_seconds(), 60.0)
         rows: list[Activity] = []
@@ -320,8 +389,14 @@ class DemoSeeder:
             kind = _weighted(rng, ENGAGEMENT)
             rows.append(self._activity(lead_id, kind, when, None))
         if stage in (Stage.SQL, Stage.OPPORTUNITY, Stage.CUSTOMER):
-            rows.append(self._activity(lead_id, rng.choice(
-                [ActivityType.DEMO_REQUEST, ActivityType.TRIAL_SIGNUP]), created, None))
+            rows.append(
+                self._activity(
+                    lead_id,
+                    rng.choice([ActivityType.DEMO_REQUEST, ActivityType.TRIAL_SIGNUP]),
+                    created,
+                    None,
+                )
+            )
             for kind in (ActivityType.CALL, ActivityType.EMAIL_SENT, ActivityType.MEETING):
                 when = created + timedelta(seconds=window * rng.random())
                 rows.append(self._activity(lead_id, kind, when, owner))
@@ -340,7 +415,16 @@ class DemoSeeder:
             details["content_id"] = rng.choice(CONTENT)
         elif kind in (ActivityType.CALL, ActivityType.MEETING):
             details["duration_minutes"] = rng.choice([15, 30, 45, 60])
-        campaign = self._campaign_for(when, Channel.EMAIL) if kind in (
-            ActivityType.EMAIL_OPEN, ActivityType.EMAIL_CLICK) else None
-        return Activity(lead_id=lead_id, type=kind, occurred_at=when, details=details,
-                        recorded_by_id=by, campaign_id=campaign.id if campaign else None)
+        campaign = (
+            self._campaign_for(when, Channel.EMAIL)
+            if kind in (ActivityType.EMAIL_OPEN, ActivityType.EMAIL_CLICK)
+            else None
+        )
+        return Activity(
+            lead_id=lead_id,
+            type=kind,
+            occurred_at=when,
+            details=details,
+            recorded_by_id=by,
+            campaign_id=campaign.id if campaign else None,
+        )

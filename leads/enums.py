@@ -117,6 +117,7 @@ class ActivityType(enum.StrEnum):
     EMAIL_SENT = "email_sent"
 
 
-HUMAN_TOUCH_ACTIVITIES = frozenset({ActivityType.CALL, ActivityType.MEETING, ActivityType.EMAIL_SENT})
+HUMAN_TOUCH_ACTIVITIES = frozenset(
+    {ActivityType.CALL, ActivityType.MEETING, ActivityType.EMAIL_SENT}
+)
 """Activities a salesperson performs (as opposed to the lead engaging on their own)."""
-

@@ -8,7 +8,7 @@ account, not the person. History tables (stage changes, activities) are append-o
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tortoise import fields
 from tortoise.indexes import Index
@@ -144,11 +144,13 @@ class Activity(Model):
     )
     campaign_id: int | None
     recorded_by: fields.ForeignKeyNullableRelation[StaffUser] = fields.ForeignKeyField(
-        "leadvault.StaffUser", related_name="recorded_activities", null=True,
+        "leadvault.StaffUser",
+        related_name="recorded_activities",
+        null=True,
         on_delete=fields.SET_NULL,
     )
     recorded_by_id: uuid.UUID | None
-    details = fields.JSONField(default=dict)
+    details: dict[str, Any] = fields.JSONField(default=dict)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -168,7 +170,9 @@ class StageChange(Model):
     to_stage = fields.CharEnumField(Stage, max_length=16)
     changed_at = fields.DatetimeField()
     changed_by: fields.ForeignKeyNullableRelation[StaffUser] = fields.ForeignKeyField(
-        "leadvault.StaffUser", related_name="stage_changes", null=True,
+        "leadvault.StaffUser",
+        related_name="stage_changes",
+        null=True,
         on_delete=fields.SET_NULL,
     )
     changed_by_id: uuid.UUID | None

@@ -53,13 +53,9 @@ def decode_cursor(cursor: str, kind: str, value_type: type, id_type: type) -> tu
             raise InvalidCursor
         if value_type is datetime:
             value = datetime.fromisoformat(value)
-        elif value_type is int:
-            if not isinstance(value, int) or isinstance(value, bool):
-                raise InvalidCursor
-        if id_type is uuid.UUID:
-            row_id = uuid.UUID(row_id)
-        else:
-            row_id = int(row_id)
+        elif value_type is int and (not isinstance(value, int) or isinstance(value, bool)):
+            raise InvalidCursor
+        row_id = uuid.UUID(row_id) if id_type is uuid.UUID else int(row_id)
     except (ValueError, TypeError, binascii.Error, json.JSONDecodeError):
         raise InvalidCursor from None
     return value, row_id

@@ -10,7 +10,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
@@ -118,7 +117,8 @@ class LeadRepository:
             )
             op = "lt" if descending else "gt"
             query = query.filter(
-                Q(**{f"{column}__{op}": value}) | (Q(**{column: value}) & Q(**{f"id__{op}": row_id}))
+                Q(**{f"{column}__{op}": value})
+                | (Q(**{column: value}) & Q(**{f"id__{op}": row_id}))
             )
         prefix = "-" if descending else ""
         rows = await query.order_by(f"{prefix}{column}", f"{prefix}id").limit(first + 1)
@@ -230,5 +230,3 @@ async def active_staff(user_id: uuid.UUID) -> StaffUser | None:
 
 async def list_campaigns() -> list[Campaign]:
     return await Campaign.all().order_by("-starts_on", "id")
-
-

@@ -145,9 +145,7 @@ def _clean_details(details: Mapping[str, Any]) -> dict[str, str | int | float | 
                 break
             cleaned[key] = result
         else:
-            errors.append(
-                FieldError("details", "invalid_value", "details values must be scalars")
-            )
+            errors.append(FieldError("details", "invalid_value", "details values must be scalars"))
             break
     if errors:
         raise ValidationFailed(errors)

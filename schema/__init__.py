@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import strawberry
 from collections.abc import Callable
 from functools import partial
 
+import strawberry
 from strawberry.extensions import (
     DisableIntrospection,
     MaxAliasesLimiter,
@@ -17,7 +17,6 @@ from strawberry.schema.config import StrawberryConfig
 
 from schema.leads.mutations import LeadMutations
 from schema.leads.queries import LeadQueries
-
 
 MAX_DEPTH = 8
 MAX_TOKENS = 5000

@@ -1,25 +1,64 @@
-"""GraphQL enums, registered from the domain's own enums (one vocabulary everywhere)."""
+"""GraphQL enums, registered on the domain's own enums (one vocabulary everywhere).
+
+``strawberry.enum`` marks the class in place, so the names exported here are the domain
+classes themselves and type-check as such.
+"""
 
 from __future__ import annotations
 
 import strawberry
 
-from leads import enums
+from leads.enums import (
+    ActivityType,
+    Authority,
+    Budget,
+    Channel,
+    CompanySize,
+    Need,
+    Seniority,
+    Source,
+    Stage,
+    Status,
+    Timeline,
+)
 from leads.pagination import SortDirection
 from leads.repository import LeadOrderField
-from server.auth.roles import Role
+from server.auth.roles import Role as StaffRole
 
-Stage = strawberry.enum(enums.Stage, name="Stage")
-Status = strawberry.enum(enums.Status, name="LeadStatus")
-Seniority = strawberry.enum(enums.Seniority, name="Seniority")
-CompanySize = strawberry.enum(enums.CompanySize, name="CompanySize")
-Source = strawberry.enum(enums.Source, name="LeadSource")
-Channel = strawberry.enum(enums.Channel, name="Channel")
-Budget = strawberry.enum(enums.Budget, name="Budget")
-Authority = strawberry.enum(enums.Authority, name="Authority")
-Need = strawberry.enum(enums.Need, name="Need")
-Timeline = strawberry.enum(enums.Timeline, name="Timeline")
-ActivityType = strawberry.enum(enums.ActivityType, name="ActivityType")
-StaffRole = strawberry.enum(Role, name="StaffRole")
-LeadOrderFieldEnum = strawberry.enum(LeadOrderField, name="LeadOrderField")
-SortDirectionEnum = strawberry.enum(SortDirection, name="SortDirection")
+for _enum, _name in (
+    (Stage, "Stage"),
+    (Status, "LeadStatus"),
+    (Seniority, "Seniority"),
+    (CompanySize, "CompanySize"),
+    (Source, "LeadSource"),
+    (Channel, "Channel"),
+    (Budget, "Budget"),
+    (Authority, "Authority"),
+    (Need, "Need"),
+    (Timeline, "Timeline"),
+    (ActivityType, "ActivityType"),
+    (StaffRole, "StaffRole"),
+    (LeadOrderField, "LeadOrderField"),
+    (SortDirection, "SortDirection"),
+):
+    strawberry.enum(_enum, name=_name)
+
+LeadOrderFieldEnum = LeadOrderField
+SortDirectionEnum = SortDirection
+
+__all__ = [
+    "ActivityType",
+    "Authority",
+    "Budget",
+    "Channel",
+    "CompanySize",
+    "LeadOrderFieldEnum",
+    "Need",
+    "Seniority",
+    "SortDirectionEnum",
+    "Source",
+    "StaffRole",
+    "Stage",
+    "Status",
+    "Timeline",
+]

@@ -30,8 +30,12 @@ class ValidationErrors:
 
     @classmethod
     def of(cls, failure: domain.ValidationFailed) -> ValidationErrors:
-        return cls(errors=[FieldError(field=_camel(e.field), code=e.code, message=e.message)
-                           for e in failure.errors])
+        return cls(
+            errors=[
+                FieldError(field=_camel(e.field), code=e.code, message=e.message)
+                for e in failure.errors
+            ]
+        )
 
 
 @strawberry.type(description="Another lead already has this email; nothing was changed.")
@@ -45,8 +49,11 @@ class DuplicateLead:
     @classmethod
     def of(cls, failure: domain.DuplicateLead) -> DuplicateLead:
         existing = strawberry.ID(str(failure.existing_id)) if failure.existing_id else None
-        return cls(field=_camel(failure.field), message="a lead with this email already exists",
-                   existing_lead_id=existing)
+        return cls(
+            field=_camel(failure.field),
+            message="a lead with this email already exists",
+            existing_lead_id=existing,
+        )
 
 
 @strawberry.type(description="No such record, or not one you may see.")
@@ -67,8 +74,11 @@ class InvalidTransition:
 
     @classmethod
     def of(cls, failure: domain.InvalidTransition) -> InvalidTransition:
-        return cls(message=failure.message, from_stage=str(failure.from_stage),
-                   to_stage=str(failure.to_stage))
+        return cls(
+            message=failure.message,
+            from_stage=str(failure.from_stage),
+            to_stage=str(failure.to_stage),
+        )
 
 
 def bad_input(message: str, argument: str) -> GraphQLError:

@@ -49,8 +49,14 @@ class GraphQLApp(GraphQL[Context, None]):
             principal = resolve_principal(request, self.settings)
             if principal is None and not wants_ide:
                 response = JSONResponse(
-                    {"errors": [{"message": "authentication required",
-                                 "extensions": {"code": "UNAUTHENTICATED"}}]},
+                    {
+                        "errors": [
+                            {
+                                "message": "authentication required",
+                                "extensions": {"code": "UNAUTHENTICATED"},
+                            }
+                        ]
+                    },
                     status_code=401,
                     headers={"WWW-Authenticate": "Bearer"},
                 )
@@ -60,8 +66,7 @@ class GraphQLApp(GraphQL[Context, None]):
         await super().__call__(scope, receive, send)
 
     async def get_context(self, request: Any, response: Any) -> Context:
-        return Context(request=request, principal=request.state.principal,
-                       settings=self.settings)
+        return Context(request=request, principal=request.state.principal, settings=self.settings)
 
 
 def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette:

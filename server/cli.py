@@ -110,10 +110,16 @@ def build_parser() -> argparse.ArgumentParser:
     seed = commands.add_parser("seed", help="add deterministic demo data")
     seed.add_argument("--leads", type=int, default=2000)
     seed.add_argument("--seed", type=int, default=7)
-    seed.add_argument("--as-of", type=date.fromisoformat, default=None,
-                      help="the day the 18 months of history end (default: today, UTC)")
-    for name, text in (("serve", "run the API server"),
-                       ("demo", "migrate, seed if empty and serve in dev mode")):
+    seed.add_argument(
+        "--as-of",
+        type=date.fromisoformat,
+        default=None,
+        help="the day the 18 months of history end (default: today, UTC)",
+    )
+    for name, text in (
+        ("serve", "run the API server"),
+        ("demo", "migrate, seed if empty and serve in dev mode"),
+    ):
         sub = commands.add_parser(name, help=text)
         sub.add_argument("--host")
         sub.add_argument("--port", type=int)
@@ -151,8 +157,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         if not asyncio.run(_has_leads(settings)):
             asyncio.run(_seed(settings, args.leads, 7, today))
         url = f"http://{settings.host}:{settings.port}/graphql"
-        print(f"\nLeadVault demo (dev mode, {settings.database_label})\n"
-              f"  GraphiQL: {url}\n  Example query:\n{EXAMPLE_QUERY}\n")
+        print(
+            f"\nLeadVault demo (dev mode, {settings.database_label})\n"
+            f"  GraphiQL: {url}\n  Example query:\n{EXAMPLE_QUERY}\n"
+        )
         _serve(settings)
     elif args.command == "schema":
         _schema_export(args.output)

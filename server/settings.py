@@ -110,9 +110,7 @@ class Settings:
             host=reader.text("HOST", "127.0.0.1"),
             port=reader.integer("PORT", 8000, minimum=1, maximum=65535),
             cors_origins=reader.origins("CORS_ORIGINS"),
-            log_level=reader.choice_str(
-                "LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO"
-            ),
+            log_level=reader.choice_str("LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO"),
             max_page_size=reader.integer("MAX_PAGE_SIZE", 100, minimum=1, maximum=1000),
             shutdown_timeout=reader.integer("SHUTDOWN_TIMEOUT", 15, minimum=0, maximum=600),
         )

@@ -26,7 +26,9 @@ async def a_team(name: str | None = None) -> Team:
 async def a_staff_user(role: Role = Role.SALES_REP, team: Team | None = None) -> StaffUser:
     n = next(_counter)
     return await StaffUser.create(
-        email=f"staff{n}@staff.example", display_name=f"Staff {n}", role=role,
+        email=f"staff{n}@staff.example",
+        display_name=f"Staff {n}",
+        role=role,
         team_id=team.id if team else None,
     )
 
@@ -37,7 +39,9 @@ def principal_for(user: StaffUser) -> Principal:
 
 async def a_campaign(**overrides: Any) -> Campaign:
     values: dict[str, Any] = {
-        "name": f"Campaign {next(_counter)}", "channel": "paid_search", "cost": 1000,
+        "name": f"Campaign {next(_counter)}",
+        "channel": "paid_search",
+        "cost": 1000,
         "starts_on": date(2026, 1, 1),
     }
     values.update(overrides)
@@ -48,21 +52,31 @@ async def a_lead(**overrides: Any) -> Lead:
     n = next(_counter)
     created = overrides.pop("created_at", BASE_TIME + timedelta(minutes=n))
     values: dict[str, Any] = {
-        "first_name": "Test", "last_name": f"Person{n}", "email": f"person{n}@example.com",
-        "source": Source.WEB_FORM, "stage": Stage.LEAD, "stage_entered_at": created,
-        "created_at": created, "updated_at": created,
+        "first_name": "Test",
+        "last_name": f"Person{n}",
+        "email": f"person{n}@example.com",
+        "source": Source.WEB_FORM,
+        "stage": Stage.LEAD,
+        "stage_entered_at": created,
+        "created_at": created,
+        "updated_at": created,
     }
     values.update(overrides)
     lead = await Lead.create(**values)
-    await StageChange.create(lead_id=lead.id, from_stage=None, to_stage=lead.stage,
-                             changed_at=created)
+    await StageChange.create(
+        lead_id=lead.id, from_stage=None, to_stage=lead.stage, changed_at=created
+    )
     return lead
 
 
 async def activities_for(lead: Lead, count: int, start: datetime = BASE_TIME) -> list[Activity]:
     rows = [
-        Activity(lead_id=lead.id, type=ActivityType.PAGE_VIEW,
-                 occurred_at=start + timedelta(hours=i), details={"path": f"/p{i}"})
+        Activity(
+            lead_id=lead.id,
+            type=ActivityType.PAGE_VIEW,
+            occurred_at=start + timedelta(hours=i),
+            details={"path": f"/p{i}"},
+        )
         for i in range(count)
     ]
     await Activity.bulk_create(rows)

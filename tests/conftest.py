@@ -73,7 +73,7 @@ async def empty_tables(database: str) -> None:
         )
     else:
         for table in TABLES_CHILDREN_FIRST:
-            await conn.execute_script(f"DELETE FROM {table}")  # noqa: S608
+            await conn.execute_script(f"DELETE FROM {table}")
 
 
 @pytest.fixture

@@ -124,14 +124,32 @@ class LeadInput:
         values: dict[str, Any] = {}
         errors: list[FieldError] = []
         for name in (
-            "first_name", "last_name", "email", "phone", "job_title", "notes", "country",
-            "region", "company_name", "company_domain", "industry", "source", "channel",
+            "first_name",
+            "last_name",
+            "email",
+            "phone",
+            "job_title",
+            "notes",
+            "country",
+            "region",
+            "company_name",
+            "company_domain",
+            "industry",
+            "source",
+            "channel",
         ):
             value = getattr(self, name)
             if value is not strawberry.UNSET:
                 values[name] = value
-        for name in ("seniority", "company_size", "budget", "authority", "need", "timeline",
-                     "status"):
+        for name in (
+            "seniority",
+            "company_size",
+            "budget",
+            "authority",
+            "need",
+            "timeline",
+            "status",
+        ):
             value = getattr(self, name)
             if value is strawberry.UNSET:
                 continue

@@ -51,7 +51,9 @@ ChangeStageResult = Annotated[
 @strawberry.type
 class LeadMutations:
     @strawberry.mutation
-    async def create_lead(self, info: strawberry.Info[Context], input: LeadInput) -> CreateLeadResult:  # noqa: A002
+    async def create_lead(
+        self, info: strawberry.Info[Context], input: LeadInput
+    ) -> CreateLeadResult:
         try:
             row = await service.create_lead(info.context.principal, input.to_values())
         except domain.ValidationFailed as failure:
@@ -64,7 +66,10 @@ class LeadMutations:
 
     @strawberry.mutation
     async def update_lead(
-        self, info: strawberry.Info[Context], id: strawberry.ID, input: LeadInput  # noqa: A002
+        self,
+        info: strawberry.Info[Context],
+        id: strawberry.ID,
+        input: LeadInput,
     ) -> UpdateLeadResult:
         try:
             lead_id = parse_uuid(id, "id")
@@ -79,10 +84,12 @@ class LeadMutations:
 
     @strawberry.mutation
     async def record_activity(
-        self, info: strawberry.Info[Context], input: ActivityInput  # noqa: A002
+        self,
+        info: strawberry.Info[Context],
+        input: ActivityInput,
     ) -> RecordActivityResult:
         try:
-            details = input.details if input.details is not None else {}
+            details: object = input.details if input.details is not None else {}
             if not isinstance(details, dict):
                 raise domain.ValidationFailed(
                     [domain.FieldError("details", "invalid", "details must be an object")]
@@ -92,7 +99,8 @@ class LeadMutations:
                 type=input.type,
                 occurred_at=input.occurred_at,
                 campaign_id=parse_int_id(input.campaign_id, "campaign_id")
-                if input.campaign_id else None,
+                if input.campaign_id
+                else None,
                 details=details,
             )
             row = await service.record_activity(info.context.principal, data)

@@ -23,7 +23,7 @@ class LeadQueries:
         info: strawberry.Info[Context],
         first: int = 20,
         after: str | None = None,
-        filter: LeadFilter | None = None,  # noqa: A002 - the GraphQL argument name
+        filter: LeadFilter | None = None,
         order_by: LeadOrder | None = None,
     ) -> LeadConnection:
         ctx = info.context
@@ -44,14 +44,19 @@ class LeadQueries:
         async def count() -> int:
             return await repository.count(domain_filter)
 
-        edges = [LeadEdge(cursor=c, node=Lead.of(row))
-                 for row, c in zip(page.items, page.cursors, strict=True)]
+        edges = [
+            LeadEdge(cursor=c, node=Lead.of(row))
+            for row, c in zip(page.items, page.cursors, strict=True)
+        ]
         end = page.cursors[-1] if page.cursors else None
-        return LeadConnection(edges=edges, page_info=PageInfo(
-            has_next_page=page.has_next_page, end_cursor=end), _count=count)
+        return LeadConnection(
+            edges=edges,
+            page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=end),
+            _count=count,
+        )
 
     @strawberry.field(description="A lead by id; null if it does not exist or you may not see it.")
-    async def lead(self, info: strawberry.Info[Context], id: strawberry.ID) -> Lead | None:  # noqa: A002
+    async def lead(self, info: strawberry.Info[Context], id: strawberry.ID) -> Lead | None:
         try:
             lead_id = uuid.UUID(id)
         except ValueError:

@@ -13,9 +13,7 @@ from strawberry.scalars import JSON
 from compliance.fields import read_personal
 from leads import models
 from leads.pagination import Page
-from server.auth.models import StaffUser
 from schema.context import Context
-from schema.errors import bad_input
 from schema.enums import (
     ActivityType,
     Authority,
@@ -25,11 +23,13 @@ from schema.enums import (
     Need,
     Seniority,
     Source,
-    Stage,
     StaffRole,
+    Stage,
     Status,
     Timeline,
 )
+from schema.errors import bad_input
+from server.auth.models import StaffUser
 
 MAX_NESTED_ACTIVITIES = 50
 
@@ -60,8 +60,12 @@ class StaffMember:
     @classmethod
     def of(cls, row: StaffUser) -> StaffMember:
         team = strawberry.ID(str(row.team_id)) if row.team_id is not None else None
-        return cls(id=strawberry.ID(str(row.id)), display_name=row.display_name, role=row.role,
-                   team_id=team)
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            display_name=row.display_name,
+            role=row.role,
+            team_id=team,
+        )
 
 
 @strawberry.type
@@ -76,9 +80,15 @@ class Campaign:
 
     @classmethod
     def of(cls, row: models.Campaign) -> Campaign:
-        return cls(id=strawberry.ID(str(row.id)), name=row.name, channel=row.channel,
-                   cost=row.cost, currency=row.currency, starts_on=row.starts_on,
-                   ends_on=row.ends_on)
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            name=row.name,
+            channel=row.channel,
+            cost=row.cost,
+            currency=row.currency,
+            starts_on=row.starts_on,
+            ends_on=row.ends_on,
+        )
 
 
 @strawberry.type(description="An engagement event. Details hold no personal data.")
@@ -92,8 +102,13 @@ class Activity:
     @classmethod
     def of(cls, row: models.Activity) -> Activity:
         campaign = strawberry.ID(str(row.campaign_id)) if row.campaign_id is not None else None
-        return cls(id=strawberry.ID(str(row.id)), type=row.type, occurred_at=row.occurred_at,
-                   campaign_id=campaign, details=row.details)
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            type=row.type,
+            occurred_at=row.occurred_at,
+            campaign_id=campaign,
+            details=JSON(row.details),
+        )
 
 
 @strawberry.type
@@ -109,11 +124,14 @@ class ActivityConnection:
 
     @classmethod
     def of(cls, page: Page[models.Activity]) -> ActivityConnection:
-        edges = [ActivityEdge(cursor=c, node=Activity.of(a))
-                 for a, c in zip(page.items, page.cursors, strict=True)]
+        edges = [
+            ActivityEdge(cursor=c, node=Activity.of(a))
+            for a, c in zip(page.items, page.cursors, strict=True)
+        ]
         end = page.cursors[-1] if page.cursors else None
-        return cls(edges=edges, page_info=PageInfo(has_next_page=page.has_next_page,
-                                                   end_cursor=end))
+        return cls(
+            edges=edges, page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=end)
+        )
 
 
 @strawberry.type
@@ -128,9 +146,14 @@ class StageChange:
     @classmethod
     def of(cls, row: models.StageChange) -> StageChange:
         by = strawberry.ID(str(row.changed_by_id)) if row.changed_by_id else None
-        return cls(id=strawberry.ID(str(row.id)), from_stage=row.from_stage, to_stage=row.to_stage,
-                   changed_at=row.changed_at, changed_by_id=by,
-                   reason=read_personal(row, "reason"))
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            from_stage=row.from_stage,
+            to_stage=row.to_stage,
+            changed_at=row.changed_at,
+            changed_by_id=by,
+            reason=read_personal(row, "reason"),
+        )
 
 
 @strawberry.type
@@ -243,10 +266,16 @@ class Lead:
             industry=row.industry,
             source=row.source,
             channel=row.channel,
-            utm=Utm(source=row.utm_source, medium=row.utm_medium, campaign=row.utm_campaign,
-                    term=row.utm_term, content=row.utm_content),
-            bant=Bant(budget=row.budget, authority=row.authority, need=row.need,
-                      timeline=row.timeline),
+            utm=Utm(
+                source=row.utm_source,
+                medium=row.utm_medium,
+                campaign=row.utm_campaign,
+                term=row.utm_term,
+                content=row.utm_content,
+            ),
+            bant=Bant(
+                budget=row.budget, authority=row.authority, need=row.need, timeline=row.timeline
+            ),
             stage=row.stage,
             status=row.status,
             stage_entered_at=row.stage_entered_at,

@@ -30,4 +30,3 @@ class StaffUser(Model):
 
     class Meta:
         table = "staff_user"
-

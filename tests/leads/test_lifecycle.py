@@ -9,8 +9,13 @@ from leads.lifecycle import check_transition, status_after
 
 @pytest.mark.parametrize(
     ("current", "target"),
-    [(Stage.LEAD, Stage.MQL), (Stage.LEAD, Stage.SQL), (Stage.MQL, Stage.OPPORTUNITY),
-     (Stage.OPPORTUNITY, Stage.CUSTOMER), (Stage.SUBSCRIBER, Stage.LEAD)],
+    [
+        (Stage.LEAD, Stage.MQL),
+        (Stage.LEAD, Stage.SQL),
+        (Stage.MQL, Stage.OPPORTUNITY),
+        (Stage.OPPORTUNITY, Stage.CUSTOMER),
+        (Stage.SUBSCRIBER, Stage.LEAD),
+    ],
 )
 def test_forward_moves_need_no_reason(current: Stage, target: Stage) -> None:
     check_transition(current, target, None)

@@ -37,12 +37,16 @@ async def test_a_duplicate_email_is_reported_and_nothing_is_written() -> None:
 
 async def test_a_duplicate_outside_scope_is_reported_without_its_id() -> None:
     team = await a_team()
-    owner, other = await a_staff_user(Role.SALES_REP, team), await a_staff_user(Role.SALES_REP, team)
+    owner, other = (
+        await a_staff_user(Role.SALES_REP, team),
+        await a_staff_user(Role.SALES_REP, team),
+    )
     await a_lead(email="taken@example.com", owner_id=owner.id)
 
     with pytest.raises(DuplicateLead) as raised:
-        await service.create_lead(principal_for(other),
-                                  {"email": "taken@example.com", "source": Source.API})
+        await service.create_lead(
+            principal_for(other), {"email": "taken@example.com", "source": Source.API}
+        )
 
     assert raised.value.existing_id is None
 
@@ -83,8 +87,9 @@ async def test_a_rep_creating_a_lead_becomes_its_owner() -> None:
     team = await a_team()
     rep = await a_staff_user(Role.SALES_REP, team)
 
-    lead = await service.create_lead(principal_for(rep),
-                                     {"first_name": "Ada", "source": Source.EVENT})
+    lead = await service.create_lead(
+        principal_for(rep), {"first_name": "Ada", "source": Source.EVENT}
+    )
 
     assert lead.owner_id == rep.id
 
@@ -122,8 +127,14 @@ async def test_recording_engagement_moves_last_engaged_forward_and_warms_a_cold_
     when = datetime.now(UTC) - timedelta(hours=1)
 
     await service.record_activity(
-        DEV, service.ActivityInput(lead_id=lead.id, type=ActivityType.PRICING_PAGE_VIEW,
-                                   occurred_at=when, details={"path": "/pricing"}))
+        DEV,
+        service.ActivityInput(
+            lead_id=lead.id,
+            type=ActivityType.PRICING_PAGE_VIEW,
+            occurred_at=when,
+            details={"path": "/pricing"},
+        ),
+    )
 
     reloaded = await Lead.get(id=lead.id)
     assert reloaded.last_engaged_at == when
@@ -132,8 +143,9 @@ async def test_recording_engagement_moves_last_engaged_forward_and_warms_a_cold_
 
 async def test_a_sales_touch_does_not_count_as_the_lead_engaging() -> None:
     lead = await a_lead()
-    await service.record_activity(DEV, service.ActivityInput(lead_id=lead.id,
-                                                             type=ActivityType.CALL))
+    await service.record_activity(
+        DEV, service.ActivityInput(lead_id=lead.id, type=ActivityType.CALL)
+    )
     assert (await Lead.get(id=lead.id)).last_engaged_at is None
 
 
@@ -143,17 +155,24 @@ async def test_a_sales_touch_does_not_count_as_the_lead_engaging() -> None:
 async def test_activity_details_must_be_flat_and_small(details: dict[str, object]) -> None:
     lead = await a_lead()
     with pytest.raises(ValidationFailed):
-        await service.record_activity(DEV, service.ActivityInput(
-            lead_id=lead.id, type=ActivityType.PAGE_VIEW, details=details))
+        await service.record_activity(
+            DEV,
+            service.ActivityInput(lead_id=lead.id, type=ActivityType.PAGE_VIEW, details=details),
+        )
     assert await Activity.filter(lead_id=lead.id).count() == 0
 
 
 async def test_an_activity_in_the_future_is_refused() -> None:
     lead = await a_lead()
     with pytest.raises(ValidationFailed) as raised:
-        await service.record_activity(DEV, service.ActivityInput(
-            lead_id=lead.id, type=ActivityType.PAGE_VIEW,
-            occurred_at=datetime.now(UTC) + timedelta(days=1)))
+        await service.record_activity(
+            DEV,
+            service.ActivityInput(
+                lead_id=lead.id,
+                type=ActivityType.PAGE_VIEW,
+                occurred_at=datetime.now(UTC) + timedelta(days=1),
+            ),
+        )
     assert raised.value.errors[0].field == "occurred_at"
 
 

@@ -19,9 +19,19 @@ mutation ($input: LeadInput!) {
 
 
 async def test_create_lead_returns_the_normalised_lead(client: httpx.AsyncClient) -> None:
-    body = await graphql(client, CREATE, {"input": {
-        "email": "Ada@Example.com", "phone": "+44 20 7946 0958", "country": "gb",
-        "source": "WEB_FORM", "utm": {"source": "newsletter"}}})
+    body = await graphql(
+        client,
+        CREATE,
+        {
+            "input": {
+                "email": "Ada@Example.com",
+                "phone": "+44 20 7946 0958",
+                "country": "gb",
+                "source": "WEB_FORM",
+                "utm": {"source": "newsletter"},
+            }
+        },
+    )
 
     lead = body["data"]["createLead"]["lead"]
     assert lead["email"] == "ada@example.com"
@@ -32,8 +42,11 @@ async def test_create_lead_returns_the_normalised_lead(client: httpx.AsyncClient
 async def test_validation_errors_name_camel_case_fields_and_write_nothing(
     client: httpx.AsyncClient,
 ) -> None:
-    body = await graphql(client, CREATE, {"input": {
-        "email": "nope", "companyDomain": "no domain", "source": "WEB_FORM"}})
+    body = await graphql(
+        client,
+        CREATE,
+        {"input": {"email": "nope", "companyDomain": "no domain", "source": "WEB_FORM"}},
+    )
 
     result = body["data"]["createLead"]
     assert result["__typename"] == "ValidationErrors"
@@ -44,45 +57,65 @@ async def test_validation_errors_name_camel_case_fields_and_write_nothing(
 async def test_a_duplicate_email_is_reported_not_merged(client: httpx.AsyncClient) -> None:
     existing = await a_lead(email="ada@example.com")
 
-    body = await graphql(client, CREATE, {"input": {"email": "ADA@example.com",
-                                                    "source": "API"}})
+    body = await graphql(client, CREATE, {"input": {"email": "ADA@example.com", "source": "API"}})
 
     assert body["data"]["createLead"] == {
-        "__typename": "DuplicateLead", "field": "email", "existingLeadId": str(existing.id)}
+        "__typename": "DuplicateLead",
+        "field": "email",
+        "existingLeadId": str(existing.id),
+    }
     assert await Lead.all().count() == 1
 
 
 async def test_update_lead_of_a_missing_id_is_not_found(client: httpx.AsyncClient) -> None:
-    body = await graphql(client, """mutation ($id: ID!) {
-        updateLead(id: $id, input: {companyName: "X"}) { __typename } }""", {"id": new_id()})
+    body = await graphql(
+        client,
+        """mutation ($id: ID!) {
+        updateLead(id: $id, input: {companyName: "X"}) { __typename } }""",
+        {"id": new_id()},
+    )
     assert body["data"]["updateLead"]["__typename"] == "NotFound"
 
 
 async def test_update_lead_refuses_null_for_required_enums(client: httpx.AsyncClient) -> None:
     lead = await a_lead()
-    body = await graphql(client, """mutation ($id: ID!) {
+    body = await graphql(
+        client,
+        """mutation ($id: ID!) {
         updateLead(id: $id, input: {seniority: null}) {
-          __typename ... on ValidationErrors { errors { field } } } }""", {"id": str(lead.id)})
-    assert body["data"]["updateLead"] == {"__typename": "ValidationErrors",
-                                          "errors": [{"field": "seniority"}]}
+          __typename ... on ValidationErrors { errors { field } } } }""",
+        {"id": str(lead.id)},
+    )
+    assert body["data"]["updateLead"] == {
+        "__typename": "ValidationErrors",
+        "errors": [{"field": "seniority"}],
+    }
 
 
 async def test_record_activity_rejects_nested_details(client: httpx.AsyncClient) -> None:
     lead = await a_lead()
-    body = await graphql(client, """mutation ($input: ActivityInput!) {
-        recordActivity(input: $input) { __typename ... on ValidationErrors { errors { field } } } }""",
-        {"input": {"leadId": str(lead.id), "type": "PAGE_VIEW", "details": {"a": {"b": 1}}}})
+    body = await graphql(
+        client,
+        """mutation ($input: ActivityInput!) { recordActivity(input: $input) {
+          __typename ... on ValidationErrors { errors { field } } } }""",
+        {"input": {"leadId": str(lead.id), "type": "PAGE_VIEW", "details": {"a": {"b": 1}}}},
+    )
     assert body["data"]["recordActivity"]["__typename"] == "ValidationErrors"
     assert await Activity.all().count() == 0
 
 
 async def test_record_activity_appears_on_the_lead(client: httpx.AsyncClient) -> None:
     lead = await a_lead()
-    body = await graphql(client, """mutation ($input: ActivityInput!) {
+    body = await graphql(
+        client,
+        """mutation ($input: ActivityInput!) {
         recordActivity(input: $input) { ... on ActivityPayload { activity { type details } } } }""",
-        {"input": {"leadId": str(lead.id), "type": "DEMO_REQUEST", "details": {"form": "demo"}}})
-    assert body["data"]["recordActivity"]["activity"] == {"type": "DEMO_REQUEST",
-                                                          "details": {"form": "demo"}}
+        {"input": {"leadId": str(lead.id), "type": "DEMO_REQUEST", "details": {"form": "demo"}}},
+    )
+    assert body["data"]["recordActivity"]["activity"] == {
+        "type": "DEMO_REQUEST",
+        "details": {"form": "demo"},
+    }
 
 
 CHANGE = """mutation ($id: ID!, $to: Stage!, $reason: String) {

@@ -60,9 +60,19 @@ async def test_filters_combine_and_total_count_follows_them(client: httpx.AsyncC
     await a_lead(stage=Stage.MQL, source=Source.EVENT)
     await a_lead(stage=Stage.SQL, source=Source.EVENT, created_at=BASE_TIME - timedelta(days=9))
 
-    body = await graphql(client, LIST, {"first": 10, "filter": {
-        "stage": ["SQL"], "source": ["EVENT", "WEB_FORM"], "campaignId": str(campaign.id),
-        "createdFrom": (BASE_TIME - timedelta(days=1)).isoformat()}})
+    body = await graphql(
+        client,
+        LIST,
+        {
+            "first": 10,
+            "filter": {
+                "stage": ["SQL"],
+                "source": ["EVENT", "WEB_FORM"],
+                "campaignId": str(campaign.id),
+                "createdFrom": (BASE_TIME - timedelta(days=1)).isoformat(),
+            },
+        },
+    )
 
     assert body["data"]["leads"]["totalCount"] == 2
     assert {e["node"]["stage"] for e in body["data"]["leads"]["edges"]} == {"SQL"}
@@ -74,8 +84,7 @@ async def test_a_cursor_from_another_ordering_is_rejected(client: httpx.AsyncCli
     first = await graphql(client, LIST, {"first": 1})
     cursor = first["data"]["leads"]["pageInfo"]["endCursor"]
 
-    body = await graphql(client, LIST, {"first": 1, "after": cursor,
-                                        "orderBy": {"field": "SCORE"}})
+    body = await graphql(client, LIST, {"first": 1, "after": cursor, "orderBy": {"field": "SCORE"}})
 
     assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "argument": "after"}
 
@@ -106,7 +115,7 @@ async def test_nested_activities_page_newest_first(client: httpx.AsyncClient) ->
     seen: list[str] = []
     after = None
     for _ in range(len(activities)):
-        page = (await graphql(client, query, {"id": str(lead.id), "after": after}))
+        page = await graphql(client, query, {"id": str(lead.id), "after": after})
         connection = page["data"]["lead"]["activities"]
         seen += [edge["node"]["id"] for edge in connection["edges"]]
         if not connection["pageInfo"]["hasNextPage"]:

@@ -86,21 +86,29 @@ async def test_access_log_holds_no_personal_values(
     client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     mutation = """mutation ($input: LeadInput!) { createLead(input: $input) { __typename } }"""
-    variables = {"input": {"email": "secret.person@example.com", "firstName": "Zebulon",
-                           "source": "WEB_FORM"}}
+    variables = {
+        "input": {
+            "email": "secret.person@example.com",
+            "firstName": "Zebulon",
+            "source": "WEB_FORM",
+        }
+    }
     saved = {name: logging.getLogger(name).level for name in VALUE_CARRYING_LOGGERS}
     try:
         hold_back_value_carrying_loggers()
         with caplog.at_level(logging.DEBUG):
-            response = await client.post("/graphql?email=secret.person@example.com",
-                                         json={"query": mutation, "variables": variables})
+            response = await client.post(
+                "/graphql?email=secret.person@example.com",
+                json={"query": mutation, "variables": variables},
+            )
     finally:
         for name, level in saved.items():
             logging.getLogger(name).setLevel(level)
     assert response.status_code == 200
     lines = [JsonFormatter().format(r) for r in caplog.records if r.name != "httpx"]
     access = [json.loads(line) for line in lines if '"leadvault.access"' in line]
-    assert access and access[-1]["path"] == "/graphql" and access[-1]["status"] == 200
+    assert access
+    assert (access[-1]["path"], access[-1]["status"]) == ("/graphql", 200)
     everything = "\n".join(lines)
     assert "secret.person" not in everything
     assert "Zebulon" not in everything

@@ -18,7 +18,11 @@ def _leadvault(args: list[str], tmp_path: Path, **env: str) -> subprocess.Comple
     environment.update({"LEADVAULT_DATA_DIR": str(tmp_path / "data"), **env})
     return subprocess.run(
         [sys.executable, "-m", "server.cli", *args],
-        capture_output=True, text=True, env=environment, timeout=120, check=False,
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=120,
+        check=False,
     )
 
 
