@@ -10,6 +10,7 @@ and redaction happen in one place.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from tortoise import fields
@@ -36,6 +37,7 @@ def personal_field(*, max_length: int, category: str, null: bool = True) -> Any:
     return PersonalDataField(max_length=max_length, category=category, null=null)
 
 
+@cache
 def personal_fields_of(model: type[Model]) -> dict[str, PersonalDataField]:
     """Field name → field for every personal-data column of ``model``."""
     return {

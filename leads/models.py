@@ -28,6 +28,7 @@ from leads.enums import (
     Status,
     Timeline,
 )
+from leads.fields import UtcDatetimeField
 
 if TYPE_CHECKING:
     from server.auth.models import StaffUser
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
 class Team(Model):
     id = fields.IntField(primary_key=True)
     name = fields.CharField(max_length=100, unique=True)
-    created_at = fields.DatetimeField(auto_now_add=True)
+    created_at = UtcDatetimeField(auto_now_add=True)
 
     class Meta:
         table = "team"
@@ -52,7 +53,7 @@ class Campaign(Model):
     currency = fields.CharField(max_length=3, default="EUR")
     starts_on = fields.DateField()
     ends_on = fields.DateField(null=True)
-    created_at = fields.DatetimeField(auto_now_add=True)
+    created_at = UtcDatetimeField(auto_now_add=True)
 
     class Meta:
         table = "campaign"
@@ -99,7 +100,7 @@ class Lead(Model):
 
     stage = fields.CharEnumField(Stage, max_length=16, default=Stage.LEAD)
     status = fields.CharEnumField(Status, max_length=16, default=Status.OPEN)
-    stage_entered_at = fields.DatetimeField()
+    stage_entered_at = UtcDatetimeField()
     owner: fields.ForeignKeyNullableRelation[StaffUser] = fields.ForeignKeyField(
         "leadvault.StaffUser", related_name="owned_leads", null=True, on_delete=fields.SET_NULL
     )
@@ -112,11 +113,11 @@ class Lead(Model):
     score = fields.IntField(default=0)
     fit_score = fields.IntField(default=0)
     engagement_score = fields.IntField(default=0)
-    scored_at = fields.DatetimeField(null=True)
+    scored_at = UtcDatetimeField(null=True)
 
-    created_at = fields.DatetimeField()
-    updated_at = fields.DatetimeField()
-    last_engaged_at = fields.DatetimeField(null=True)
+    created_at = UtcDatetimeField()
+    updated_at = UtcDatetimeField()
+    last_engaged_at = UtcDatetimeField(null=True)
 
     class Meta:
         table = "lead"
@@ -138,7 +139,7 @@ class Activity(Model):
     )
     lead_id: uuid.UUID
     type = fields.CharEnumField(ActivityType, max_length=32)
-    occurred_at = fields.DatetimeField()
+    occurred_at = UtcDatetimeField()
     campaign: fields.ForeignKeyNullableRelation[Campaign] = fields.ForeignKeyField(
         "leadvault.Campaign", related_name="activities", null=True, on_delete=fields.SET_NULL
     )
@@ -151,7 +152,7 @@ class Activity(Model):
     )
     recorded_by_id: uuid.UUID | None
     details: dict[str, Any] = fields.JSONField(default=dict)
-    created_at = fields.DatetimeField(auto_now_add=True)
+    created_at = UtcDatetimeField(auto_now_add=True)
 
     class Meta:
         table = "activity"
@@ -168,7 +169,7 @@ class StageChange(Model):
     lead_id: uuid.UUID
     from_stage = fields.CharEnumField(Stage, max_length=16, null=True)
     to_stage = fields.CharEnumField(Stage, max_length=16)
-    changed_at = fields.DatetimeField()
+    changed_at = UtcDatetimeField()
     changed_by: fields.ForeignKeyNullableRelation[StaffUser] = fields.ForeignKeyField(
         "leadvault.StaffUser",
         related_name="stage_changes",

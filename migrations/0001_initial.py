@@ -4,6 +4,7 @@ import functools
 from compliance.fields import PersonalDataField
 from json import dumps, loads
 from leads.enums import ActivityType, Authority, Budget, Channel, CompanySize, Need, Seniority, Source, Stage, Status, Timeline
+from leads.fields import UtcDatetimeField
 from server.auth.roles import Role
 from tortoise.fields.base import OnDelete
 from uuid import uuid4
@@ -24,7 +25,7 @@ class Migration(migrations.Migration):
                 ('currency', fields.CharField(default='EUR', max_length=3)),
                 ('starts_on', fields.DateField()),
                 ('ends_on', fields.DateField(null=True)),
-                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('created_at', UtcDatetimeField(auto_now=False, auto_now_add=True)),
             ],
             options={'table': 'campaign', 'app': 'leadvault', 'pk_attr': 'id', 'table_description': 'A marketing campaign. Its cost over its period gives cost per lead.'},
             bases=['Model'],
@@ -34,7 +35,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
                 ('name', fields.CharField(unique=True, max_length=100)),
-                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('created_at', UtcDatetimeField(auto_now=False, auto_now_add=True)),
             ],
             options={'table': 'team', 'app': 'leadvault', 'pk_attr': 'id'},
             bases=['Model'],
@@ -84,16 +85,16 @@ class Migration(migrations.Migration):
                 ('timeline', fields.CharEnumField(default=Timeline.UNKNOWN, description='UNKNOWN: unknown\nIMMEDIATE: immediate\nTHIS_QUARTER: this_quarter\nTHIS_YEAR: this_year\nLATER: later', enum_type=Timeline, max_length=16)),
                 ('stage', fields.CharEnumField(default=Stage.LEAD, description='SUBSCRIBER: subscriber\nLEAD: lead\nMQL: mql\nSQL: sql\nOPPORTUNITY: opportunity\nCUSTOMER: customer\nDISQUALIFIED: disqualified', enum_type=Stage, max_length=16)),
                 ('status', fields.CharEnumField(default=Status.OPEN, description='OPEN: open\nWORKING: working\nNURTURING: nurturing\nCOLD: cold\nCONVERTED: converted', enum_type=Status, max_length=16)),
-                ('stage_entered_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('stage_entered_at', UtcDatetimeField(auto_now=False, auto_now_add=False)),
                 ('owner', fields.ForeignKeyField('leadvault.StaffUser', source_field='owner_id', null=True, db_constraint=True, to_field='id', related_name='owned_leads', on_delete=OnDelete.SET_NULL)),
                 ('team', fields.ForeignKeyField('leadvault.Team', source_field='team_id', null=True, db_constraint=True, to_field='id', related_name='leads', on_delete=OnDelete.SET_NULL)),
                 ('score', fields.IntField(default=0)),
                 ('fit_score', fields.IntField(default=0)),
                 ('engagement_score', fields.IntField(default=0)),
-                ('scored_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
-                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
-                ('updated_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
-                ('last_engaged_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('scored_at', UtcDatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('created_at', UtcDatetimeField(auto_now=False, auto_now_add=False)),
+                ('updated_at', UtcDatetimeField(auto_now=False, auto_now_add=False)),
+                ('last_engaged_at', UtcDatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
             options={'table': 'lead', 'app': 'leadvault', 'indexes': [Index(fields=['created_at', 'id'], name='lead_created_idx'), Index(fields=['stage', 'created_at'], name='lead_stage_created_idx'), Index(fields=['owner_id', 'created_at'], name='lead_owner_created_idx'), Index(fields=['team_id', 'created_at'], name='lead_team_created_idx')], 'pk_attr': 'id', 'table_description': 'A person who may become a customer, and the company they represent.'},
             bases=['Model'],
@@ -104,11 +105,11 @@ class Migration(migrations.Migration):
                 ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
                 ('lead', fields.ForeignKeyField('leadvault.Lead', source_field='lead_id', db_constraint=True, to_field='id', related_name='activities', on_delete=OnDelete.CASCADE)),
                 ('type', fields.CharEnumField(description='PAGE_VIEW: page_view\nPRICING_PAGE_VIEW: pricing_page_view\nFEATURE_PAGE_VIEW: feature_page_view\nCONTENT_DOWNLOAD: content_download\nWEBINAR_REGISTERED: webinar_registered\nWEBINAR_ATTENDED: webinar_attended\nEMAIL_OPEN: email_open\nEMAIL_CLICK: email_click\nEMAIL_BOUNCE: email_bounce\nUNSUBSCRIBE: unsubscribe\nFORM_SUBMIT: form_submit\nDEMO_REQUEST: demo_request\nTRIAL_SIGNUP: trial_signup\nCALL: call\nMEETING: meeting\nEMAIL_SENT: email_sent', enum_type=ActivityType, max_length=32)),
-                ('occurred_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('occurred_at', UtcDatetimeField(auto_now=False, auto_now_add=False)),
                 ('campaign', fields.ForeignKeyField('leadvault.Campaign', source_field='campaign_id', null=True, db_constraint=True, to_field='id', related_name='activities', on_delete=OnDelete.SET_NULL)),
                 ('recorded_by', fields.ForeignKeyField('leadvault.StaffUser', source_field='recorded_by_id', null=True, db_constraint=True, to_field='id', related_name='recorded_activities', on_delete=OnDelete.SET_NULL)),
                 ('details', fields.JSONField(default=dict, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
-                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('created_at', UtcDatetimeField(auto_now=False, auto_now_add=True)),
             ],
             options={'table': 'activity', 'app': 'leadvault', 'indexes': [Index(fields=['lead_id', 'occurred_at', 'id'], name='activity_lead_time_idx')], 'pk_attr': 'id', 'table_description': 'One engagement event. ``details`` holds non-personal metadata only (page path,'},
             bases=['Model'],
@@ -120,7 +121,7 @@ class Migration(migrations.Migration):
                 ('lead', fields.ForeignKeyField('leadvault.Lead', source_field='lead_id', db_constraint=True, to_field='id', related_name='stage_changes', on_delete=OnDelete.CASCADE)),
                 ('from_stage', fields.CharEnumField(null=True, description='SUBSCRIBER: subscriber\nLEAD: lead\nMQL: mql\nSQL: sql\nOPPORTUNITY: opportunity\nCUSTOMER: customer\nDISQUALIFIED: disqualified', enum_type=Stage, max_length=16)),
                 ('to_stage', fields.CharEnumField(description='SUBSCRIBER: subscriber\nLEAD: lead\nMQL: mql\nSQL: sql\nOPPORTUNITY: opportunity\nCUSTOMER: customer\nDISQUALIFIED: disqualified', enum_type=Stage, max_length=16)),
-                ('changed_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('changed_at', UtcDatetimeField(auto_now=False, auto_now_add=False)),
                 ('changed_by', fields.ForeignKeyField('leadvault.StaffUser', source_field='changed_by_id', null=True, db_constraint=True, to_field='id', related_name='stage_changes', on_delete=OnDelete.SET_NULL)),
                 ('reason', PersonalDataField(null=True, max_length=1000, category='free_text')),
             ],

@@ -9,18 +9,19 @@ from collections.abc import Sequence
 from strawberry.dataloader import DataLoader
 
 from leads import repository
-from leads.models import Activity, Campaign, StageChange, Team
+from leads.models import Campaign, StageChange, Team
 from leads.pagination import Page
+from leads.repository import ActivityRow
 from server.auth.models import StaffUser
 
 ActivityKey = tuple[uuid.UUID, int, str | None]
 
 
-async def _load_activity_pages(keys: Sequence[ActivityKey]) -> list[Page[Activity]]:
+async def _load_activity_pages(keys: Sequence[ActivityKey]) -> list[Page[ActivityRow]]:
     by_window: dict[tuple[int, str | None], list[uuid.UUID]] = defaultdict(list)
     for lead_id, first, after in keys:
         by_window[(first, after)].append(lead_id)
-    found: dict[ActivityKey, Page[Activity]] = {}
+    found: dict[ActivityKey, Page[ActivityRow]] = {}
     for (first, after), lead_ids in by_window.items():
         pages = await repository.activity_pages(lead_ids, first, after)
         for lead_id, page in pages.items():

@@ -13,6 +13,7 @@ from strawberry.scalars import JSON
 from compliance.fields import read_personal
 from leads import models
 from leads.pagination import Page
+from leads.repository import ActivityRow
 from schema.context import Context
 from schema.enums import (
     ActivityType,
@@ -100,7 +101,7 @@ class Activity:
     details: JSON
 
     @classmethod
-    def of(cls, row: models.Activity) -> Activity:
+    def of(cls, row: models.Activity | ActivityRow) -> Activity:
         campaign = strawberry.ID(str(row.campaign_id)) if row.campaign_id is not None else None
         return cls(
             id=strawberry.ID(str(row.id)),
@@ -123,7 +124,7 @@ class ActivityConnection:
     page_info: PageInfo
 
     @classmethod
-    def of(cls, page: Page[models.Activity]) -> ActivityConnection:
+    def of(cls, page: Page[ActivityRow]) -> ActivityConnection:
         edges = [
             ActivityEdge(cursor=c, node=Activity.of(a))
             for a, c in zip(page.items, page.cursors, strict=True)

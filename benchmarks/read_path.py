@@ -1,0 +1,222 @@
+"""Read-path benchmark: ``leads(first: 100)`` with nested activities and owner.
+
+GraphQL through the full ASGI stack (middleware, routing, Strawberry, DataLoaders, ORM)
+against a hand-written Starlette endpoint in the same process that returns the same JSON from
+the same database with hand-written SQL. Both are driven in-process over ASGI at concurrency
+1 and 16; the report prints throughput, p50/p99 latency and the GraphQL/baseline ratio.
+
+    python -m benchmarks.read_path [--leads 10000] [--requests 200] [--database-url URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from tortoise import connections
+
+from leads.demo import DemoSeeder
+from server.app import create_app
+from server.db import close_db, dialect_of, init_db, migrate
+from server.settings import Environment, Secret, Settings
+
+PAGE = 100
+NESTED = 5
+QUERY = f"""{{ leads(first: {PAGE}) {{ edges {{ node {{
+  id firstName lastName email companyName stage score createdAt
+  owner {{ id displayName }}
+  activities(first: {NESTED}) {{ edges {{ node {{ id type occurredAt }} }} }}
+}} }} }} }}"""
+
+
+def _iso(value: Any) -> str:
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    return moment.astimezone(UTC).isoformat()
+
+
+def baseline_endpoint(dialect: str) -> Callable[[Request], Awaitable[Response]]:
+    """The same page, hand-written: three SQL statements and a dict comprehension."""
+    mark = (lambda i: f"${i}") if dialect == "postgres" else (lambda i: "?")
+
+    async def endpoint(_: Request) -> Response:
+        db = connections.get("default")
+        leads = await db.execute_query_dict(
+            "SELECT id, first_name, last_name, email, company_name, stage, score, created_at, "
+            f"owner_id FROM lead ORDER BY created_at DESC, id DESC LIMIT {PAGE}"
+        )
+        ids = [str(row["id"]) for row in leads]
+        owner_ids = sorted({str(row["owner_id"]) for row in leads if row["owner_id"]})
+        owners: dict[str, str] = {}
+        if owner_ids:
+            marks = ", ".join(mark(i + 1) for i in range(len(owner_ids)))
+            for row in await db.execute_query_dict(
+                f"SELECT id, display_name FROM staff_user WHERE id IN ({marks})", owner_ids
+            ):
+                owners[str(row["id"])] = row["display_name"]
+        activities: dict[str, list[dict[str, Any]]] = {i: [] for i in ids}
+        if ids:
+            marks = ", ".join(mark(i + 1) for i in range(len(ids)))
+            rows = await db.execute_query_dict(
+                "SELECT id, lead_id, type, occurred_at FROM (SELECT id, lead_id, type, "
+                "occurred_at, ROW_NUMBER() OVER (PARTITION BY lead_id ORDER BY occurred_at "
+                f"DESC, id DESC) AS n FROM activity WHERE lead_id IN ({marks})) ranked "
+                f"WHERE n <= {NESTED} ORDER BY lead_id, n",
+                ids,
+            )
+            for row in rows:
+                activities[str(row["lead_id"])].append(
+                    {
+                        "node": {
+                            "id": str(row["id"]),
+                            "type": str(row["type"]).upper(),
+                            "occurredAt": _iso(row["occurred_at"]),
+                        }
+                    }
+                )
+        edges = [
+            {
+                "node": {
+                    "id": str(row["id"]),
+                    "firstName": row["first_name"],
+                    "lastName": row["last_name"],
+                    "email": row["email"],
+                    "companyName": row["company_name"],
+                    "stage": str(row["stage"]).upper(),
+                    "score": row["score"],
+                    "createdAt": _iso(row["created_at"]),
+                    "owner": {
+                        "id": str(row["owner_id"]),
+                        "displayName": owners[str(row["owner_id"])],
+                    }
+                    if row["owner_id"]
+                    else None,
+                    "activities": {"edges": activities[str(row["id"])]},
+                }
+            }
+            for row in leads
+        ]
+        return JSONResponse({"data": {"leads": {"edges": edges}}})
+
+    return endpoint
+
+
+@dataclass
+class Result:
+    name: str
+    concurrency: int
+    requests: int
+    seconds: float
+    latencies: list[float]
+
+    @property
+    def throughput(self) -> float:
+        return self.requests / self.seconds
+
+    def percentile(self, p: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, round(p * (len(ordered) - 1)))] * 1000
+
+
+async def _drive(
+    call: Callable[[], Awaitable[httpx.Response]], name: str, concurrency: int, total: int
+) -> Result:
+    latencies: list[float] = []
+    queue = iter(range(total))
+
+    async def worker() -> None:
+        for _ in queue:
+            started = time.perf_counter()
+            response = await call()
+            latencies.append(time.perf_counter() - started)
+            if response.status_code != 200:
+                raise RuntimeError(f"{name}: HTTP {response.status_code}")
+
+    for _ in range(5):
+        await call()
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return Result(name, concurrency, total, time.perf_counter() - started, latencies)
+
+
+async def run(leads: int, requests: int, database_url: str | None) -> None:
+    workdir = Path(tempfile.mkdtemp(prefix="leadvault-bench-"))
+    url = database_url or f"sqlite://{workdir / 'bench.sqlite3'}"
+    settings = Settings(env=Environment.DEV, data_dir=workdir, database_url=Secret(url))
+    await migrate(settings)
+    await close_db()
+    await init_db(settings)
+    try:
+        if database_url is None:
+            started = time.perf_counter()
+            await DemoSeeder(seed=1, as_of=date(2026, 6, 1)).seed(leads)
+            print(f"seeded {leads} leads in {time.perf_counter() - started:.1f} s")
+        app = create_app(settings, manage_database=False)
+        baseline = Starlette(routes=[Route("/leads", baseline_endpoint(dialect_of(url)))])
+        transport_a = httpx.ASGITransport(app=app)
+        transport_b = httpx.ASGITransport(app=baseline)
+        async with (
+            httpx.AsyncClient(transport=transport_a, base_url="http://bench") as gql,
+            httpx.AsyncClient(transport=transport_b, base_url="http://bench") as raw,
+        ):
+
+            async def graphql_call() -> httpx.Response:
+                return await gql.post("/graphql", json={"query": QUERY})
+
+            async def baseline_call() -> httpx.Response:
+                return await raw.get("/leads")
+
+            same = (await graphql_call()).json() == (await baseline_call()).json()
+            print(f"GraphQL and baseline return identical JSON: {same}")
+            if not same:
+                raise SystemExit("the two endpoints disagree; figures would not be comparable")
+            results = []
+            for concurrency in (1, 16):
+                results.append(await _drive(baseline_call, "baseline", concurrency, requests))
+                results.append(await _drive(graphql_call, "graphql", concurrency, requests))
+        _report(results)
+    finally:
+        await close_db()
+
+
+def _report(results: list[Result]) -> None:
+    print(f"\nleads(first: {PAGE}) with owner and activities(first: {NESTED})")
+    print(f"{'endpoint':<10}{'conc':>5}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}")
+    for r in results:
+        print(
+            f"{r.name:<10}{r.concurrency:>5}{r.throughput:>10.1f}"
+            f"{r.percentile(0.5):>10.1f}{r.percentile(0.99):>10.1f}"
+        )
+    for concurrency in (1, 16):
+        base = next(r for r in results if r.name == "baseline" and r.concurrency == concurrency)
+        gql = next(r for r in results if r.name == "graphql" and r.concurrency == concurrency)
+        ratio = gql.throughput / base.throughput
+        verdict = "meets" if ratio >= 0.5 else "MISSES"
+        print(
+            f"concurrency {concurrency:>2}: GraphQL/baseline throughput = {ratio:.2f} "
+            f"({verdict} the 0.50 target)"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--leads", type=int, default=10_000)
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--database-url", help="benchmark an existing, seeded database")
+    args = parser.parse_args()
+    asyncio.run(run(args.leads, args.requests, args.database_url))
+
+
+if __name__ == "__main__":
+    main()
