@@ -7,6 +7,7 @@ import unicodedata
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from compliance.normalize import normalize_email, normalize_phone
 from leads.countries import COUNTRY_CODES
 from leads.errors import FieldError, ValidationFailed
 
@@ -14,22 +15,8 @@ _EMAIL = re.compile(
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
 )
 _DOMAIN = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
-_PHONE_PUNCTUATION = re.compile(r"[\s().\-/]")
-_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 
 Cleaner = Callable[[str, Any], tuple[Any, FieldError | None]]
-
-
-def normalize_email(value: str) -> str:
-    return value.strip().lower()
-
-
-def normalize_phone(value: str) -> str | None:
-    """E.164 form (``+4930123456``) or None when the input cannot be one."""
-    compact = _PHONE_PUNCTUATION.sub("", value.strip())
-    if compact.startswith("00"):
-        compact = "+" + compact[2:]
-    return compact if _E164.match(compact) else None
 
 
 def _has_control_chars(value: str) -> bool:

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import pytest
 
+from compliance.normalize import normalize_phone
 from leads.errors import ValidationFailed
-from leads.validation import clean_lead_fields, normalize_phone
+from leads.validation import clean_lead_fields
 
 
 def _errors(values: dict[str, object], creating: bool = True) -> dict[str, str]:
