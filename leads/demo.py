@@ -119,7 +119,7 @@ class DemoSeeder:
     async def seed(
         self, leads: int, on_progress: Callable[[int], None] | None = None
     ) -> SeedReport:
-        async with in_transaction():
+        async with in_transaction("default"):
             await self._seed_organisation()
             await self._seed_campaigns()
         done = 0
@@ -222,7 +222,7 @@ class DemoSeeder:
             leads.append(lead)
             activities.extend(lead_activities)
             changes.extend(lead_changes)
-        async with in_transaction():
+        async with in_transaction("default"):
             await Lead.bulk_create(leads)
             await Activity.bulk_create(activities)
             await StageChange.bulk_create(changes)

@@ -75,7 +75,7 @@ async def create_lead(principal: Principal, values: Mapping[str, Any]) -> Lead:
     if scope.kind is RowScope.OWN:
         cleaned["owner_id"] = principal.user_id
     now = utcnow()
-    async with in_transaction():
+    async with in_transaction("default"):
         await _check_duplicate_email(repository, cleaned.get("email"), None)
         team_id = scope.team_id if scope.kind is RowScope.TEAM else None
         if team_id is None and cleaned.get("owner_id") is not None:
@@ -108,7 +108,7 @@ async def update_lead(principal: Principal, lead_id: uuid.UUID, values: Mapping[
         raise ValidationFailed([FieldError("source", "required", "source is required")])
     await _check_references(cleaned)
     repository = LeadRepository(principal)
-    async with in_transaction():
+    async with in_transaction("default"):
         lead = await repository.get_for_update(lead_id)
         if lead is None:
             raise NotFound("lead")
@@ -168,7 +168,7 @@ async def record_activity(principal: Principal, data: ActivityInput) -> Activity
     if errors:
         raise ValidationFailed(errors)
     repository = LeadRepository(principal)
-    async with in_transaction():
+    async with in_transaction("default"):
         lead = await repository.get_for_update(data.lead_id)
         if lead is None:
             raise NotFound("lead")
@@ -203,7 +203,7 @@ async def change_stage(
     if error:
         raise ValidationFailed([error])
     repository = LeadRepository(principal)
-    async with in_transaction():
+    async with in_transaction("default"):
         lead = await repository.get_for_update(lead_id)
         if lead is None:
             raise NotFound("lead")

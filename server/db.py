@@ -12,13 +12,19 @@ from tortoise.migrations.api import migrate as migrate_api
 from server.settings import Settings
 
 APP_LABEL = "leadvault"
+KEYSTORE_CONNECTION = "keystore"
 MODEL_MODULES = ["leads.models", "server.auth.models"]
 MIGRATIONS_MODULE = "migrations"
 
 
-def tortoise_config(database_url: str) -> dict[str, Any]:
+def tortoise_config(database_url: str, keystore_url: str | None = None) -> dict[str, Any]:
+    """Two connections: ``default`` (lead data) and ``keystore`` (subject data keys, kept in
+    a separate database so a copy of one is useless without the other)."""
+    connections_config = {"default": database_url}
+    if keystore_url:
+        connections_config[KEYSTORE_CONNECTION] = keystore_url
     return {
-        "connections": {"default": database_url},
+        "connections": connections_config,
         "apps": {
             APP_LABEL: {
                 "models": MODEL_MODULES,
@@ -47,11 +53,17 @@ def _prepare_sqlite_dir(database_url: str) -> None:
         Path(file_path).parent.mkdir(parents=True, exist_ok=True)
 
 
-async def init_db(settings: Settings, *, global_fallback: bool = True) -> None:
-    """Open the ORM on the configured database (connections open lazily)."""
-    url = settings.database_url.reveal()
+def _config_for(settings: Settings) -> dict[str, Any]:
+    url, keystore_url = settings.database_url.reveal(), settings.keystore_url.reveal()
     _prepare_sqlite_dir(url)
-    await Tortoise.init(config=tortoise_config(url), _enable_global_fallback=global_fallback)
+    if keystore_url:
+        _prepare_sqlite_dir(keystore_url)
+    return tortoise_config(url, keystore_url or None)
+
+
+async def init_db(settings: Settings, *, global_fallback: bool = True) -> None:
+    """Open the ORM on the configured databases (connections open lazily)."""
+    await Tortoise.init(config=_config_for(settings), _enable_global_fallback=global_fallback)
 
 
 async def close_db() -> None:
@@ -59,10 +71,18 @@ async def close_db() -> None:
 
 
 async def migrate(settings: Settings) -> None:
-    """Apply every migration not yet applied. Safe to run repeatedly."""
-    url = settings.database_url.reveal()
-    _prepare_sqlite_dir(url)
-    await migrate_api(config=tortoise_config(url))
+    """Apply every migration not yet applied, and create the key store's tables. Safe to
+    run repeatedly."""
+    config = _config_for(settings)
+    await migrate_api(config=config)
+    if settings.keystore_url.reveal():
+        await ensure_keystore_schema()
+
+
+async def ensure_keystore_schema() -> None:
+    from compliance.crypto.keystore import create_schema
+
+    await create_schema(connections.get(KEYSTORE_CONNECTION))
 
 
 async def database_is_ready() -> bool:

@@ -73,6 +73,7 @@ class Settings:
     env: Environment = Environment.PROD
     data_dir: Path = Path("data")
     database_url: Secret = field(default_factory=lambda: Secret(""))
+    keystore_url: Secret = field(default_factory=lambda: Secret(""))
     host: str = "127.0.0.1"
     port: int = 8000
     cors_origins: tuple[str, ...] = ()
@@ -97,16 +98,19 @@ class Settings:
         env = reader.choice("ENV", Environment, default_env or Environment.PROD)
         data_dir = Path(reader.text("DATA_DIR", "data"))
         default_db = f"sqlite://{data_dir / 'leadvault.sqlite3'}"
-        database_url = reader.text("DATABASE_URL", default_db)
-        scheme = database_url.split("://", 1)[0] if "://" in database_url else ""
-        if scheme not in _DB_SCHEMES:
+        database_url = reader.database_url("DATABASE_URL", default_db)
+        keystore_url = reader.database_url(
+            "KEYSTORE_URL", f"sqlite://{data_dir / 'keystore.sqlite3'}"
+        )
+        if keystore_url == database_url:
             raise SettingsError(
-                f"{PREFIX}DATABASE_URL: must start with sqlite://, postgres:// or asyncpg://"
+                f"{PREFIX}KEYSTORE_URL: must be a different database from LEADVAULT_DATABASE_URL"
             )
         settings = cls(
             env=env,
             data_dir=data_dir,
             database_url=Secret(database_url),
+            keystore_url=Secret(keystore_url),
             host=reader.text("HOST", "127.0.0.1"),
             port=reader.integer("PORT", 8000, minimum=1, maximum=65535),
             cors_origins=reader.origins("CORS_ORIGINS"),
@@ -122,6 +126,7 @@ class Settings:
             "env": self.env.value,
             "data_dir": str(self.data_dir),
             "database_url": self.database_label,
+            "keystore_url": redact_url(self.keystore_url.reveal()),
             "host": self.host,
             "port": str(self.port),
             "cors_origins": ",".join(self.cors_origins),
@@ -143,6 +148,15 @@ class _Reader:
 
     def text(self, name: str, default: str) -> str:
         return self._raw(name) or default
+
+    def database_url(self, name: str, default: str) -> str:
+        url = self.text(name, default)
+        scheme = url.split("://", 1)[0] if "://" in url else ""
+        if scheme not in _DB_SCHEMES:
+            raise SettingsError(
+                f"{PREFIX}{name}: must start with sqlite://, postgres:// or asyncpg://"
+            )
+        return url
 
     def integer(self, name: str, default: int, *, minimum: int, maximum: int) -> int:
         raw = self._raw(name)

@@ -26,11 +26,19 @@ def _test_database_url() -> str:
     return os.environ.get(TEST_DATABASE_URL_ENV) or f"sqlite://{_session_dir / 'test.sqlite3'}"
 
 
+def _test_keystore_url() -> str:
+    """The key store: its own SQLite file, or (on PostgreSQL runs) the same server database,
+    where its tables are separate from the lead tables."""
+    url = _test_database_url()
+    return url if dialect_of(url) == "postgres" else f"sqlite://{_session_dir / 'keys.sqlite3'}"
+
+
 def make_settings(env: Environment = Environment.DEV, **overrides: object) -> Settings:
     values: dict[str, object] = {
         "env": env,
         "data_dir": _session_dir,
         "database_url": Secret(_test_database_url()),
+        "keystore_url": Secret(_test_keystore_url()),
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
@@ -62,11 +70,12 @@ async def database(settings: Settings) -> AsyncIterator[str]:
 
 
 TABLES_CHILDREN_FIRST = ("activity", "stage_change", "lead", "campaign", "staff_user", "team")
+KEYSTORE_TABLES = ("subject_key", "master_key_check")
 
 
 @pytest.fixture(autouse=True)
 async def empty_tables(database: str) -> None:
-    conn = connections.get("default")
+    conn, keystore = connections.get("default"), connections.get("keystore")
     if database == "postgres":
         await conn.execute_script(
             f"TRUNCATE {', '.join(TABLES_CHILDREN_FIRST)} RESTART IDENTITY CASCADE"
@@ -74,6 +83,8 @@ async def empty_tables(database: str) -> None:
     else:
         for table in TABLES_CHILDREN_FIRST:
             await conn.execute_script(f"DELETE FROM {table}")
+    for table in KEYSTORE_TABLES:
+        await keystore.execute_script(f"DELETE FROM {table}")
 
 
 @pytest.fixture

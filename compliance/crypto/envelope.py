@@ -47,10 +47,14 @@ class Location:
 
 
 def seal(key: bytes, key_version: int, location: Location, plaintext: str) -> bytes:
+    return seal_bytes(key, key_version, location, plaintext.encode())
+
+
+def seal_bytes(key: bytes, key_version: int, location: Location, plaintext: bytes) -> bytes:
     if len(key) != KEY_BYTES:
         raise ValueError("encryption keys are 32 bytes")
     nonce = os.urandom(NONCE_BYTES)
-    body = AESGCM(key).encrypt(nonce, plaintext.encode(), location.associated_data(key_version))
+    body = AESGCM(key).encrypt(nonce, plaintext, location.associated_data(key_version))
     return _HEADER.pack(FORMAT_VERSION, key_version) + nonce + body
 
 
@@ -65,6 +69,10 @@ def key_version_of(blob: bytes, location: Location) -> int:
 
 
 def open_sealed(key: bytes, blob: bytes, location: Location) -> str:
+    return open_sealed_bytes(key, blob, location).decode()
+
+
+def open_sealed_bytes(key: bytes, blob: bytes, location: Location) -> bytes:
     key_version = key_version_of(blob, location)
     nonce = blob[_HEADER.size : HEADER_BYTES]
     try:
@@ -75,4 +83,4 @@ def open_sealed(key: bytes, blob: bytes, location: Location) -> str:
         raise CiphertextError(
             location, "ciphertext failed authentication (edited, moved or wrong key)"
         ) from None
-    return plaintext.decode()
+    return plaintext
