@@ -18,6 +18,9 @@ from typing import TypeVar
 
 from tortoise.transactions import in_transaction
 
+from compliance.crypto.vault import current_vault
+from compliance.fields import personal_fields_of
+from leads.contacts import index_rows
 from leads.demo_vocabulary import (
     COMPANY_PREFIXES,
     COMPANY_SUFFIXES,
@@ -43,7 +46,7 @@ from leads.enums import (
     Status,
     Timeline,
 )
-from leads.models import Activity, Campaign, Lead, StageChange, Team
+from leads.models import Activity, Campaign, ContactIndex, Lead, StageChange, Team
 from server.auth.models import StaffUser
 from server.auth.roles import Role
 
@@ -222,13 +225,34 @@ class DemoSeeder:
             leads.append(lead)
             activities.extend(lead_activities)
             changes.extend(lead_changes)
+        indexes = await self._seal(leads, changes)
         async with in_transaction("default"):
             await Lead.bulk_create(leads)
             await Activity.bulk_create(activities)
             await StageChange.bulk_create(changes)
+            await ContactIndex.bulk_create(indexes)
         self.report.leads += len(leads)
         self.report.activities += len(activities)
         self.report.stage_changes += len(changes)
+
+    async def _seal(self, leads: list[Lead], changes: list[StageChange]) -> list[ContactIndex]:
+        """Seal personal values with each lead's new data key; return their blind indexes."""
+        vault = current_vault()
+        keys = await vault.subject_keys([lead.id for lead in leads], create=True)
+        personal = list(personal_fields_of(Lead))
+        indexes: list[ContactIndex] = []
+        for lead in leads:
+            plain = {name: getattr(lead, name) for name in personal}
+            for name, value in vault.seal_values(Lead, lead.id, keys[lead.id], plain).items():
+                setattr(lead, name, value)
+            indexes.extend(index_rows(lead.id, plain))
+        for change in changes:
+            if change.reason is not None:
+                sealed = vault.seal_values(
+                    StageChange, change.id, keys[change.lead_id], {"reason": change.reason}
+                )
+                change.reason = sealed["reason"]
+        return indexes
 
     def _make_lead(self) -> tuple[Lead, list[Activity], list[StageChange]]:
         rng = self.rng

@@ -162,7 +162,7 @@ class Activity(Model):
 class StageChange(Model):
     """Append-only history of the lifecycle stage of a lead."""
 
-    id = fields.BigIntField(primary_key=True)
+    id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
     lead: fields.ForeignKeyRelation[Lead] = fields.ForeignKeyField(
         "leadvault.Lead", related_name="stage_changes", on_delete=fields.CASCADE
     )
@@ -177,8 +177,29 @@ class StageChange(Model):
         on_delete=fields.SET_NULL,
     )
     changed_by_id: uuid.UUID | None
-    reason = personal_field(max_length=1000, category="free_text")
+    reason = personal_field(max_length=1000, category="free_text", subject_field="lead_id")
 
     class Meta:
         table = "stage_change"
         indexes = (Index(fields=("lead_id", "changed_at", "id"), name="stage_change_lead_idx"),)
+
+
+class ContactIndex(Model):
+    """Blind indexes of a lead's email and phone (HMAC, never the value), one row per master
+    key version, so exact-match lookup and duplicate detection work on encrypted data."""
+
+    id = fields.BigIntField(primary_key=True)
+    lead: fields.ForeignKeyRelation[Lead] = fields.ForeignKeyField(
+        "leadvault.Lead", related_name="contact_indexes", on_delete=fields.CASCADE
+    )
+    lead_id: uuid.UUID
+    kind = fields.CharField(max_length=16)
+    key_version = fields.IntField()
+    digest = fields.CharField(max_length=64)
+
+    class Meta:
+        table = "contact_index"
+        indexes = (
+            Index(fields=("kind", "digest"), name="contact_index_lookup_idx"),
+            Index(fields=("lead_id", "kind"), name="contact_index_lead_idx"),
+        )

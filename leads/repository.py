@@ -15,7 +15,9 @@ from typing import Any
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
+from compliance.crypto.blind_index import IndexKind
 from compliance.scopes import RowScope, lead_scope
+from leads.contacts import lead_ids_with
 from leads.enums import ActivityType, Source, Stage, Status
 from leads.models import Activity, Campaign, Lead, StageChange, Team
 from leads.pagination import Page, SortDirection, decode_cursor, encode_cursor
@@ -131,10 +133,12 @@ class LeadRepository:
     async def count(self, lead_filter: LeadFilter) -> int:
         return await self._filtered(lead_filter).count()
 
-    async def id_for_email(self, email: str) -> uuid.UUID | None:
-        """The id of any lead (in scope or not) with this normalised email."""
-        row = await Lead.filter(email=email).first().values_list("id", flat=True)
-        return row  # type: ignore[return-value]
+    async def find_by_contact(self, kind: IndexKind, value: str) -> Lead | None:
+        """The newest lead in scope whose email/phone matches, through the blind index."""
+        ids = await lead_ids_with(kind, value)
+        if not ids:
+            return None
+        return await self.readable().filter(id__in=ids).order_by("-created_at").first()
 
     async def is_readable(self, lead_id: uuid.UUID) -> bool:
         return await self.readable().filter(id=lead_id).exists()

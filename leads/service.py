@@ -10,7 +10,11 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
+from compliance.crypto.blind_index import IndexKind
+from compliance.crypto.vault import current_vault
+from compliance.fields import personal_fields_of
 from compliance.scopes import RowScope, lead_scope
+from leads.contacts import lead_ids_with, replace_indexes, seal_lead, subject_key
 from leads.enums import HUMAN_TOUCH_ACTIVITIES, ActivityType, Stage, Status
 from leads.errors import DuplicateLead, FieldError, NotFound, ValidationFailed
 from leads.lifecycle import check_transition, status_after
@@ -58,10 +62,18 @@ async def _check_duplicate_email(
 ) -> None:
     if not email:
         return
-    existing = await repository.id_for_email(email)
-    if existing is not None and existing != exclude:
-        visible = await repository.is_readable(existing)
-        raise DuplicateLead("email", existing if visible else None)
+    others = [i for i in await lead_ids_with(IndexKind.EMAIL, email) if i != exclude]
+    if others:
+        visible = [i for i in others if await repository.is_readable(i)]
+        raise DuplicateLead("email", visible[0] if visible else None)
+
+
+def _sealed_change(
+    lead_id: uuid.UUID, key: bytes, reason: str | None, **values: Any
+) -> StageChange:
+    change_id = uuid.uuid4()
+    sealed = current_vault().seal_values(StageChange, change_id, key, {"reason": reason})
+    return StageChange(id=change_id, lead_id=lead_id, reason=sealed["reason"], **values)
 
 
 async def create_lead(principal: Principal, values: Mapping[str, Any]) -> Lead:
@@ -75,6 +87,9 @@ async def create_lead(principal: Principal, values: Mapping[str, Any]) -> Lead:
     if scope.kind is RowScope.OWN:
         cleaned["owner_id"] = principal.user_id
     now = utcnow()
+    lead_id = uuid.uuid4()
+    await _check_duplicate_email(repository, cleaned.get("email"), None)
+    key = await subject_key(lead_id, create=True)
     async with in_transaction("default"):
         await _check_duplicate_email(repository, cleaned.get("email"), None)
         team_id = scope.team_id if scope.kind is RowScope.TEAM else None
@@ -82,21 +97,25 @@ async def create_lead(principal: Principal, values: Mapping[str, Any]) -> Lead:
             owner = await active_staff(cleaned["owner_id"])
             team_id = owner.team_id if owner else None
         lead = await Lead.create(
-            **cleaned,
+            id=lead_id,
+            **seal_lead(lead_id, key, cleaned),
             team_id=team_id,
             stage=Stage.LEAD,
             stage_entered_at=now,
             created_at=now,
             updated_at=now,
         )
-        await StageChange.create(
-            lead_id=lead.id,
+        await replace_indexes(lead_id, cleaned)
+        change = _sealed_change(
+            lead_id,
+            key,
+            None,
             from_stage=None,
             to_stage=Stage.LEAD,
             changed_at=now,
             changed_by_id=principal.user_id,
-            reason=None,
         )
+        await change.save()
     return lead
 
 
@@ -118,10 +137,15 @@ async def update_lead(principal: Principal, lead_id: uuid.UUID, values: Mapping[
             owner = await active_staff(cleaned["owner_id"])
             if owner is not None and owner.team_id is not None:
                 cleaned["team_id"] = owner.team_id
-        changed = {k: v for k, v in cleaned.items() if getattr(lead, k) != v}
+        personal = personal_fields_of(Lead)
+        changed = {k: v for k, v in cleaned.items() if k in personal or getattr(lead, k) != v}
         if changed:
+            if any(k in personal for k in changed):
+                key = await subject_key(lead.id, create=False)
+                changed = seal_lead(lead.id, key, changed)
             lead.update_from_dict({**changed, "updated_at": utcnow()})
             await lead.save(update_fields=[*changed, "updated_at"])
+            await replace_indexes(lead.id, cleaned)
     return lead
 
 
@@ -209,14 +233,17 @@ async def change_stage(
             raise NotFound("lead")
         check_transition(lead.stage, to_stage, clean_reason)
         now = utcnow()
-        change = await StageChange.create(
-            lead_id=lead.id,
+        key = await subject_key(lead.id, create=False)
+        change = _sealed_change(
+            lead.id,
+            key,
+            clean_reason,
             from_stage=lead.stage,
             to_stage=to_stage,
             changed_at=now,
             changed_by_id=principal.user_id,
-            reason=clean_reason,
         )
+        await change.save()
         lead.status = status_after(to_stage, lead.status)
         lead.stage = to_stage
         lead.stage_entered_at = now

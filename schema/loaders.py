@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from strawberry.dataloader import DataLoader
 
+from compliance.crypto.vault import current_vault
 from leads import repository
 from leads.models import Campaign, StageChange, Team
 from leads.pagination import Page
@@ -34,6 +35,11 @@ async def _load_stage_history(keys: Sequence[uuid.UUID]) -> list[list[StageChang
     return [grouped.get(key, []) for key in keys]
 
 
+async def _load_subject_keys(keys: Sequence[uuid.UUID]) -> list[bytes | None]:
+    found = await current_vault().subject_keys(keys)
+    return [found.get(key) for key in keys]
+
+
 async def _load_staff(keys: Sequence[uuid.UUID]) -> list[StaffUser | None]:
     found = await repository.staff_by_ids(keys)
     return [found.get(key) for key in keys]
@@ -56,3 +62,4 @@ class Loaders:
         self.staff = DataLoader(load_fn=_load_staff)
         self.campaigns = DataLoader(load_fn=_load_campaigns)
         self.teams = DataLoader(load_fn=_load_teams)
+        self.subject_keys = DataLoader(load_fn=_load_subject_keys)

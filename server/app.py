@@ -16,10 +16,11 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
+from compliance.crypto.keyring import KeyringError
 from schema import build_schema
 from schema.context import Context
 from server.auth.principal import Principal
-from server.db import close_db, database_is_ready, init_db
+from server.db import close_db, database_is_ready, init_db, open_vault
 from server.middleware import RequestIdMiddleware
 from server.settings import Settings
 
@@ -77,6 +78,13 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         if manage_database:
             await init_db(settings)
+            try:
+                keys = await open_vault(settings)
+            except KeyringError as error:
+                log.error("refusing to start", extra={"reason": str(error)})
+                await close_db()
+                raise
+            log.info(keys)
         log.info("started", extra={"env": settings.env.value, "database": settings.database_label})
         try:
             yield

@@ -6,9 +6,10 @@ import argparse
 import asyncio
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 from server.settings import Environment, Settings, SettingsError
 
@@ -30,6 +31,17 @@ def _settings(default_env: Environment | None = None) -> Settings:
         raise SystemExit(2) from None
 
 
+def _run(coroutine: Coroutine[Any, Any, None]) -> None:
+    """Run a command; a key problem ends it with its message and exit status 2."""
+    from compliance.crypto.keyring import KeyringError
+
+    try:
+        asyncio.run(coroutine)
+    except KeyringError as error:
+        print(f"leadvault: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
 async def _migrate(settings: Settings) -> None:
     from server.db import close_db, migrate
 
@@ -41,11 +53,12 @@ async def _migrate(settings: Settings) -> None:
 
 async def _seed(settings: Settings, leads: int, seed: int, as_of: date) -> None:
     from leads.demo import DemoSeeder
-    from server.db import close_db, init_db
+    from server.db import close_db, init_db, open_vault
     from server.progress import Progress
 
     await init_db(settings)
     try:
+        print(await open_vault(settings))
         with Progress("seeding leads", leads) as progress:
             report = await DemoSeeder(seed, as_of).seed(leads, on_progress=progress.advance)
     finally:
@@ -145,7 +158,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         if args.leads < 0:
             print("leadvault: --leads must be zero or more", file=sys.stderr)
             raise SystemExit(2)
-        asyncio.run(_seed(settings, args.leads, args.seed, args.as_of or today))
+        _run(_seed(settings, args.leads, args.seed, args.as_of or today))
     elif args.command == "serve":
         _serve(_with_overrides(_settings(), args.host, args.port))
     elif args.command == "demo":
@@ -155,7 +168,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             raise SystemExit(2)
         asyncio.run(_migrate(settings))
         if not asyncio.run(_has_leads(settings)):
-            asyncio.run(_seed(settings, args.leads, 7, today))
+            _run(_seed(settings, args.leads, 7, today))
         url = f"http://{settings.host}:{settings.port}/graphql"
         print(
             f"\nLeadVault demo (dev mode, {settings.database_label})\n"

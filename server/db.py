@@ -91,3 +91,25 @@ async def database_is_ready() -> bool:
     except Exception:
         return False
     return True
+
+
+async def open_vault(settings: Settings) -> str:
+    """Load the keyring, check it against the key store, and install the vault.
+
+    Production refuses to start without a master key, or with one that does not match the
+    key store; development creates a key file. Returns a line saying where the keys came
+    from (never a key).
+    """
+    from compliance.crypto.keyring import load_keyring
+    from compliance.crypto.keystore import SubjectKeyStore
+    from compliance.crypto.vault import Vault, install_vault
+
+    environ = {"LEADVAULT_MASTER_KEY": settings.master_key.reveal()}
+    if settings.master_key_file is not None:
+        environ["LEADVAULT_MASTER_KEY_FILE"] = str(settings.master_key_file)
+    keyring, message = load_keyring(environ, settings.data_dir, development=settings.is_dev)
+    keystore = SubjectKeyStore(keyring, KEYSTORE_CONNECTION)
+    await keystore.ensure_schema()
+    await keystore.verify_master_keys()
+    install_vault(Vault(keyring, keystore))
+    return message

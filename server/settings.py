@@ -74,6 +74,8 @@ class Settings:
     data_dir: Path = Path("data")
     database_url: Secret = field(default_factory=lambda: Secret(""))
     keystore_url: Secret = field(default_factory=lambda: Secret(""))
+    master_key: Secret = field(default_factory=lambda: Secret(""))
+    master_key_file: Path | None = None
     host: str = "127.0.0.1"
     port: int = 8000
     cors_origins: tuple[str, ...] = ()
@@ -111,6 +113,10 @@ class Settings:
             data_dir=data_dir,
             database_url=Secret(database_url),
             keystore_url=Secret(keystore_url),
+            master_key=Secret(reader.text("MASTER_KEY", "")),
+            master_key_file=Path(reader.text("MASTER_KEY_FILE", ""))
+            if reader.text("MASTER_KEY_FILE", "")
+            else None,
             host=reader.text("HOST", "127.0.0.1"),
             port=reader.integer("PORT", 8000, minimum=1, maximum=65535),
             cors_origins=reader.origins("CORS_ORIGINS"),
@@ -127,6 +133,8 @@ class Settings:
             "data_dir": str(self.data_dir),
             "database_url": self.database_label,
             "keystore_url": redact_url(self.keystore_url.reveal()),
+            "master_key": "**********" if self.master_key.reveal() else "",
+            "master_key_file": str(self.master_key_file or ""),
             "host": self.host,
             "port": str(self.port),
             "cors_origins": ",".join(self.cors_origins),

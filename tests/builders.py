@@ -9,8 +9,10 @@ from typing import Any
 
 import httpx
 
+from compliance.crypto.vault import current_vault
+from leads.contacts import index_rows, seal_lead
 from leads.enums import ActivityType, Source, Stage
-from leads.models import Activity, Campaign, Lead, StageChange, Team
+from leads.models import Activity, Campaign, ContactIndex, Lead, StageChange, Team
 from server.auth.models import StaffUser
 from server.auth.principal import Principal
 from server.auth.roles import Role
@@ -62,7 +64,10 @@ async def a_lead(**overrides: Any) -> Lead:
         "updated_at": created,
     }
     values.update(overrides)
-    lead = await Lead.create(**values)
+    lead_id = uuid.uuid4()
+    key = (await current_vault().subject_keys([lead_id], create=True))[lead_id]
+    lead = await Lead.create(id=lead_id, **seal_lead(lead_id, key, values))
+    await ContactIndex.bulk_create(index_rows(lead_id, values))
     await StageChange.create(
         lead_id=lead.id, from_stage=None, to_stage=lead.stage, changed_at=created
     )
@@ -94,3 +99,11 @@ async def graphql(
 
 def new_id() -> str:
     return str(uuid.uuid4())
+
+
+async def clear_value(row: Lead | StageChange, field: str) -> str | None:
+    """The clear value of a personal field, opened through the vault as the API does."""
+    subject = row.id if isinstance(row, Lead) else row.lead_id
+    vault = current_vault()
+    key = (await vault.subject_keys([subject])).get(subject)
+    return vault.open_value(type(row), field, row.id, getattr(row, field), key)

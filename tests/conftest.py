@@ -14,6 +14,9 @@ import httpx
 import pytest
 from tortoise import connections
 
+from compliance.crypto.keyring import Keyring
+from compliance.crypto.keystore import SubjectKeyStore
+from compliance.crypto.vault import Vault, install_vault
 from server.app import create_app
 from server.db import close_db, dialect_of, init_db, migrate
 from server.settings import Environment, Secret, Settings
@@ -65,11 +68,23 @@ async def database(settings: Settings) -> AsyncIterator[str]:
     await migrate(settings)
     await close_db()
     await init_db(settings)
+    keystore = SubjectKeyStore(TEST_KEYRING)
+    await keystore.verify_master_keys()
+    install_vault(Vault(TEST_KEYRING, keystore))
     yield dialect_of(url)
     await close_db()
 
 
-TABLES_CHILDREN_FIRST = ("activity", "stage_change", "lead", "campaign", "staff_user", "team")
+TABLES_CHILDREN_FIRST = (
+    "contact_index",
+    "activity",
+    "stage_change",
+    "lead",
+    "campaign",
+    "staff_user",
+    "team",
+)
+TEST_KEYRING = Keyring({1: bytes(range(32))})
 KEYSTORE_TABLES = ("subject_key", "master_key_check")
 
 

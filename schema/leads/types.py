@@ -10,7 +10,7 @@ from decimal import Decimal
 import strawberry
 from strawberry.scalars import JSON
 
-from compliance.fields import read_personal
+from compliance.crypto.vault import current_vault
 from leads import models
 from leads.pagination import Page
 from leads.repository import ActivityRow
@@ -135,6 +135,21 @@ class ActivityConnection:
         )
 
 
+async def reveal(
+    info: strawberry.Info[Context],
+    row: models.Lead | models.StageChange,
+    field: str,
+    subject_id: uuid.UUID,
+) -> str | None:
+    """Decrypt one personal field of one row, only when the field is asked for; the
+    subject's key comes from a per-request batch, so a page costs one key-store query."""
+    blob = getattr(row, field)
+    if blob is None:
+        return None
+    key = await info.context.loaders.subject_keys.load(subject_id)
+    return current_vault().open_value(type(row), field, row.id, blob, key)
+
+
 @strawberry.type
 class StageChange:
     id: strawberry.ID
@@ -142,7 +157,11 @@ class StageChange:
     to_stage: Stage
     changed_at: datetime
     changed_by_id: strawberry.ID | None
-    reason: str | None
+    _row: strawberry.Private[models.StageChange]
+
+    @strawberry.field
+    async def reason(self, info: strawberry.Info[Context]) -> str | None:
+        return await reveal(info, self._row, "reason", self._row.lead_id)
 
     @classmethod
     def of(cls, row: models.StageChange) -> StageChange:
@@ -153,7 +172,7 @@ class StageChange:
             to_stage=row.to_stage,
             changed_at=row.changed_at,
             changed_by_id=by,
-            reason=read_personal(row, "reason"),
+            _row=row,
         )
 
 
@@ -177,12 +196,6 @@ class Bant:
 @strawberry.type(description="A sales lead: a person, their company, and where they stand.")
 class Lead:
     id: strawberry.ID
-    first_name: str | None
-    last_name: str | None
-    email: str | None
-    phone: str | None
-    job_title: str | None
-    notes: str | None
     seniority: Seniority
     country: str | None
     region: str | None
@@ -208,6 +221,31 @@ class Lead:
     team_id: strawberry.ID | None
     campaign_id: strawberry.ID | None
     _lead_id: strawberry.Private[uuid.UUID]
+    _row: strawberry.Private[models.Lead]
+
+    @strawberry.field
+    async def first_name(self, info: strawberry.Info[Context]) -> str | None:
+        return await reveal(info, self._row, "first_name", self._lead_id)
+
+    @strawberry.field
+    async def last_name(self, info: strawberry.Info[Context]) -> str | None:
+        return await reveal(info, self._row, "last_name", self._lead_id)
+
+    @strawberry.field
+    async def email(self, info: strawberry.Info[Context]) -> str | None:
+        return await reveal(info, self._row, "email", self._lead_id)
+
+    @strawberry.field
+    async def phone(self, info: strawberry.Info[Context]) -> str | None:
+        return await reveal(info, self._row, "phone", self._lead_id)
+
+    @strawberry.field
+    async def job_title(self, info: strawberry.Info[Context]) -> str | None:
+        return await reveal(info, self._row, "job_title", self._lead_id)
+
+    @strawberry.field
+    async def notes(self, info: strawberry.Info[Context]) -> str | None:
+        return await reveal(info, self._row, "notes", self._lead_id)
 
     @strawberry.field
     async def owner(self, info: strawberry.Info[Context]) -> StaffMember | None:
@@ -252,12 +290,7 @@ class Lead:
         return cls(
             id=strawberry.ID(str(row.id)),
             _lead_id=row.id,
-            first_name=read_personal(row, "first_name"),
-            last_name=read_personal(row, "last_name"),
-            email=read_personal(row, "email"),
-            phone=read_personal(row, "phone"),
-            job_title=read_personal(row, "job_title"),
-            notes=read_personal(row, "notes"),
+            _row=row,
             seniority=row.seniority,
             country=row.country,
             region=row.region,

@@ -6,12 +6,13 @@ from datetime import date
 from leads.demo import DemoSeeder
 from leads.enums import Stage
 from leads.models import Activity, Lead, StageChange
+from tests.builders import clear_value
 from tests.conftest import TABLES_CHILDREN_FIRST
 
 
 async def _snapshot() -> list[tuple[object, ...]]:
-    rows = await Lead.all().order_by("id").values_list("id", "email", "stage", "created_at")
-    return list(rows)
+    rows = await Lead.all().order_by("id")
+    return [(r.id, await clear_value(r, "email"), r.stage, r.created_at) for r in rows]
 
 
 async def _empty() -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import sqlite3
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -30,12 +32,38 @@ def test_migrate_then_seed_creates_demo_data_in_the_default_sqlite_file(tmp_path
     assert _leadvault(["migrate"], tmp_path).returncode == 0
     assert _leadvault(["migrate"], tmp_path).returncode == 0  # idempotent
 
-    seeded = _leadvault(["seed", "--leads", "50", "--as-of", "2026-06-01"], tmp_path)
+    seeded = _leadvault(
+        ["seed", "--leads", "50", "--as-of", "2026-06-01"], tmp_path, LEADVAULT_ENV="dev"
+    )
 
     assert seeded.returncode == 0, seeded.stderr
     assert "seeded 50 leads" in seeded.stdout
+    assert "created a development master key file" in seeded.stdout
+    key_file = tmp_path / "data" / "master.key"
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     with sqlite3.connect(tmp_path / "data" / "leadvault.sqlite3") as db:
         assert db.execute("SELECT count(*) FROM lead").fetchone() == (50,)
+
+
+def test_production_refuses_to_run_without_a_master_key(tmp_path: Path) -> None:
+    assert _leadvault(["migrate"], tmp_path).returncode == 0
+    result = _leadvault(["seed", "--leads", "1"], tmp_path)
+    assert result.returncode == 2
+    assert "no master key" in result.stderr
+    assert not (tmp_path / "data" / "master.key").exists()
+
+
+def test_a_wrong_master_key_stops_the_command_with_a_clear_message(tmp_path: Path) -> None:
+    right, wrong = base64.b64encode(b"r" * 32).decode(), base64.b64encode(b"w" * 32).decode()
+    assert _leadvault(["migrate"], tmp_path).returncode == 0
+    first = _leadvault(["seed", "--leads", "3"], tmp_path, LEADVAULT_MASTER_KEY=right)
+    assert first.returncode == 0, first.stderr
+
+    result = _leadvault(["seed", "--leads", "3"], tmp_path, LEADVAULT_MASTER_KEY=wrong)
+
+    assert result.returncode == 2
+    assert "master key version 1 is not the key this key store was created with" in result.stderr
+    assert wrong not in result.stderr
 
 
 def test_an_invalid_setting_stops_the_command_naming_it(tmp_path: Path) -> None:
