@@ -102,3 +102,10 @@ def current_vault() -> Vault:
 
 def subject_field_of(field: PersonalDataField) -> str:
     return field.subject_field
+
+
+async def shred_subject(subject_id: uuid.UUID) -> bool:
+    """Crypto-shred a data subject: delete their data key, so every encrypted field of theirs
+    reads as :data:`ERASED` everywhere, including in old backups of the main database. True
+    if a key was deleted; idempotent."""
+    return await current_vault().keystore.shred(str(subject_id))

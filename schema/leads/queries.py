@@ -6,6 +6,7 @@ import uuid
 
 import strawberry
 
+from compliance.crypto.blind_index import IndexKind
 from leads.errors import ValidationFailed
 from leads.pagination import InvalidCursor
 from leads.repository import LeadRepository, list_campaigns
@@ -55,13 +56,31 @@ class LeadQueries:
             _count=count,
         )
 
-    @strawberry.field(description="A lead by id; null if it does not exist or you may not see it.")
-    async def lead(self, info: strawberry.Info[Context], id: strawberry.ID) -> Lead | None:
-        try:
-            lead_id = uuid.UUID(id)
-        except ValueError:
-            return None
-        row = await LeadRepository(info.context.principal).get(lead_id)
+    @strawberry.field(
+        description="A lead by id, or by exact email or phone (matched through a blind "
+        "index, never a plaintext search); null if none exists or you may not see it."
+    )
+    async def lead(
+        self,
+        info: strawberry.Info[Context],
+        id: strawberry.ID | None = None,
+        email: str | None = None,
+        phone: str | None = None,
+    ) -> Lead | None:
+        given = [name for name, value in (("id", id), ("email", email), ("phone", phone)) if value]
+        if len(given) != 1:
+            raise bad_input("give exactly one of id, email or phone", "id")
+        repository = LeadRepository(info.context.principal)
+        if id is not None:
+            try:
+                lead_id = uuid.UUID(id)
+            except ValueError:
+                return None
+            row = await repository.get(lead_id)
+        elif email is not None:
+            row = await repository.find_by_contact(IndexKind.EMAIL, email)
+        else:
+            row = await repository.find_by_contact(IndexKind.PHONE, phone or "")
         return Lead.of(row) if row else None
 
     @strawberry.field
