@@ -70,6 +70,77 @@ async def _seed(settings: Settings, leads: int, seed: int, as_of: date) -> None:
     )
 
 
+def _key_file(settings: Settings) -> Path | None:
+    """The key file the master keys come from, or None when they come from the environment."""
+    if settings.master_key.reveal():
+        return None
+    return settings.master_key_file or settings.data_dir / "master.key"
+
+
+async def _keys(settings: Settings, args: argparse.Namespace) -> None:
+    from compliance.crypto import rotation
+    from compliance.crypto.keyring import FileKeySource
+    from compliance.crypto.vault import current_vault
+    from server.db import close_db, init_db, open_vault
+    from server.progress import Progress
+
+    await init_db(settings)
+    try:
+        await open_vault(settings)
+        state = await rotation.status(current_vault())
+        key_file = _key_file(settings)
+        if args.keys_command == "status":
+            _print_status(state)
+        elif args.keys_command == "rotate":
+            pending = sum(n for v, n in state.subject_keys.items() if v != state.active_version)
+            if not pending and not state.leads_to_reindex and not args.resume_only:
+                if key_file is None:
+                    print(
+                        "master keys come from LEADVAULT_MASTER_KEY: add the new version "
+                        "there (N:<base64 key>) and run `leadvault keys rotate` again"
+                    )
+                    return
+                version = FileKeySource(key_file).add_version()
+                print(f"added master key version {version} to {key_file}")
+                await open_vault(settings)
+                state = await rotation.status(current_vault())
+                pending = sum(state.subject_keys.values())
+            total = pending + state.leads_to_reindex
+            with Progress("rotating keys", total) as progress:
+                moved = await rotation.rotate(current_vault(), args.batch_size, progress.advance)
+            print(f"moved {moved} rows to master key version {state.active_version}")
+            _print_status(await rotation.status(current_vault()))
+        elif args.keys_command == "retire":
+            deleted = await rotation.retire(current_vault(), args.version)
+            if key_file is not None:
+                FileKeySource(key_file).remove_version(args.version)
+                print(f"removed master key version {args.version} from {key_file}")
+            else:
+                print(f"remove version {args.version} from LEADVAULT_MASTER_KEY")
+            print(f"dropped {deleted} blind-index entries of version {args.version}")
+    except rotation.VersionInUse as error:
+        print(f"leadvault: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
+    finally:
+        await close_db()
+
+
+def _print_status(state: object) -> None:
+    from compliance.crypto.rotation import KeyStatus
+
+    assert isinstance(state, KeyStatus)
+    print(
+        f"active master key version: {state.active_version} "
+        f"(configured: {', '.join(map(str, state.configured_versions))})"
+    )
+    for version in sorted(set(state.subject_keys) | set(state.index_entries)):
+        print(
+            f"  version {version}: {state.subject_keys.get(version, 0)} subject keys, "
+            f"{state.index_entries.get(version, 0)} blind-index entries"
+        )
+    print(f"leads still to re-index: {state.leads_to_reindex}")
+
+
 def _serve(settings: Settings) -> None:
     import uvicorn
 
@@ -138,6 +209,22 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--port", type=int)
         if name == "demo":
             sub.add_argument("--leads", type=int, default=2000)
+    keys = commands.add_parser("keys", help="master key status and rotation")
+    keys_commands = keys.add_subparsers(dest="keys_command", required=True)
+    keys_commands.add_parser("status", help="key versions in use")
+    rotate = keys_commands.add_parser(
+        "rotate",
+        help="add a master key version (key file) and move everything to it; "
+        "resumes an interrupted rotation",
+    )
+    rotate.add_argument("--batch-size", type=int, default=500)
+    rotate.add_argument(
+        "--resume-only",
+        action="store_true",
+        help="never add a version; only finish moving to the active one",
+    )
+    retire = keys_commands.add_parser("retire", help="remove an old master key version")
+    retire.add_argument("--version", type=int, required=True)
     schema = commands.add_parser("schema", help="GraphQL schema tools")
     schema_commands = schema.add_subparsers(dest="schema_command", required=True)
     export = schema_commands.add_parser("export", help="write the schema as SDL")
@@ -175,6 +262,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             f"  GraphiQL: {url}\n  Example query:\n{EXAMPLE_QUERY}\n"
         )
         _serve(settings)
+    elif args.command == "keys":
+        _run(_keys(_settings(), args))
     elif args.command == "schema":
         _schema_export(args.output)
 

@@ -119,6 +119,14 @@ class FileKeySource:
         _write_key_file(self.path, keys)
         return version
 
+    def remove_version(self, version: int) -> None:
+        """Drop a retired master key version from the file (never the last one)."""
+        keys = self.load()
+        if version not in keys or len(keys) == 1:
+            raise KeyringError(f"{self.name}: cannot remove version {version}")
+        del keys[version]
+        _write_key_file(self.path, keys)
+
 
 def _write_key_file(path: Path, keys: Mapping[int, bytes]) -> None:
     document = {"keys": {str(v): base64.b64encode(k).decode() for v, k in sorted(keys.items())}}

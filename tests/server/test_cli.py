@@ -85,3 +85,22 @@ def test_schema_export_writes_the_sdl(tmp_path: Path, to_file: bool) -> None:
     assert result.returncode == 0
     written = target.read_text() if to_file else result.stdout
     assert written == build_schema(production=False).as_str() + "\n"
+
+
+def test_keys_rotate_adds_a_version_and_retire_removes_the_old_one(tmp_path: Path) -> None:
+    dev = {"LEADVAULT_ENV": "dev"}
+    assert _leadvault(["migrate"], tmp_path, **dev).returncode == 0
+    assert _leadvault(["seed", "--leads", "20"], tmp_path, **dev).returncode == 0
+
+    refused = _leadvault(["keys", "retire", "--version", "1"], tmp_path, **dev)
+    rotated = _leadvault(["keys", "rotate", "--batch-size", "7"], tmp_path, **dev)
+    retired = _leadvault(["keys", "retire", "--version", "1"], tmp_path, **dev)
+    status = _leadvault(["keys", "status"], tmp_path, **dev)
+
+    assert refused.returncode == 2
+    assert rotated.returncode == 0, rotated.stderr
+    assert "added master key version 2" in rotated.stdout
+    assert retired.returncode == 0, retired.stderr
+    assert "version 2: 20 subject keys" in status.stdout
+    assert "version 1" not in status.stdout.split("configured")[1]
+    assert "leads still to re-index: 0" in status.stdout

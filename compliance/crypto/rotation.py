@@ -1,0 +1,121 @@
+"""Master-key rotation: re-wrap subject keys and re-index blind indexes, resumably.
+
+``rotate`` moves everything to the active (highest) master version in committed batches;
+stopping it at any point and running it again continues with what is left. Blind indexes of
+the old and the new version stay side by side (lookups try every configured version) until
+``retire`` removes an old version, which it does only when nothing uses it any more.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from tortoise.expressions import Subquery
+from tortoise.functions import Count
+from tortoise.queryset import QuerySet
+from tortoise.transactions import in_transaction
+
+from compliance.crypto.vault import Vault
+from leads.contacts import CONTACT_FIELDS, index_rows
+from leads.models import ContactIndex, Lead
+
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class KeyStatus:
+    active_version: int
+    configured_versions: list[int]
+    subject_keys: dict[int, int]
+    index_entries: dict[int, int]
+    leads_to_reindex: int
+
+    def in_use(self, version: int) -> bool:
+        return bool(self.subject_keys.get(version) or self.index_entries.get(version))
+
+
+def _needing_reindex(active: int) -> QuerySet[Lead]:
+    """Leads with contact indexes of an older version but none of the active one."""
+    indexed = Subquery(ContactIndex.filter(key_version=active).values("lead_id"))
+    older = Subquery(ContactIndex.filter(key_version__not=active).values("lead_id"))
+    return Lead.filter(id__in=older).exclude(id__in=indexed)
+
+
+async def _leads_missing_active_index(active: int) -> int:
+    return await _needing_reindex(active).count()
+
+
+async def status(vault: Vault) -> KeyStatus:
+    active = vault.keyring.active_version
+    rows = (
+        await ContactIndex.annotate(n=Count("id"))
+        .group_by("key_version")
+        .values("key_version", "n")
+    )
+    entries = {int(row["key_version"]): int(row["n"]) for row in rows}
+    return KeyStatus(
+        active_version=active,
+        configured_versions=vault.keyring.versions,
+        subject_keys=await vault.keystore.status(),
+        index_entries=entries,
+        leads_to_reindex=await _leads_missing_active_index(active),
+    )
+
+
+async def reindex(vault: Vault, batch_size: int = 500, on_batch: Progress | None = None) -> int:
+    """Add active-version blind indexes to every lead that lacks them; resumable."""
+    active = vault.keyring.active_version
+    done = 0
+    while True:
+        leads = await _needing_reindex(active).order_by("id").limit(batch_size)
+        if not leads:
+            return done
+        keys = await vault.subject_keys([lead.id for lead in leads])
+        rows: list[ContactIndex] = []
+        for lead in leads:
+            key = keys.get(lead.id)
+            if key is None:
+                continue  # shredded: its indexes go with the erasure, not re-created here
+            clear = {
+                field: vault.open_value(Lead, field, lead.id, getattr(lead, field), key)
+                for field in CONTACT_FIELDS
+            }
+            rows += [r for r in index_rows(lead.id, clear) if r.key_version == active]
+        async with in_transaction("default"):
+            await ContactIndex.bulk_create(rows)
+        done += len(leads)
+        if on_batch:
+            on_batch(len(leads))
+        if not rows:
+            return done
+
+
+async def rotate(vault: Vault, batch_size: int = 500, on_batch: Progress | None = None) -> int:
+    """Re-wrap subject keys, then re-index; returns how many rows were moved."""
+    moved = await vault.keystore.rewrap(batch_size, on_batch)
+    return moved + await reindex(vault, batch_size, on_batch)
+
+
+class VersionInUse(RuntimeError):
+    pass
+
+
+async def retire(vault: Vault, version: int) -> int:
+    """Drop the blind indexes of an old master version; refuses while subject keys are still
+    wrapped under it, or while a lead has no index of the active version yet."""
+    current = await status(vault)
+    if version == current.active_version:
+        raise VersionInUse(f"master key version {version} is the active version")
+    if current.subject_keys.get(version):
+        raise VersionInUse(
+            f"{current.subject_keys[version]} subject keys are still wrapped under version "
+            f"{version}: run `leadvault keys rotate` first"
+        )
+    if current.leads_to_reindex:
+        raise VersionInUse(
+            f"{current.leads_to_reindex} leads are not yet indexed under the active version: "
+            "run `leadvault keys rotate` first"
+        )
+    deleted: int = await ContactIndex.filter(key_version=version).delete()
+    return deleted
