@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import tempfile
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -27,9 +29,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from tortoise import connections
 
+from compliance.crypto.vault import current_vault
 from leads.demo import DemoSeeder
+from leads.models import Lead
 from server.app import create_app
-from server.db import close_db, dialect_of, init_db, migrate
+from server.db import close_db, dialect_of, init_db, migrate, open_vault
 from server.settings import Environment, Secret, Settings
 
 PAGE = 100
@@ -57,6 +61,13 @@ def baseline_endpoint(dialect: str) -> Callable[[Request], Awaitable[Response]]:
             f"owner_id FROM lead ORDER BY created_at DESC, id DESC LIMIT {PAGE}"
         )
         ids = [str(row["id"]) for row in leads]
+        vault = current_vault()
+        keys = await vault.subject_keys(uuid.UUID(i) for i in ids)
+
+        def clear(row: dict[str, Any], field: str) -> str | None:
+            lead_id = uuid.UUID(str(row["id"]))
+            return vault.open_value(Lead, field, lead_id, row[field], keys.get(lead_id))
+
         owner_ids = sorted({str(row["owner_id"]) for row in leads if row["owner_id"]})
         owners: dict[str, str] = {}
         if owner_ids:
@@ -89,9 +100,9 @@ def baseline_endpoint(dialect: str) -> Callable[[Request], Awaitable[Response]]:
             {
                 "node": {
                     "id": str(row["id"]),
-                    "firstName": row["first_name"],
-                    "lastName": row["last_name"],
-                    "email": row["email"],
+                    "firstName": clear(row, "first_name"),
+                    "lastName": clear(row, "last_name"),
+                    "email": clear(row, "email"),
                     "companyName": row["company_name"],
                     "stage": str(row["stage"]).upper(),
                     "score": row["score"],
@@ -153,10 +164,17 @@ async def _drive(
 async def run(leads: int, requests: int, database_url: str | None) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="leadvault-bench-"))
     url = database_url or f"sqlite://{workdir / 'bench.sqlite3'}"
-    settings = Settings(env=Environment.DEV, data_dir=workdir, database_url=Secret(url))
+    settings = Settings(
+        env=Environment.DEV,
+        data_dir=workdir,
+        database_url=Secret(url),
+        keystore_url=Secret(f"sqlite://{workdir / 'keys.sqlite3'}"),
+        master_key=Secret(base64.b64encode(bytes(range(32))).decode()),
+    )
     await migrate(settings)
     await close_db()
     await init_db(settings)
+    await open_vault(settings)
     try:
         if database_url is None:
             started = time.perf_counter()
