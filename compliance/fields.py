@@ -31,7 +31,7 @@ class PersonalDataField(fields.BinaryField):
     is_personal_data = True
 
     def __init__(
-        self, max_length: int, category: str, subject_field: str = "id", **kwargs: Any
+        self, max_length: int, category: str, subject_field: str | None = "id", **kwargs: Any
     ) -> None:
         self.max_length = max_length
         self.category = category
@@ -73,3 +73,16 @@ def personal_fields_of(model: type[Model]) -> dict[str, PersonalDataField]:
         for name, field in model._meta.fields_map.items()
         if isinstance(field, PersonalDataField)
     }
+
+
+def secret_field(*, max_length: int, null: bool = True) -> Any:
+    """Declare a column for a secret that belongs to no data subject (a TOTP seed, an
+    integration credential). It is sealed under a key derived from the master key rather
+    than a subject key, by the same column type, so key rotation re-encrypts it."""
+    return PersonalDataField(
+        max_length=max_length, category="secret", subject_field=None, null=null
+    )
+
+
+def secret_fields_of(model: type[Model]) -> dict[str, PersonalDataField]:
+    return {n: f for n, f in personal_fields_of(model).items() if f.subject_field is None}

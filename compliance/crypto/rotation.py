@@ -11,12 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from tortoise import Tortoise
 from tortoise.expressions import Subquery
 from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
-from compliance.crypto.vault import Vault
+from compliance.crypto.vault import Vault, reseal_secret, secret_location
+from compliance.fields import secret_fields_of
 from leads.contacts import CONTACT_FIELDS, index_rows
 from leads.models import ContactIndex, Lead
 
@@ -91,9 +93,34 @@ async def reindex(vault: Vault, batch_size: int = 500, on_batch: Progress | None
             return done
 
 
+async def reseal_secrets(vault: Vault, batch_size: int = 500) -> int:
+    """Re-encrypt every secret column (sealed under a master-derived key, not a subject
+    key) that is not yet under the active master version. Resumable: rows already moved
+    are skipped by their version header."""
+    moved = 0
+    for models in Tortoise.apps.values():
+        for model in models.values():
+            for field in secret_fields_of(model):
+                offset = 0
+                while True:
+                    rows = await model.all().order_by("pk").offset(offset).limit(batch_size)
+                    if not rows:
+                        break
+                    offset += len(rows)
+                    for row in rows:
+                        blob = getattr(row, field)
+                        location = secret_location(model, field, row.pk)
+                        fresh = reseal_secret(vault, location, blob) if blob else None
+                        if fresh is not None:
+                            await model.filter(pk=row.pk).update(**{field: fresh})
+                            moved += 1
+    return moved
+
+
 async def rotate(vault: Vault, batch_size: int = 500, on_batch: Progress | None = None) -> int:
-    """Re-wrap subject keys, then re-index; returns how many rows were moved."""
+    """Re-wrap subject keys, re-encrypt secrets, then re-index; returns rows moved."""
     moved = await vault.keystore.rewrap(batch_size, on_batch)
+    moved += await reseal_secrets(vault, batch_size)
     return moved + await reindex(vault, batch_size, on_batch)
 
 

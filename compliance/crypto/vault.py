@@ -17,10 +17,10 @@ from typing import Any
 from tortoise.models import Model
 
 from compliance.crypto.blind_index import BlindIndexer
-from compliance.crypto.envelope import Location, open_sealed, seal
+from compliance.crypto.envelope import Location, key_version_of, open_sealed, seal
 from compliance.crypto.keyring import Keyring
 from compliance.crypto.keystore import SubjectKeyStore
-from compliance.fields import PersonalDataField, personal_fields_of
+from compliance.fields import personal_fields_of
 
 ERASED = "[erased]"
 """What every personal field of a crypto-shredded subject reads as."""
@@ -85,6 +85,32 @@ class Vault:
         return open_sealed(data_key, blob, location_of(model, field_name, row_id))
 
 
+SECRETS_PURPOSE = "secrets"
+
+
+def seal_secret(vault: Vault, location: Location, value: str) -> bytes:
+    """Seal a secret that belongs to no subject under the active master-derived key."""
+    version = vault.keyring.active_version
+    return seal(vault.keyring.derive(SECRETS_PURPOSE, version), version, location, value)
+
+
+def open_secret(vault: Vault, location: Location, blob: bytes) -> str:
+    version = key_version_of(blob, location)
+    return open_sealed(vault.keyring.derive(SECRETS_PURPOSE, version), blob, location)
+
+
+def reseal_secret(vault: Vault, location: Location, blob: bytes) -> bytes | None:
+    """The secret sealed under the active master version, or None if it already is."""
+    if key_version_of(blob, location) == vault.keyring.active_version:
+        return None
+    return seal_secret(vault, location, open_secret(vault, location, blob))
+
+
+def secret_location(model: type[Model], field_name: str, row_id: object) -> Location:
+    field = model._meta.fields_map[field_name]
+    return Location(model._meta.db_table, field.source_field or field_name, str(row_id))
+
+
 _vault: Vault | None = None
 
 
@@ -98,10 +124,6 @@ def current_vault() -> Vault:
     if _vault is None:
         raise VaultNotConfigured("the encryption vault is not configured")
     return _vault
-
-
-def subject_field_of(field: PersonalDataField) -> str:
-    return field.subject_field
 
 
 async def shred_subject(subject_id: uuid.UUID) -> bool:
