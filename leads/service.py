@@ -88,6 +88,8 @@ async def create_lead(principal: Principal, values: Mapping[str, Any]) -> Lead:
         cleaned["owner_id"] = principal.user_id
     now = utcnow()
     lead_id = uuid.uuid4()
+    # Checked before a data key is created (a duplicate leaves no orphan key) and again
+    # inside the transaction (a concurrent create of the same email).
     await _check_duplicate_email(repository, cleaned.get("email"), None)
     key = await subject_key(lead_id, create=True)
     async with in_transaction("default"):
