@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import TypeVar
@@ -97,7 +97,6 @@ class SeedReport:
     leads: int = 0
     activities: int = 0
     stage_changes: int = 0
-    staff_logins: list[tuple[str, Role]] = field(default_factory=list)
 
 
 def _uuid(rng: random.Random) -> uuid.UUID:
@@ -146,7 +145,6 @@ class DemoSeeder:
         def person(role: Role, team: Team | None, label: str) -> StaffUser:
             first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
             email = f"{label}.{first.lower()}.{last.lower()}@staff.leadvault.example"
-            self.report.staff_logins.append((email, role))
             return StaffUser(
                 id=_uuid(rng),
                 email=email,

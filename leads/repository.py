@@ -140,8 +140,10 @@ class LeadRepository:
             return None
         return await self.readable().filter(id__in=ids).order_by("-created_at").first()
 
-    async def is_readable(self, lead_id: uuid.UUID) -> bool:
-        return await self.readable().filter(id=lead_id).exists()
+    async def first_readable(self, lead_ids: Sequence[uuid.UUID]) -> uuid.UUID | None:
+        """The first of ``lead_ids`` the principal may see, in one query."""
+        row = await self.readable().filter(id__in=list(lead_ids)).order_by("id").first()
+        return row.id if row else None
 
 
 ACTIVITY_CURSOR_KIND = "activity"
@@ -214,8 +216,8 @@ async def _first_per_lead(query: QuerySet[Activity], limit: int) -> list[Activit
     The inner query keeps its bound parameters (inlining them would compare datetimes as
     differently formatted text on SQLite).
     """
-    db = query._db if query._db is not None else Activity._meta.db
     query._choose_db_if_not_chosen()
+    db = query._db
     query._make_query()
     inner_sql, params = query.query.get_parameterized_sql()
     sql = (

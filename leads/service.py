@@ -64,8 +64,7 @@ async def _check_duplicate_email(
         return
     others = [i for i in await lead_ids_with(IndexKind.EMAIL, email) if i != exclude]
     if others:
-        visible = [i for i in others if await repository.is_readable(i)]
-        raise DuplicateLead("email", visible[0] if visible else None)
+        raise DuplicateLead("email", await repository.first_readable(others))
 
 
 def _sealed_change(

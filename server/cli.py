@@ -9,9 +9,12 @@ import sys
 from collections.abc import Coroutine, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from server.settings import Environment, Settings, SettingsError
+
+if TYPE_CHECKING:
+    from compliance.crypto.rotation import KeyStatus
 
 EXAMPLE_QUERY = """\
   query {
@@ -70,30 +73,22 @@ async def _seed(settings: Settings, leads: int, seed: int, as_of: date) -> None:
     )
 
 
-def _key_file(settings: Settings) -> Path | None:
-    """The key file the master keys come from, or None when they come from the environment."""
-    if settings.master_key.reveal():
-        return None
-    return settings.master_key_file or settings.data_dir / "master.key"
-
-
 async def _keys(settings: Settings, args: argparse.Namespace) -> None:
     from compliance.crypto import rotation
     from compliance.crypto.keyring import FileKeySource
     from compliance.crypto.vault import current_vault
-    from server.db import close_db, init_db, open_vault
+    from server.db import close_db, init_db, key_file_of, open_vault
     from server.progress import Progress
 
     await init_db(settings)
     try:
         await open_vault(settings)
         state = await rotation.status(current_vault())
-        key_file = _key_file(settings)
+        key_file = key_file_of(settings)
         if args.keys_command == "status":
             _print_status(state)
         elif args.keys_command == "rotate":
-            pending = sum(n for v, n in state.subject_keys.items() if v != state.active_version)
-            if not pending and not state.leads_to_reindex and not args.resume_only:
+            if not state.keys_to_rewrap and not state.leads_to_reindex and not args.resume_only:
                 if key_file is None:
                     print(
                         "master keys come from LEADVAULT_MASTER_KEY: add the new version "
@@ -104,8 +99,7 @@ async def _keys(settings: Settings, args: argparse.Namespace) -> None:
                 print(f"added master key version {version} to {key_file}")
                 await open_vault(settings)
                 state = await rotation.status(current_vault())
-                pending = sum(state.subject_keys.values())
-            total = pending + state.leads_to_reindex
+            total = state.keys_to_rewrap + state.leads_to_reindex
             with Progress("rotating keys", total) as progress:
                 moved = await rotation.rotate(current_vault(), args.batch_size, progress.advance)
             print(f"moved {moved} rows to master key version {state.active_version}")
@@ -125,10 +119,7 @@ async def _keys(settings: Settings, args: argparse.Namespace) -> None:
         await close_db()
 
 
-def _print_status(state: object) -> None:
-    from compliance.crypto.rotation import KeyStatus
-
-    assert isinstance(state, KeyStatus)
+def _print_status(state: KeyStatus) -> None:
     print(
         f"active master key version: {state.active_version} "
         f"(configured: {', '.join(map(str, state.configured_versions))})"

@@ -93,6 +93,20 @@ async def database_is_ready() -> bool:
     return True
 
 
+def _key_environ(settings: Settings) -> dict[str, str]:
+    environ = {"LEADVAULT_MASTER_KEY": settings.master_key.reveal()}
+    if settings.master_key_file is not None:
+        environ["LEADVAULT_MASTER_KEY_FILE"] = str(settings.master_key_file)
+    return environ
+
+
+def key_file_of(settings: Settings) -> Path | None:
+    """The key file the master keys come from, or None when they come from the environment."""
+    from compliance.crypto.keyring import key_file_path
+
+    return key_file_path(_key_environ(settings), settings.data_dir)
+
+
 async def open_vault(settings: Settings) -> str:
     """Load the keyring, check it against the key store, and install the vault.
 
@@ -104,10 +118,9 @@ async def open_vault(settings: Settings) -> str:
     from compliance.crypto.keystore import SubjectKeyStore
     from compliance.crypto.vault import Vault, install_vault
 
-    environ = {"LEADVAULT_MASTER_KEY": settings.master_key.reveal()}
-    if settings.master_key_file is not None:
-        environ["LEADVAULT_MASTER_KEY_FILE"] = str(settings.master_key_file)
-    keyring, message = load_keyring(environ, settings.data_dir, development=settings.is_dev)
+    keyring, message = load_keyring(
+        _key_environ(settings), settings.data_dir, development=settings.is_dev
+    )
     keystore = SubjectKeyStore(keyring, KEYSTORE_CONNECTION)
     await keystore.ensure_schema()
     await keystore.verify_master_keys()

@@ -114,9 +114,7 @@ class Settings:
             database_url=Secret(database_url),
             keystore_url=Secret(keystore_url),
             master_key=Secret(reader.text("MASTER_KEY", "")),
-            master_key_file=Path(reader.text("MASTER_KEY_FILE", ""))
-            if reader.text("MASTER_KEY_FILE", "")
-            else None,
+            master_key_file=reader.optional_path("MASTER_KEY_FILE"),
             host=reader.text("HOST", "127.0.0.1"),
             port=reader.integer("PORT", 8000, minimum=1, maximum=65535),
             cors_origins=reader.origins("CORS_ORIGINS"),
@@ -156,6 +154,10 @@ class _Reader:
 
     def text(self, name: str, default: str) -> str:
         return self._raw(name) or default
+
+    def optional_path(self, name: str) -> Path | None:
+        raw = self._raw(name)
+        return Path(raw) if raw else None
 
     def database_url(self, name: str, default: str) -> str:
         url = self.text(name, default)

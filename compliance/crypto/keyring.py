@@ -187,6 +187,13 @@ class Keyring:
         return cached
 
 
+def key_file_path(environ: Mapping[str, str], data_dir: Path) -> Path | None:
+    """The key file master keys come from, or None when ``LEADVAULT_MASTER_KEY`` gives them."""
+    if environ.get("LEADVAULT_MASTER_KEY", "").strip():
+        return None
+    return Path(environ.get("LEADVAULT_MASTER_KEY_FILE", "") or data_dir / "master.key")
+
+
 def load_keyring(
     environ: Mapping[str, str], data_dir: Path, *, development: bool
 ) -> tuple[Keyring, str]:
@@ -196,11 +203,10 @@ def load_keyring(
     ``<data dir>/master.key``). Production refuses to start without one; development creates
     the key file (mode 0600) and says so.
     """
-    value = environ.get("LEADVAULT_MASTER_KEY", "").strip()
-    if value:
-        source: MasterKeySource = EnvironmentKeySource(value)
+    path = key_file_path(environ, data_dir)
+    if path is None:
+        source: MasterKeySource = EnvironmentKeySource(environ["LEADVAULT_MASTER_KEY"])
         return Keyring(source.load()), f"master keys from {source.name}"
-    path = Path(environ.get("LEADVAULT_MASTER_KEY_FILE", "") or data_dir / "master.key")
     if path.exists():
         file_source = FileKeySource(path)
         return Keyring(file_source.load()), f"master keys from {file_source.name}"

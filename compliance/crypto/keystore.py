@@ -82,7 +82,7 @@ class SubjectKeyStore:
         recorded = {int(r["master_version"]): bytes(r["check_value"]) for r in rows}
         for version, check in recorded.items():
             if version not in self.keyring.versions:
-                if await self._count_wrapped_under(version):
+                if (await self.status()).get(version):
                     raise KeyringError(
                         f"subject keys are wrapped under master key version {version}, "
                         "which is not configured"
@@ -100,12 +100,6 @@ class SubjectKeyStore:
                     ),
                     [version, self._check_value(version)],
                 )
-
-    async def _count_wrapped_under(self, version: int) -> int:
-        rows = await self._db.execute_query_dict(
-            self._sql("SELECT count(*) AS n FROM subject_key WHERE master_version = ?"), [version]
-        )
-        return int(rows[0]["n"])
 
     def _wrap(self, subject_id: str, data_key: bytes) -> tuple[bytes, int]:
         version = self.keyring.active_version
@@ -190,19 +184,21 @@ class SubjectKeyStore:
                 )
                 if not rows:
                     return done
+                updates = []
                 for row in rows:
                     subject_id = row["subject_id"]
                     data_key = self._unwrap(
                         subject_id, bytes(row["wrapped_key"]), int(row["master_version"])
                     )
                     wrapped, version = self._wrap(subject_id, data_key)
-                    await db.execute_query(
-                        self._sql(
-                            "UPDATE subject_key SET wrapped_key = ?, master_version = ? "
-                            "WHERE subject_id = ?"
-                        ),
-                        [wrapped, version, subject_id],
-                    )
+                    updates.append([wrapped, version, subject_id])
+                await db.execute_many(
+                    self._sql(
+                        "UPDATE subject_key SET wrapped_key = ?, master_version = ? "
+                        "WHERE subject_id = ?"
+                    ),
+                    updates,
+                )
             done += len(rows)
             if on_batch:
                 on_batch(len(rows))

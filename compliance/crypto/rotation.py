@@ -17,7 +17,7 @@ from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
-from compliance.crypto.vault import Vault, reseal_secret, secret_location
+from compliance.crypto.vault import Vault, location_of, reseal_secret
 from compliance.fields import secret_fields_of
 from leads.contacts import CONTACT_FIELDS, index_rows
 from leads.models import ContactIndex, Lead
@@ -33,8 +33,9 @@ class KeyStatus:
     index_entries: dict[int, int]
     leads_to_reindex: int
 
-    def in_use(self, version: int) -> bool:
-        return bool(self.subject_keys.get(version) or self.index_entries.get(version))
+    @property
+    def keys_to_rewrap(self) -> int:
+        return sum(n for v, n in self.subject_keys.items() if v != self.active_version)
 
 
 def _needing_reindex(active: int) -> QuerySet[Lead]:
@@ -42,10 +43,6 @@ def _needing_reindex(active: int) -> QuerySet[Lead]:
     indexed = Subquery(ContactIndex.filter(key_version=active).values("lead_id"))
     older = Subquery(ContactIndex.filter(key_version__not=active).values("lead_id"))
     return Lead.filter(id__in=older).exclude(id__in=indexed)
-
-
-async def _leads_missing_active_index(active: int) -> int:
-    return await _needing_reindex(active).count()
 
 
 async def status(vault: Vault) -> KeyStatus:
@@ -61,7 +58,7 @@ async def status(vault: Vault) -> KeyStatus:
         configured_versions=vault.keyring.versions,
         subject_keys=await vault.keystore.status(),
         index_entries=entries,
-        leads_to_reindex=await _leads_missing_active_index(active),
+        leads_to_reindex=await _needing_reindex(active).count(),
     )
 
 
@@ -109,7 +106,7 @@ async def reseal_secrets(vault: Vault, batch_size: int = 500) -> int:
                     offset += len(rows)
                     for row in rows:
                         blob = getattr(row, field)
-                        location = secret_location(model, field, row.pk)
+                        location = location_of(model, field, row.pk)
                         fresh = reseal_secret(vault, location, blob) if blob else None
                         if fresh is not None:
                             await model.filter(pk=row.pk).update(**{field: fresh})

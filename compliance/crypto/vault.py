@@ -106,11 +106,6 @@ def reseal_secret(vault: Vault, location: Location, blob: bytes) -> bytes | None
     return seal_secret(vault, location, open_secret(vault, location, blob))
 
 
-def secret_location(model: type[Model], field_name: str, row_id: object) -> Location:
-    field = model._meta.fields_map[field_name]
-    return Location(model._meta.db_table, field.source_field or field_name, str(row_id))
-
-
 _vault: Vault | None = None
 
 

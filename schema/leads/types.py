@@ -11,6 +11,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from compliance.crypto.vault import current_vault
+from compliance.fields import personal_fields_of
 from leads import models
 from leads.pagination import Page
 from leads.repository import ActivityRow
@@ -139,14 +140,15 @@ async def reveal(
     info: strawberry.Info[Context],
     row: models.Lead | models.StageChange,
     field: str,
-    subject_id: uuid.UUID,
 ) -> str | None:
-    """Decrypt one personal field of one row, only when the field is asked for; the
-    subject's key comes from a per-request batch, so a page costs one key-store query."""
+    """Decrypt one personal field of one row, only when the field is asked for. The
+    subject is the one the field declares; its key comes from a per-request batch, so a
+    page costs one key-store query."""
     blob = getattr(row, field)
     if blob is None:
         return None
-    key = await info.context.loaders.subject_keys.load(subject_id)
+    subject_field = personal_fields_of(type(row))[field].subject_field or "id"
+    key = await info.context.loaders.subject_keys.load(getattr(row, subject_field))
     return current_vault().open_value(type(row), field, row.id, blob, key)
 
 
@@ -161,7 +163,7 @@ class StageChange:
 
     @strawberry.field
     async def reason(self, info: strawberry.Info[Context]) -> str | None:
-        return await reveal(info, self._row, "reason", self._row.lead_id)
+        return await reveal(info, self._row, "reason")
 
     @classmethod
     def of(cls, row: models.StageChange) -> StageChange:
@@ -220,32 +222,31 @@ class Lead:
     owner_id: strawberry.ID | None
     team_id: strawberry.ID | None
     campaign_id: strawberry.ID | None
-    _lead_id: strawberry.Private[uuid.UUID]
     _row: strawberry.Private[models.Lead]
 
     @strawberry.field
     async def first_name(self, info: strawberry.Info[Context]) -> str | None:
-        return await reveal(info, self._row, "first_name", self._lead_id)
+        return await reveal(info, self._row, "first_name")
 
     @strawberry.field
     async def last_name(self, info: strawberry.Info[Context]) -> str | None:
-        return await reveal(info, self._row, "last_name", self._lead_id)
+        return await reveal(info, self._row, "last_name")
 
     @strawberry.field
     async def email(self, info: strawberry.Info[Context]) -> str | None:
-        return await reveal(info, self._row, "email", self._lead_id)
+        return await reveal(info, self._row, "email")
 
     @strawberry.field
     async def phone(self, info: strawberry.Info[Context]) -> str | None:
-        return await reveal(info, self._row, "phone", self._lead_id)
+        return await reveal(info, self._row, "phone")
 
     @strawberry.field
     async def job_title(self, info: strawberry.Info[Context]) -> str | None:
-        return await reveal(info, self._row, "job_title", self._lead_id)
+        return await reveal(info, self._row, "job_title")
 
     @strawberry.field
     async def notes(self, info: strawberry.Info[Context]) -> str | None:
-        return await reveal(info, self._row, "notes", self._lead_id)
+        return await reveal(info, self._row, "notes")
 
     @strawberry.field
     async def owner(self, info: strawberry.Info[Context]) -> StaffMember | None:
@@ -274,12 +275,12 @@ class Lead:
     ) -> ActivityConnection:
         if not 1 <= first <= MAX_NESTED_ACTIVITIES:
             raise bad_input(f"first must be between 1 and {MAX_NESTED_ACTIVITIES}", "first")
-        page = await info.context.loaders.activity_pages.load((self._lead_id, first, after))
+        page = await info.context.loaders.activity_pages.load((self._row.id, first, after))
         return ActivityConnection.of(page)
 
     @strawberry.field(description="Oldest first.")
     async def stage_history(self, info: strawberry.Info[Context]) -> list[StageChange]:
-        rows = await info.context.loaders.stage_history.load(self._lead_id)
+        rows = await info.context.loaders.stage_history.load(self._row.id)
         return [StageChange.of(r) for r in rows]
 
     @classmethod
@@ -289,7 +290,6 @@ class Lead:
 
         return cls(
             id=strawberry.ID(str(row.id)),
-            _lead_id=row.id,
             _row=row,
             seniority=row.seniority,
             country=row.country,
