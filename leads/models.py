@@ -62,7 +62,8 @@ class Campaign(Model):
 class Lead(Model):
     """A person who may become a customer, and the company they represent."""
 
-    # Model docstrings become table comments: keep them free of semicolons and quotes.
+    # Model docstrings become table comments, and the migration runner splits its SQL on
+    # semicolons: keep model docstrings free of them.
 
     id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
 

@@ -8,6 +8,7 @@ the old and the new version stay side by side (lookups try every configured vers
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -63,19 +64,28 @@ async def status(vault: Vault) -> KeyStatus:
 
 
 async def reindex(vault: Vault, batch_size: int = 500, on_batch: Progress | None = None) -> int:
-    """Add active-version blind indexes to every lead that lacks them; resumable."""
+    """Add active-version blind indexes to every lead that lacks them; resumable.
+
+    Pages by lead id, so a shredded lead (whose values can no longer be read, and whose old
+    indexes go with its erasure) is stepped over rather than ending the run.
+    """
     active = vault.keyring.active_version
     done = 0
+    last_id: uuid.UUID | None = None
     while True:
-        leads = await _needing_reindex(active).order_by("id").limit(batch_size)
+        pending = _needing_reindex(active)
+        if last_id is not None:
+            pending = pending.filter(id__gt=last_id)
+        leads = await pending.order_by("id").limit(batch_size)
         if not leads:
             return done
+        last_id = leads[-1].id
         keys = await vault.subject_keys([lead.id for lead in leads])
         rows: list[ContactIndex] = []
         for lead in leads:
             key = keys.get(lead.id)
             if key is None:
-                continue  # shredded: its indexes go with the erasure, not re-created here
+                continue
             clear = {
                 field: vault.open_value(Lead, field, lead.id, getattr(lead, field), key)
                 for field in CONTACT_FIELDS
@@ -86,8 +96,6 @@ async def reindex(vault: Vault, batch_size: int = 500, on_batch: Progress | None
         done += len(leads)
         if on_batch:
             on_batch(len(leads))
-        if not rows:
-            return done
 
 
 async def reseal_secrets(vault: Vault, batch_size: int = 500) -> int:

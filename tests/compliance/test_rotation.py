@@ -8,7 +8,8 @@ import pytest
 from compliance.crypto import rotation
 from compliance.crypto.keyring import Keyring
 from compliance.crypto.keystore import SubjectKeyStore
-from compliance.crypto.vault import Vault, current_vault, install_vault
+from compliance.crypto.vault import Vault, current_vault, install_vault, shred_subject
+from leads.models import ContactIndex
 from tests.builders import a_lead, graphql
 from tests.conftest import TEST_KEYRING
 
@@ -81,3 +82,17 @@ async def test_reindex_stopped_midway_resumes() -> None:
     assert await rotation.reindex(rotated_vault, batch_size=2) == 3
     assert (await rotation.status(rotated_vault)).leads_to_reindex == 0
     install_vault(original)
+
+
+async def test_reindex_steps_over_shredded_leads_and_indexes_the_rest() -> None:
+    leads = sorted([await a_lead(email=f"p{i}@example.com") for i in range(6)], key=lambda x: x.id)
+    for lead in leads[:2]:  # the whole first batch is shredded
+        await shred_subject(lead.id)
+    keyring = Keyring({1: TEST_KEYRING.master_key(1), 2: NEW_KEY})
+    vault = Vault(keyring, SubjectKeyStore(keyring))
+    install_vault(vault)
+
+    await rotation.reindex(vault, batch_size=2)
+
+    reindexed = set(await ContactIndex.filter(key_version=2).values_list("lead_id", flat=True))
+    assert reindexed == {lead.id for lead in leads[2:]}
