@@ -41,8 +41,9 @@ class LeadScope:
 
 
 def lead_scope(principal: Principal) -> LeadScope:
-    if principal.is_development:
-        return LeadScope(RowScope.ALL)
+    """Service principals (API keys) have no role and read no leads."""
+    if principal.role is None:
+        return LeadScope(RowScope.NONE)
     scope = ROLE_SCOPES[principal.role]
     if scope is RowScope.OWN:
         if principal.user_id is None:

@@ -15,6 +15,10 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 
+from schema.auth.admin import AdminMutations
+from schema.auth.queries import AuthQueries
+from schema.auth.sign_in import SignInMutations
+from schema.gate import AuthenticationGate
 from schema.leads.mutations import LeadMutations
 from schema.leads.queries import LeadQueries
 
@@ -24,18 +28,19 @@ MAX_ALIASES = 30
 
 
 @strawberry.type
-class Query(LeadQueries):
+class Query(LeadQueries, AuthQueries):
     pass
 
 
 @strawberry.type
-class Mutation(LeadMutations):
+class Mutation(LeadMutations, SignInMutations, AdminMutations):
     pass
 
 
 def build_schema(*, production: bool) -> strawberry.Schema:
     """The schema; in production introspection is off and field suggestions are disabled."""
     extensions: list[Callable[[], SchemaExtension]] = [
+        AuthenticationGate,
         partial(QueryDepthLimiter, max_depth=MAX_DEPTH),
         partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
         partial(MaxAliasesLimiter, max_alias_count=MAX_ALIASES),

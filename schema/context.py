@@ -5,9 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
+from graphql import GraphQLError
 from starlette.requests import Request
 
 from schema.loaders import Loaders
+from server.auth.authenticate import RequestAuth
+from server.auth.policy import AuthPolicy
 from server.auth.principal import Principal
 from server.settings import Settings
 
@@ -15,8 +18,20 @@ from server.settings import Settings
 @dataclass
 class Context:
     request: Request | None
-    principal: Principal
+    auth: RequestAuth
     settings: Settings
+
+    @property
+    def principal(self) -> Principal:
+        """The signed-in principal. The authentication gate refuses operations before they
+        resolve; this refuses again, so a resolver can never act for nobody."""
+        if self.auth.principal is None:
+            raise GraphQLError("sign in first", extensions={"code": "UNAUTHENTICATED"})
+        return self.auth.principal
+
+    @cached_property
+    def auth_policy(self) -> AuthPolicy:
+        return AuthPolicy.from_settings(self.settings)
 
     @cached_property
     def loaders(self) -> Loaders:

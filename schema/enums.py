@@ -24,6 +24,7 @@ from leads.enums import (
 from leads.pagination import SortDirection
 from leads.repository import LeadOrderField
 from server.auth.roles import Role as StaffRole
+from server.auth.scopes import ApiScope
 
 for _enum, _name in (
     (Stage, "Stage"),
@@ -38,6 +39,7 @@ for _enum, _name in (
     (Timeline, "Timeline"),
     (ActivityType, "ActivityType"),
     (StaffRole, "StaffRole"),
+    (ApiScope, "ApiScope"),
     (LeadOrderField, "LeadOrderField"),
     (SortDirection, "SortDirection"),
 ):
@@ -48,6 +50,7 @@ SortDirectionEnum = SortDirection
 
 __all__ = [
     "ActivityType",
+    "ApiScope",
     "Authority",
     "Budget",
     "Channel",

@@ -19,7 +19,10 @@ from strawberry.asgi import GraphQL
 from compliance.crypto.keyring import KeyringError
 from schema import build_schema
 from schema.context import Context
-from server.auth.principal import Principal
+from server.auth import clock
+from server.auth.authenticate import authenticate, client_address
+from server.auth.errors import InvalidCredentials
+from server.auth.policy import AuthPolicy
 from server.db import close_db, database_is_ready, init_db, open_vault
 from server.middleware import RequestIdMiddleware
 from server.settings import Settings
@@ -27,14 +30,19 @@ from server.settings import Settings
 log = logging.getLogger("leadvault.server")
 
 
-def resolve_principal(request: Request, settings: Settings) -> Principal | None:
-    """Who the request acts as. Until staff sign-in exists only ``dev`` has a principal."""
-    if settings.is_dev:
-        return Principal.development()
-    return None
+def _unauthenticated(message: str) -> JSONResponse:
+    return JSONResponse(
+        {"errors": [{"message": message, "extensions": {"code": "UNAUTHENTICATED"}}]},
+        status_code=401,
+        headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+    )
 
 
 class GraphQLApp(GraphQL[Context, None]):
+    """``/graphql``. The bearer token is resolved before GraphQL runs: a token that is
+    present but not valid gets 401 at once; no token means anonymous, which the
+    authentication gate lets do nothing but sign in."""
+
     def __init__(self, settings: Settings) -> None:
         super().__init__(
             build_schema(production=not settings.is_dev),
@@ -42,32 +50,27 @@ class GraphQLApp(GraphQL[Context, None]):
             allow_queries_via_get=settings.is_dev,
         )
         self.settings = settings
+        self.policy = AuthPolicy.from_settings(settings)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             request = Request(scope, receive)
-            wants_ide = request.method == "GET" and self.graphql_ide is not None
-            principal = resolve_principal(request, self.settings)
-            if principal is None and not wants_ide:
-                response = JSONResponse(
-                    {
-                        "errors": [
-                            {
-                                "message": "authentication required",
-                                "extensions": {"code": "UNAUTHENTICATED"},
-                            }
-                        ]
-                    },
-                    status_code=401,
-                    headers={"WWW-Authenticate": "Bearer"},
+            peer = request.client.host if request.client else None
+            address = client_address(
+                peer, request.headers.get("x-forwarded-for"), self.settings.trusted_proxies
+            )
+            try:
+                auth = await authenticate(
+                    request.headers.get("authorization"), address, self.policy, clock.now()
                 )
-                await response(scope, receive, send)
+            except InvalidCredentials as error:
+                await _unauthenticated(str(error))(scope, receive, send)
                 return
-            scope.setdefault("state", {})["principal"] = principal
+            scope.setdefault("state", {})["auth"] = auth
         await super().__call__(scope, receive, send)
 
     async def get_context(self, request: Any, response: Any) -> Context:
-        return Context(request=request, principal=request.state.principal, settings=self.settings)
+        return Context(request=request, auth=request.state.auth, settings=self.settings)
 
 
 def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette:

@@ -1,7 +1,7 @@
 """All configuration, read once from the environment.
 
-Production is the default: development conveniences (GraphiQL, introspection, the
-development principal) are only switched on by ``LEADVAULT_ENV=dev``. A setting with a
+Production is the default: development conveniences (GraphiQL, introspection, queries over
+GET, a generated master key file) are only switched on by ``LEADVAULT_ENV=dev``. A setting with a
 bad value stops start-up with a message that names the setting but never echoes its value,
 because values may be secrets.
 """
@@ -9,6 +9,7 @@ because values may be secrets.
 from __future__ import annotations
 
 import enum
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -82,6 +83,11 @@ class Settings:
     log_level: str = "INFO"
     max_page_size: int = 100
     shutdown_timeout: int = 15
+    session_idle_minutes: int = 30
+    session_lifetime_hours: int = 12
+    login_lock_after: int = 10
+    step_up_minutes: int = 10
+    trusted_proxies: tuple[str, ...] = ()
 
     @property
     def is_dev(self) -> bool:
@@ -121,6 +127,15 @@ class Settings:
             log_level=reader.choice_str("LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO"),
             max_page_size=reader.integer("MAX_PAGE_SIZE", 100, minimum=1, maximum=1000),
             shutdown_timeout=reader.integer("SHUTDOWN_TIMEOUT", 15, minimum=0, maximum=600),
+            session_idle_minutes=reader.integer(
+                "SESSION_IDLE_MINUTES", 30, minimum=1, maximum=1440
+            ),
+            session_lifetime_hours=reader.integer(
+                "SESSION_LIFETIME_HOURS", 12, minimum=1, maximum=168
+            ),
+            login_lock_after=reader.integer("LOGIN_LOCK_AFTER", 10, minimum=6, maximum=1000),
+            step_up_minutes=reader.integer("STEP_UP_MINUTES", 10, minimum=1, maximum=720),
+            trusted_proxies=reader.addresses("TRUSTED_PROXIES"),
         )
         return settings
 
@@ -139,6 +154,11 @@ class Settings:
             "log_level": self.log_level,
             "max_page_size": str(self.max_page_size),
             "shutdown_timeout": str(self.shutdown_timeout),
+            "session_idle_minutes": str(self.session_idle_minutes),
+            "session_lifetime_hours": str(self.session_lifetime_hours),
+            "login_lock_after": str(self.login_lock_after),
+            "step_up_minutes": str(self.step_up_minutes),
+            "trusted_proxies": ",".join(self.trusted_proxies),
         }
 
 
@@ -197,6 +217,20 @@ class _Reader:
         if raw.upper() not in allowed:
             raise SettingsError(f"{PREFIX}{name}: must be one of {', '.join(allowed)}")
         return raw.upper()
+
+    def addresses(self, name: str) -> tuple[str, ...]:
+        raw = self._raw(name)
+        if raw is None:
+            return ()
+        addresses = tuple(part.strip() for part in raw.split(",") if part.strip())
+        for address in addresses:
+            try:
+                ipaddress.ip_address(address)
+            except ValueError:
+                raise SettingsError(
+                    f"{PREFIX}{name}: each entry must be an IP address such as 10.0.0.5"
+                ) from None
+        return addresses
 
     def origins(self, name: str) -> tuple[str, ...]:
         raw = self._raw(name)

@@ -13,9 +13,10 @@ from compliance.crypto.vault import current_vault
 from leads.contacts import index_rows, seal_lead
 from leads.enums import ActivityType, Source, Stage
 from leads.models import Activity, Campaign, ContactIndex, Lead, StageChange, Team
-from server.auth.models import StaffUser
+from server.auth.models import SessionStage, StaffSession, StaffUser
 from server.auth.principal import Principal
 from server.auth.roles import Role
+from server.auth.tokens import SESSION_PREFIX, digest, new_token
 
 _counter = itertools.count(1)
 BASE_TIME = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
@@ -35,8 +36,40 @@ async def a_staff_user(role: Role = Role.SALES_REP, team: Team | None = None) ->
     )
 
 
-def principal_for(user: StaffUser) -> Principal:
-    return Principal(role=user.role, user_id=user.id, team_id=user.team_id)
+def principal_for(user: StaffUser, *, mfa_verified_at: datetime | None = None) -> Principal:
+    return Principal(
+        role=user.role,
+        user_id=user.id,
+        team_id=user.team_id,
+        mfa_verified_at=mfa_verified_at or datetime.now(UTC),
+    )
+
+
+async def session_token(
+    user: StaffUser,
+    *,
+    stage: SessionStage = SessionStage.ACTIVE,
+    mfa_verified_at: datetime | None = None,
+    created_at: datetime | None = None,
+) -> str:
+    """A bearer token for a session of ``user`` at ``stage`` (active: MFA passed)."""
+    now = created_at or datetime.now(UTC)
+    token = new_token(SESSION_PREFIX)
+    active = stage is SessionStage.ACTIVE
+    await StaffSession.create(
+        user_id=user.id,
+        token_hash=digest(token),
+        stage=stage,
+        created_at=now,
+        last_seen_at=now,
+        expires_at=now + (timedelta(hours=12) if active else timedelta(minutes=5)),
+        mfa_verified_at=(mfa_verified_at or now) if active else None,
+    )
+    return token
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
 
 
 async def a_campaign(**overrides: Any) -> Campaign:
@@ -89,9 +122,17 @@ async def activities_for(lead: Lead, count: int, start: datetime = BASE_TIME) ->
 
 
 async def graphql(
-    client: httpx.AsyncClient, query: str, variables: dict[str, Any] | None = None
+    client: httpx.AsyncClient,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    *,
+    token: str | None = None,
 ) -> dict[str, Any]:
-    response = await client.post("/graphql", json={"query": query, "variables": variables or {}})
+    """POST a GraphQL request (as ``token``'s bearer when given) and expect HTTP 200."""
+    headers = bearer(token) if token else None
+    response = await client.post(
+        "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+    )
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body

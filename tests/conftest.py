@@ -18,6 +18,7 @@ from compliance.crypto.keyring import Keyring
 from compliance.crypto.keystore import SubjectKeyStore
 from compliance.crypto.vault import Vault, install_vault
 from server.app import create_app
+from server.auth.roles import Role
 from server.db import close_db, dialect_of, init_db, migrate
 from server.settings import Environment, Secret, Settings
 
@@ -76,6 +77,11 @@ async def database(settings: Settings) -> AsyncIterator[str]:
 
 
 TABLES_CHILDREN_FIRST = (
+    "audit_event",
+    "auth_throttle",
+    "recovery_code",
+    "staff_session",
+    "api_key",
     "contact_index",
     "activity",
     "stage_change",
@@ -103,8 +109,20 @@ async def empty_tables(database: str) -> None:
 
 
 @pytest.fixture
-async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+async def anonymous_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """A client with no credentials: it may only sign in."""
     app = create_app(settings, manage_database=False)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         yield http
+
+
+@pytest.fixture
+async def client(anonymous_client: httpx.AsyncClient) -> httpx.AsyncClient:
+    """A client signed in (password and MFA passed) as a marketer, whose row scope is every
+    lead."""
+    from tests.builders import a_staff_user, session_token
+
+    user = await a_staff_user(Role.MARKETER)
+    anonymous_client.headers["Authorization"] = f"Bearer {await session_token(user)}"
+    return anonymous_client

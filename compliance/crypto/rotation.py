@@ -108,7 +108,12 @@ async def reseal_secrets(vault: Vault, batch_size: int = 500) -> int:
             for field in secret_fields_of(model):
                 offset = 0
                 while True:
-                    rows = await model.all().order_by("pk").offset(offset).limit(batch_size)
+                    rows = (
+                        await model.all()
+                        .order_by(model._meta.pk_attr)
+                        .offset(offset)
+                        .limit(batch_size)
+                    )
                     if not rows:
                         break
                     offset += len(rows)

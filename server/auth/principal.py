@@ -4,27 +4,41 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from server.auth.roles import Role
+from server.auth.scopes import ApiScope
 
 
 @dataclass(frozen=True, slots=True)
 class Principal:
     """The authenticated actor of a request or job.
 
-    ``user_id`` is None only for the development principal, which exists in ``dev`` mode
-    until staff sign-in replaces it; production never builds one.
+    A member of staff has a ``role`` and a ``user_id``, and reaches a request only through a
+    session that passed MFA (``mfa_verified_at``). A service signs in with an API key: it
+    has ``api_key_id`` and ``scopes`` and never a role.
     """
 
-    role: Role
+    role: Role | None
     user_id: uuid.UUID | None = None
     team_id: int | None = None
     session_id: str | None = None
     mfa_verified_at: datetime | None = None
     purpose: str | None = None
-    is_development: bool = False
+    api_key_id: uuid.UUID | None = None
+    scopes: frozenset[ApiScope] = frozenset()
 
     @classmethod
-    def development(cls) -> Principal:
-        return cls(role=Role.SALES_MANAGER, is_development=True)
+    def service(cls, api_key_id: uuid.UUID, scopes: frozenset[ApiScope]) -> Principal:
+        return cls(role=None, api_key_id=api_key_id, scopes=scopes)
+
+    @property
+    def is_service(self) -> bool:
+        return self.api_key_id is not None
+
+    def has_scope(self, scope: ApiScope) -> bool:
+        return scope in self.scopes
+
+    def mfa_within(self, window: timedelta, now: datetime) -> bool:
+        """Whether MFA was passed within ``window`` of ``now`` (step-up checks)."""
+        return self.mfa_verified_at is not None and now - self.mfa_verified_at <= window

@@ -14,7 +14,7 @@ from server.auth.principal import Principal
 from server.auth.roles import Role
 from tests.builders import a_lead, a_staff_user, a_team, principal_for
 
-DEV = Principal.development()
+DEV = Principal(role=Role.MARKETER)
 
 
 async def test_creating_a_lead_records_its_first_stage() -> None:

@@ -2,12 +2,15 @@ from __future__ import annotations
 
 from schema import MAX_ALIASES, MAX_DEPTH, build_schema
 from schema.context import Context
+from server.auth.authenticate import AuthStage, RequestAuth
 from server.auth.principal import Principal
+from server.auth.roles import Role
 from tests.conftest import make_settings
 
 
 def _context() -> Context:
-    return Context(request=None, principal=Principal.development(), settings=make_settings())
+    auth = RequestAuth(AuthStage.STAFF, "127.0.0.1", Principal(role=Role.MARKETER))
+    return Context(request=None, auth=auth, settings=make_settings())
 
 
 async def test_production_schema_refuses_introspection() -> None:

@@ -50,6 +50,6 @@ async def test_a_page_of_100_leads_costs_the_same_queries_as_a_page_of_10(
     large = await _statements_for_page(client, 100)
 
     assert small == large
-    # the page, then one batch each: owners, teams, campaigns, activities, stage history,
-    # and the subjects' data keys from the key store
-    assert large == 7
+    # the session lookup, the page, then one batch each: owners, teams, campaigns,
+    # activities, stage history, and the subjects' data keys from the key store
+    assert large == 8

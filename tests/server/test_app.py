@@ -62,10 +62,23 @@ async def _production_client() -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
 
 
-async def test_production_refuses_graphql_without_a_principal() -> None:
+async def test_production_refuses_lead_queries_without_credentials() -> None:
     async with await _production_client() as http:
         response = await http.post("/graphql", json={"query": "{ leads { totalCount } }"})
+    body = response.json()
+    assert body["data"] is None
+    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_a_token_that_is_not_valid_gets_401() -> None:
+    async with await _production_client() as http:
+        response = await http.post(
+            "/graphql",
+            json={"query": "{ leads { totalCount } }"},
+            headers={"Authorization": "Bearer lvs_not-a-real-session"},
+        )
     assert response.status_code == 401
+    assert response.headers["www-authenticate"].startswith("Bearer")
     assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
 

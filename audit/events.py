@@ -1,0 +1,99 @@
+"""Writing audit events. Callers say what happened; the request id is taken from the
+request being served.
+
+``details`` holds only non-personal scalars (reason codes, counts, scope names). The
+recorder refuses nested values and long text, the usual shapes of free text and records;
+what a short string means is the caller's responsibility.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from audit.models import AuditEvent
+from server.request_context import current_request_id
+
+
+class Outcome(enum.StrEnum):
+    SUCCESS = "success"
+    FAILURE = "failure"
+    DENIED = "denied"
+
+
+class ActorType(enum.StrEnum):
+    USER = "user"
+    API_KEY = "api_key"
+    ANONYMOUS = "anonymous"
+    OPERATOR = "operator"
+    """Someone with shell access running the ``leadvault`` command."""
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    type: ActorType
+    id: str | None = None
+    role: str | None = None
+    session_id: str | None = None
+    mfa_verified_at: datetime | None = None
+
+    @classmethod
+    def anonymous(cls) -> Actor:
+        return cls(ActorType.ANONYMOUS)
+
+    @classmethod
+    def operator(cls) -> Actor:
+        return cls(ActorType.OPERATOR)
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    type: str
+    id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    action: str
+    outcome: Outcome
+    actor: Actor
+    target: Target | None = None
+    fields: tuple[str, ...] = ()
+    purpose: str | None = None
+    details: dict[str, str | int | bool | None] = field(default_factory=dict)
+
+
+class PersonalValueRefused(ValueError):
+    """An event's details carried something other than a flat scalar."""
+
+
+async def record(event: Event, *, now: datetime | None = None) -> AuditEvent:
+    """Append ``event``. Call it inside the transaction of the change it describes."""
+    for name, value in event.details.items():
+        if not isinstance(value, str | int | bool | type(None)) or (
+            isinstance(value, str) and len(value) > 64
+        ):
+            raise PersonalValueRefused(f"audit detail {name!r} must be a short scalar")
+    when = now or datetime.now(UTC)
+    mfa_age = (
+        int((when - event.actor.mfa_verified_at).total_seconds())
+        if event.actor.mfa_verified_at
+        else None
+    )
+    return await AuditEvent.create(
+        occurred_at=when,
+        action=event.action,
+        outcome=event.outcome.value,
+        actor_type=event.actor.type.value,
+        actor_id=event.actor.id,
+        actor_role=event.actor.role,
+        session_id=event.actor.session_id,
+        request_id=current_request_id(),
+        target_type=event.target.type if event.target else None,
+        target_id=event.target.id if event.target else None,
+        fields_touched=list(event.fields),
+        purpose=event.purpose,
+        mfa_age_seconds=mfa_age,
+        details=dict(event.details),
+    )

@@ -1,0 +1,1 @@
+"""GraphQL for signing in, sessions, MFA, and staff and API key administration."""
