@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from server import account_commands
 from server.settings import Environment, Settings, SettingsError
 
 if TYPE_CHECKING:
@@ -216,6 +217,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     retire = keys_commands.add_parser("retire", help="remove an old master key version")
     retire.add_argument("--version", type=int, required=True)
+    account_commands.add_commands(commands)
     schema = commands.add_parser("schema", help="GraphQL schema tools")
     schema_commands = schema.add_subparsers(dest="schema_command", required=True)
     export = schema_commands.add_parser("export", help="write the schema as SDL")
@@ -247,14 +249,23 @@ def main(argv: Sequence[str] | None = None) -> None:
         asyncio.run(_migrate(settings))
         if not asyncio.run(_has_leads(settings)):
             _run(_seed(settings, args.leads, 7, today))
+        accounts = asyncio.run(account_commands.demo_accounts(settings))
         url = f"http://{settings.host}:{settings.port}/graphql"
-        print(
-            f"\nLeadVault demo (dev mode, {settings.database_label})\n"
-            f"  GraphiQL: {url}\n  Example query:\n{EXAMPLE_QUERY}\n"
-        )
+        print(f"\nLeadVault demo (dev mode, {settings.database_label})\n  GraphiQL: {url}")
+        print("  Demo sign-ins (development only; TOTP codes from the secret, e.g. an app):")
+        for account in accounts:
+            print(
+                f"    {account.role.value:<18} {account.email}\n"
+                f"    {'':<18} password {account.password}  TOTP secret {account.totp_secret}"
+            )
+        print(f"  Example query (after signing in, see README):\n{EXAMPLE_QUERY}\n")
         _serve(settings)
     elif args.command == "keys":
         _run(_keys(_settings(), args))
+    elif args.command == "users":
+        _run(account_commands.users(_settings(), args))
+    elif args.command == "api-keys":
+        _run(account_commands.api_keys(_settings(), args))
     elif args.command == "schema":
         _schema_export(args.output)
 
