@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from server.auth.principal import Principal
 from server.auth.roles import Role
+from server.auth.scopes import ApiScope
 
 
 class RowScope(enum.StrEnum):
@@ -40,9 +41,13 @@ class LeadScope:
     team_id: int | None = None
 
 
-def lead_scope(principal: Principal) -> LeadScope:
-    """Service principals (API keys) have no role and read no leads."""
+def lead_scope(principal: Principal, *, writing_under: ApiScope | None = None) -> LeadScope:
+    """Service principals (API keys) have no role and read no leads. A key holding
+    ``writing_under`` may address any lead by id for that one write (recording an activity
+    returns nothing about the lead)."""
     if principal.role is None:
+        if writing_under is not None and principal.has_scope(writing_under):
+            return LeadScope(RowScope.ALL)
         return LeadScope(RowScope.NONE)
     scope = ROLE_SCOPES[principal.role]
     if scope is RowScope.OWN:

@@ -23,6 +23,7 @@ from leads.models import Activity, Campaign, Lead, StageChange, Team
 from leads.pagination import Page, SortDirection, decode_cursor, encode_cursor
 from server.auth.models import StaffUser
 from server.auth.principal import Principal
+from server.auth.scopes import ApiScope
 
 
 class LeadOrderField(enum.StrEnum):
@@ -64,11 +65,12 @@ class LeadOrder:
 
 
 class LeadRepository:
-    def __init__(self, principal: Principal) -> None:
+    def __init__(self, principal: Principal, *, writing_under: ApiScope | None = None) -> None:
         self.principal = principal
+        self.writing_under = writing_under
 
     def readable(self) -> QuerySet[Lead]:
-        scope = lead_scope(self.principal)
+        scope = lead_scope(self.principal, writing_under=self.writing_under)
         query = Lead.all()
         if scope.kind is RowScope.ALL:
             return query

@@ -22,6 +22,7 @@ from leads.models import Activity, Lead, StageChange
 from leads.repository import LeadRepository, active_staff, campaign_exists
 from leads.validation import clean_lead_fields, text
 from server.auth.principal import Principal
+from server.auth.scopes import ApiScope
 
 MAX_DETAILS_KEYS = 20
 MAX_DETAIL_LENGTH = 500
@@ -40,8 +41,9 @@ class ActivityInput:
     details: Mapping[str, Any] = field(default_factory=dict)
 
 
-def _ensure_writable(principal: Principal) -> None:
-    if lead_scope(principal).kind is RowScope.NONE:
+def _ensure_writable(principal: Principal, under: ApiScope | None = None) -> None:
+    """Roles without a row scope write nothing; an API key writes only under its scopes."""
+    if lead_scope(principal, writing_under=under).kind is RowScope.NONE:
         raise NotFound("lead")
 
 
@@ -78,7 +80,7 @@ def _sealed_change(
 async def create_lead(principal: Principal, values: Mapping[str, Any]) -> Lead:
     """Create a lead in stage ``lead`` (or the given stage's entry point) with its first
     stage-history row. A duplicate email is reported, never merged silently."""
-    _ensure_writable(principal)
+    _ensure_writable(principal, ApiScope.LEADS_CAPTURE)
     cleaned = clean_lead_fields(values, creating=True)
     await _check_references(cleaned)
     repository = LeadRepository(principal)
@@ -179,7 +181,7 @@ def _clean_details(details: Mapping[str, Any]) -> dict[str, str | int | float | 
 
 async def record_activity(principal: Principal, data: ActivityInput) -> Activity:
     """Record an engagement event and move the lead's last-engaged time forward."""
-    _ensure_writable(principal)
+    _ensure_writable(principal, ApiScope.ACTIVITIES_RECORD)
     now = utcnow()
     occurred_at = data.occurred_at or now
     errors: list[FieldError] = []
@@ -192,7 +194,7 @@ async def record_activity(principal: Principal, data: ActivityInput) -> Activity
         errors.append(FieldError("campaign_id", "not_found", "campaign_id does not exist"))
     if errors:
         raise ValidationFailed(errors)
-    repository = LeadRepository(principal)
+    repository = LeadRepository(principal, writing_under=ApiScope.ACTIVITIES_RECORD)
     async with in_transaction("default"):
         lead = await repository.get_for_update(data.lead_id)
         if lead is None:

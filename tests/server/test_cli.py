@@ -104,3 +104,58 @@ def test_keys_rotate_adds_a_version_and_retire_removes_the_old_one(tmp_path: Pat
     assert "version 2: 20 subject keys" in status.stdout
     assert "version 1" not in status.stdout.split("configured")[1]
     assert "leads still to re-index: 0" in status.stdout
+
+
+def test_users_commands_create_list_disable_reset_and_unlock(tmp_path: Path) -> None:
+    assert _leadvault(["migrate"], tmp_path).returncode == 0
+
+    created = _leadvault(
+        ["users", "create", "--email", "Ada@Staff.Example", "--role", "admin", "--name", "Ada L"],
+        tmp_path,
+    )
+    assert created.returncode == 0, created.stderr
+    assert "created ada@staff.example (admin)" in created.stdout
+    code = created.stdout.split("shown only now):\n", 1)[1].split()[0]
+    assert code.startswith("lve_")
+    with sqlite3.connect(tmp_path / "data" / "leadvault.sqlite3") as db:
+        stored = db.execute("SELECT enrolment_code_hash FROM staff_user").fetchone()[0]
+    assert code not in stored
+
+    duplicate = _leadvault(
+        ["users", "create", "--email", "ada@staff.example", "--role", "analyst"], tmp_path
+    )
+    assert duplicate.returncode == 2
+    assert "already used" in duplicate.stderr
+
+    listed = _leadvault(["users", "list"], tmp_path)
+    assert "ada@staff.example\tadmin\tactive,no-mfa" in listed.stdout
+
+    last_admin = _leadvault(["users", "disable", "--email", "ada@staff.example"], tmp_path)
+    assert last_admin.returncode == 2
+    assert "last active administrator" in last_admin.stderr
+
+    reset = _leadvault(["users", "reset-mfa", "--email", "ada@staff.example"], tmp_path)
+    assert reset.returncode == 0
+    assert "lve_" in reset.stdout
+    unknown = _leadvault(["users", "unlock", "--email", "nobody@staff.example"], tmp_path)
+    assert unknown.returncode == 2
+    assert "not found" in unknown.stderr
+
+
+def test_api_keys_commands_create_list_and_revoke(tmp_path: Path) -> None:
+    assert _leadvault(["migrate"], tmp_path).returncode == 0
+
+    created = _leadvault(
+        ["api-keys", "create", "--name", "Website form", "--scope", "leads:capture"], tmp_path
+    )
+    assert created.returncode == 0, created.stderr
+    token = created.stdout.split("shown only now):\n", 1)[1].split()[0]
+    prefix = token.split("_")[1]
+
+    listed = _leadvault(["api-keys", "list"], tmp_path)
+    assert f"{prefix}\tWebsite form\tleads:capture\tactive\tnever used" in listed.stdout
+    assert token not in listed.stdout
+
+    revoked = _leadvault(["api-keys", "revoke", "--prefix", prefix], tmp_path)
+    assert revoked.returncode == 0
+    assert "\trevoked\t" in _leadvault(["api-keys", "list"], tmp_path).stdout
