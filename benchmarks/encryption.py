@@ -25,6 +25,7 @@ import httpx
 from tortoise.models import Model
 
 from benchmarks.read_path import _drive
+from benchmarks.sessions import active_session
 from compliance.crypto.envelope import Location, seal
 from compliance.crypto.keyring import Keyring
 from compliance.crypto.keystore import SubjectKeyStore
@@ -81,8 +82,11 @@ async def _measure(vault_class: type[Vault], leads: int, requests: int) -> tuple
         await DemoSeeder(seed=1, as_of=date(2026, 6, 1)).seed(leads)
         seed_seconds = time.perf_counter() - started
         app = create_app(settings, manage_database=False)
+        token = await active_session()
         async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://bench"
+            transport=httpx.ASGITransport(app=app),
+            base_url="http://bench",
+            headers={"Authorization": f"Bearer {token}"},
         ) as client:
 
             async def call() -> httpx.Response:

@@ -1,6 +1,7 @@
 """Read-path benchmark: ``leads(first: 100)`` with nested activities and owner.
 
-GraphQL through the full ASGI stack (middleware, routing, Strawberry, DataLoaders, ORM)
+GraphQL through the full ASGI stack (middleware, session lookup, routing, Strawberry,
+DataLoaders, ORM)
 against a hand-written Starlette endpoint in the same process that returns the same JSON from
 the same database with hand-written SQL. Both are driven in-process over ASGI at concurrency
 1 and 16; the report prints throughput, p50/p99 latency and the GraphQL/baseline ratio.
@@ -29,6 +30,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from tortoise import connections
 
+from benchmarks.sessions import active_session
 from compliance.crypto.vault import current_vault
 from leads.demo import DemoSeeder
 from leads.models import Lead
@@ -180,12 +182,17 @@ async def run(leads: int, requests: int, database_url: str | None) -> None:
             started = time.perf_counter()
             await DemoSeeder(seed=1, as_of=date(2026, 6, 1)).seed(leads)
             print(f"seeded {leads} leads in {time.perf_counter() - started:.1f} s")
+        token = await active_session()
         app = create_app(settings, manage_database=False)
         baseline = Starlette(routes=[Route("/leads", baseline_endpoint(dialect_of(url)))])
         transport_a = httpx.ASGITransport(app=app)
         transport_b = httpx.ASGITransport(app=baseline)
         async with (
-            httpx.AsyncClient(transport=transport_a, base_url="http://bench") as gql,
+            httpx.AsyncClient(
+                transport=transport_a,
+                base_url="http://bench",
+                headers={"Authorization": f"Bearer {token}"},
+            ) as gql,
             httpx.AsyncClient(transport=transport_b, base_url="http://bench") as raw,
         ):
 

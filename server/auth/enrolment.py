@@ -60,9 +60,10 @@ def issue_code(user: StaffUser, policy: AuthPolicy, now: datetime) -> EnrolmentC
 
 async def begin(code: str, password: str, address: str, policy: AuthPolicy) -> Enrolment:
     now = clock.now()
-    claim = await throttle.claim(throttle.address_key(address), policy.address, now)
-    if not claim.allowed:
-        raise TooManyAttempts(claim.retry_after, locked=claim.locked)
+    address_key = throttle.address_key(address)
+    admitted = await throttle.check(address_key, policy.address, now)
+    if not admitted.allowed:
+        raise TooManyAttempts(admitted.retry_after, locked=admitted.locked)
     user = None
     if code.startswith(ENROLMENT_PREFIX) and len(code) < 100:
         user = await StaffUser.get_or_none(enrolment_code_hash=digest(code))
@@ -80,6 +81,7 @@ async def begin(code: str, password: str, address: str, policy: AuthPolicy) -> E
             now=now,
             reason="code",
         )
+        await throttle.record_failure(address_key, policy.address, now)
         raise EnrolmentCodeInvalid
     new_hash: str | None = None
     if user.password_hash is None:
@@ -100,8 +102,8 @@ async def begin(code: str, password: str, address: str, policy: AuthPolicy) -> E
             now=now,
             reason="password",
         )
+        await throttle.record_failure(address_key, policy.address, now)
         raise EnrolmentCodeInvalid
-    await throttle.release(claim.key, reset=False)
     secret = totp.new_secret()
     async with in_transaction("default"):
         consumed = await StaffUser.filter(

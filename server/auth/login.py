@@ -46,15 +46,14 @@ class SignedIn:
     """Set only when enrolment has just created them: shown once."""
 
 
-async def _claim(key: str, policy: throttle.Policy, now: datetime) -> throttle.Claim:
-    claim = await throttle.claim(key, policy, now)
+async def _admit(claim: throttle.Claim, now: datetime) -> throttle.Claim:
     if not claim.allowed:
         await auth_event(
             AuthAction.LOGIN_THROTTLED,
             Outcome.DENIED,
             Actor.anonymous(),
             now=now,
-            counter=key.split(":", 1)[0],
+            counter=claim.key.split(":", 1)[0],
             locked=claim.locked,
         )
         raise TooManyAttempts(claim.retry_after, locked=claim.locked)
@@ -74,8 +73,11 @@ def _failure_reason(user: StaffUser | None) -> str:
 async def login(email: str, password: str, address: str, policy: AuthPolicy) -> MfaChallenge:
     now = clock.now()
     normalized = email.strip().casefold()
-    address_claim = await _claim(throttle.address_key(address), policy.address, now)
-    account_claim = await _claim(throttle.account_key(normalized), policy.account, now)
+    address_key = throttle.address_key(address)
+    await _admit(await throttle.check(address_key, policy.address, now), now)
+    account_claim = await _admit(
+        await throttle.claim(throttle.account_key(normalized), policy.account, now), now
+    )
     user = await StaffUser.get_or_none(email=normalized) if len(normalized) <= 254 else None
     usable = user is not None and user.is_active and user.password_hash is not None
     stored = user.password_hash if usable and user is not None else None
@@ -101,9 +103,9 @@ async def login(email: str, password: str, address: str, policy: AuthPolicy) -> 
                 now=now,
                 failures=account_claim.failures,
             )
+        await throttle.record_failure(address_key, policy.address, now)
         raise SignInFailed
     await throttle.release(account_claim.key, reset=True)
-    await throttle.release(address_claim.key, reset=False)
     if passwords.needs_rehash(user.password_hash or ""):
         user.password_hash = await passwords.hash_password(password)
         await user.save(update_fields=["password_hash"])

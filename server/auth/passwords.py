@@ -13,8 +13,10 @@ against a dummy hash with the same parameters, so it costs the same time as a re
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import secrets
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 
@@ -28,8 +30,19 @@ MAX_LENGTH = 1024
 PARAMETERS = profiles.RFC_9106_LOW_MEMORY
 
 _hasher = PasswordHasher.from_parameters(PARAMETERS)
+POOL_SIZE = max(1, min(4, os.cpu_count() or 1))
+HASHING_NICENESS = 10
+
+
+def _lower_priority() -> None:
+    """Run hashing (and the lane threads Argon2 starts from it) at a lower CPU priority than
+    the event loop, so a burst of logins cannot crowd out the requests being served."""
+    with contextlib.suppress(AttributeError, OSError):  # not Linux, or not permitted
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASHING_NICENESS)
+
+
 _pool = ThreadPoolExecutor(
-    max_workers=max(1, min(4, os.cpu_count() or 1)), thread_name_prefix="argon2"
+    max_workers=POOL_SIZE, thread_name_prefix="argon2", initializer=_lower_priority
 )
 
 

@@ -1,9 +1,11 @@
 """Failure counters for sign-in, kept in the database so several server processes share them.
 
-An attempt first *claims* a slot: the claim counts it as a failure before the password or
-code is checked, so a burst of concurrent guesses cannot all slip through while the
-counter still reads low. A successful check then *releases* the claim (the account counter
-resets; the address and TOTP counters take the one attempt back). Each update is a
+An attempt against an account or a TOTP seed first *claims* a slot: the claim counts it as
+a failure before the password or code is checked, so a burst of concurrent guesses cannot
+all slip through while the counter still reads low. A successful check then *releases* the
+claim (the account counter resets; the TOTP counter takes the one attempt back). Client
+addresses are only *checked* before and counted after a failure, so an office signing in
+at nine behind one gateway is not backed off by its own successful logins. Each update is a
 compare-and-swap on ``version``, retried on conflict, so no increment is ever lost.
 
 Keys are digests (``account:<sha256 of the email>``, ``ip:<sha256 of the address>``,
@@ -86,27 +88,52 @@ async def _swap(row: AuthThrottle, **changes: object) -> bool:
     return updated == 1
 
 
-async def claim(key: str, policy: Policy, now: datetime) -> Claim:
+def _refusal(row: AuthThrottle, policy: Policy, now: datetime) -> Claim | None:
+    if row.locked_at is not None:
+        return Claim(row.key, allowed=False, failures=row.failures, locked=True)
+    if row.blocked_until is not None and now < row.blocked_until:
+        return Claim(
+            row.key, allowed=False, failures=row.failures, retry_after=row.blocked_until - now
+        )
+    failures, window_started = _window(row, policy, now)
+    if policy.max_per_window is not None and failures >= policy.max_per_window:
+        assert policy.window is not None
+        return Claim(
+            row.key,
+            allowed=False,
+            failures=failures,
+            retry_after=window_started + policy.window - now,
+        )
+    return None
+
+
+def _window(row: AuthThrottle, policy: Policy, now: datetime) -> tuple[int, datetime]:
+    if policy.window is not None and now - row.window_started_at >= policy.window:
+        return 0, now
+    return row.failures, row.window_started_at
+
+
+async def check(key: str, policy: Policy, now: datetime) -> Claim:
+    """Whether an attempt against ``key`` may go ahead, counting nothing. Used for client
+    addresses, where many people behind one gateway may sign in at once; their failures
+    are counted afterwards with :func:`record_failure`."""
+    row = await AuthThrottle.get_or_none(key=key)
+    refusal = _refusal(row, policy, now) if row is not None else None
+    return refusal or Claim(key, allowed=True, failures=row.failures if row else 0)
+
+
+async def record_failure(key: str, policy: Policy, now: datetime) -> None:
+    await claim(key, policy, now, refuse=False)
+
+
+async def claim(key: str, policy: Policy, now: datetime, *, refuse: bool = True) -> Claim:
     """Count one attempt against ``key``, or refuse it if the key is waiting or locked."""
     for _ in range(_CAS_ATTEMPTS):
         row = await _row(key, now)
-        if row.locked_at is not None:
-            return Claim(key, allowed=False, failures=row.failures, locked=True)
-        if row.blocked_until is not None and now < row.blocked_until:
-            return Claim(
-                key, allowed=False, failures=row.failures, retry_after=row.blocked_until - now
-            )
-        failures, window_started = row.failures, row.window_started_at
-        if policy.window is not None and now - window_started >= policy.window:
-            failures, window_started = 0, now
-        if policy.max_per_window is not None and failures >= policy.max_per_window:
-            assert policy.window is not None
-            return Claim(
-                key,
-                allowed=False,
-                failures=failures,
-                retry_after=window_started + policy.window - now,
-            )
+        refusal = _refusal(row, policy, now) if refuse else None
+        if refusal is not None:
+            return refusal
+        failures, window_started = _window(row, policy, now)
         failures += 1
         delay = backoff_delay(failures, policy)
         locks = policy.lock_after is not None and failures >= policy.lock_after

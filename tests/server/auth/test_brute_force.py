@@ -119,3 +119,18 @@ async def test_a_hundred_wrong_codes_in_an_hour_stop_even_the_right_one(
 
     assert refused["data"]["verifyMfa"]["__typename"] == "TooManyAttempts"
     assert refused["data"]["verifyMfa"]["retryAfterSeconds"] == 3600
+
+
+async def test_many_people_signing_in_at_once_from_one_address_are_not_backed_off(
+    anonymous_client: httpx.AsyncClient, frozen: Clock
+) -> None:
+    first = await an_enrolled_user()
+    people = [first] + [
+        await an_enrolled_user(password_hash=first.user.password_hash) for _ in range(11)
+    ]
+
+    results = await asyncio.gather(
+        *(login(anonymous_client, p.user.email, p.password) for p in people)
+    )
+
+    assert [r["__typename"] for r in results] == ["MfaChallenge"] * 12
