@@ -23,6 +23,7 @@ from server.auth.admin import Administrator, audit_actor, authorize, require_rec
 from server.auth.enrolment import EnrolmentCode, issue_code
 from server.auth.errors import Forbidden, LastAdministrator, TooManyAttempts, WrongPassword
 from server.auth.events import AuthAction, actor_of, auth_event
+from server.auth.login import end_all_sessions
 from server.auth.models import RecoveryCode, StaffUser
 from server.auth.policy import AuthPolicy
 from server.auth.principal import Principal
@@ -198,19 +199,7 @@ async def unlock(actor: Administrator, user_id: uuid.UUID) -> bool:
 async def end_sessions(actor: Administrator, user_id: uuid.UUID) -> int:
     authorize(actor)
     user = await _user(user_id)
-    now = clock.now()
-    async with in_transaction("default"):
-        count = await sessions.revoke_all(user.id, "revoked_by_admin", now)
-        await auth_event(
-            AuthAction.SESSION_REVOKED,
-            Outcome.SUCCESS,
-            audit_actor(actor),
-            target_user=user.id,
-            now=now,
-            reason="revoked_by_admin",
-            count=count,
-        )
-    return count
+    return await end_all_sessions(user.id, audit_actor(actor), "revoked_by_admin")
 
 
 async def change_password(

@@ -8,6 +8,7 @@ digest-of-the-email key a real account uses.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -201,20 +202,25 @@ async def logout(auth: RequestAuth) -> bool:
     return revoked
 
 
+async def end_all_sessions(user_id: uuid.UUID, actor: Actor, reason: str) -> int:
+    """End every session of ``user_id`` and record who did it and why."""
+    now = clock.now()
+    async with in_transaction("default"):
+        count = await sessions.revoke_all(user_id, reason, now)
+        await auth_event(
+            AuthAction.SESSION_REVOKED,
+            Outcome.SUCCESS,
+            actor,
+            target_user=user_id,
+            now=now,
+            reason=reason,
+            count=count,
+        )
+    return count
+
+
 async def revoke_my_sessions(principal: Principal) -> int:
     """End every session of the caller, this one included."""
     if principal.user_id is None:
         raise Forbidden("only a signed-in member of staff has sessions")
-    now = clock.now()
-    async with in_transaction("default"):
-        count = await sessions.revoke_all(principal.user_id, "revoke_all", now)
-        await auth_event(
-            AuthAction.SESSION_REVOKED,
-            Outcome.SUCCESS,
-            actor_of(principal),
-            target_user=principal.user_id,
-            now=now,
-            reason="revoke_all",
-            count=count,
-        )
-    return count
+    return await end_all_sessions(principal.user_id, actor_of(principal), "revoke_all")
