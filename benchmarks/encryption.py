@@ -25,7 +25,7 @@ import httpx
 from tortoise.models import Model
 
 from benchmarks.read_path import _drive
-from benchmarks.sessions import active_session
+from benchmarks.setup import active_session
 from compliance.crypto.envelope import Location, seal
 from compliance.crypto.keyring import Keyring
 from compliance.crypto.keystore import SubjectKeyStore

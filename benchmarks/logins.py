@@ -15,24 +15,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
-import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
 
-from benchmarks.sessions import active_session
+from benchmarks.setup import active_session, open_database
 from server.app import create_app
 from server.auth import passwords
 from server.auth.models import StaffUser
 from server.auth.roles import Role
-from server.db import close_db, init_db, migrate, open_vault
-from server.settings import Environment, Secret, Settings
+from server.db import close_db
 
 PASSWORD = "correct horse battery staple"  # noqa: S105 (the benchmark accounts)
 CONCURRENT_LOGINS = 20
@@ -116,19 +112,7 @@ async def under_logins(
 
 
 async def run(seconds: float, database_url: str | None) -> None:
-    workdir = Path(tempfile.mkdtemp(prefix="leadvault-bench-"))
-    url = database_url or f"sqlite://{workdir / 'bench.sqlite3'}"
-    settings = Settings(
-        env=Environment.DEV,
-        data_dir=workdir,
-        database_url=Secret(url),
-        keystore_url=Secret(f"sqlite://{workdir / 'keys.sqlite3'}"),
-        master_key=Secret(base64.b64encode(bytes(range(32))).decode()),
-    )
-    await migrate(settings)
-    await close_db()
-    await init_db(settings)
-    await open_vault(settings)
+    settings = await open_database(database_url)
     try:
         stored = await passwords.hash_password(PASSWORD)
         emails = [f"bench{i}@staff.example" for i in range(CONCURRENT_LOGINS)]

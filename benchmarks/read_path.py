@@ -13,14 +13,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
-import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -30,13 +27,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from tortoise import connections
 
-from benchmarks.sessions import active_session
+from benchmarks.setup import active_session, open_database
 from compliance.crypto.vault import current_vault
 from leads.demo import DemoSeeder
 from leads.models import Lead
 from server.app import create_app
-from server.db import close_db, dialect_of, init_db, migrate, open_vault
-from server.settings import Environment, Secret, Settings
+from server.db import close_db, dialect_of
 
 PAGE = 100
 NESTED = 5
@@ -164,19 +160,8 @@ async def _drive(
 
 
 async def run(leads: int, requests: int, database_url: str | None) -> None:
-    workdir = Path(tempfile.mkdtemp(prefix="leadvault-bench-"))
-    url = database_url or f"sqlite://{workdir / 'bench.sqlite3'}"
-    settings = Settings(
-        env=Environment.DEV,
-        data_dir=workdir,
-        database_url=Secret(url),
-        keystore_url=Secret(f"sqlite://{workdir / 'keys.sqlite3'}"),
-        master_key=Secret(base64.b64encode(bytes(range(32))).decode()),
-    )
-    await migrate(settings)
-    await close_db()
-    await init_db(settings)
-    await open_vault(settings)
+    settings = await open_database(database_url)
+    url = settings.database_url.reveal()
     try:
         if database_url is None:
             started = time.perf_counter()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 from graphql import GraphQLError
@@ -20,6 +20,8 @@ class Context:
     request: Request | None
     auth: RequestAuth
     settings: Settings
+    auth_policy: AuthPolicy = field(default_factory=AuthPolicy)
+    """The app's sign-in timings and limits, built once from settings at start-up."""
 
     @property
     def principal(self) -> Principal:
@@ -28,10 +30,6 @@ class Context:
         if self.auth.principal is None:
             raise GraphQLError("sign in first", extensions={"code": "UNAUTHENTICATED"})
         return self.auth.principal
-
-    @cached_property
-    def auth_policy(self) -> AuthPolicy:
-        return AuthPolicy.from_settings(self.settings)
 
     @cached_property
     def loaders(self) -> Loaders:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 from server.settings import Settings
@@ -18,19 +20,37 @@ if TYPE_CHECKING:
     from server.auth.demo_accounts import DemoAccount
 
 
-async def users(settings: Settings, args: argparse.Namespace) -> None:
+@asynccontextmanager
+async def _as_operator(settings: Settings) -> AsyncIterator[None]:
+    """Open the database for one command; a refusal ends it with its message and status 2."""
     from leads.errors import NotFound, ValidationFailed
+    from server.auth.errors import AuthError
+    from server.db import close_db, init_db
+
+    await init_db(settings)
+    try:
+        yield
+    except ValidationFailed as failure:
+        for error in failure.errors:
+            print(f"leadvault: {error.message}", file=sys.stderr)
+        raise SystemExit(2) from None
+    except (NotFound, AuthError) as error:
+        print(f"leadvault: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
+    finally:
+        await close_db()
+
+
+async def users(settings: Settings, args: argparse.Namespace) -> None:
+    from leads.errors import NotFound
     from leads.models import Team
     from server.auth import accounts
     from server.auth.admin import OPERATOR
-    from server.auth.errors import AuthError
     from server.auth.policy import AuthPolicy
     from server.auth.roles import Role
-    from server.db import close_db, init_db
 
     policy = AuthPolicy.from_settings(settings)
-    await init_db(settings)
-    try:
+    async with _as_operator(settings):
         if args.users_command == "list":
             for status in await accounts.list_users(OPERATOR):
                 user = status.user
@@ -70,15 +90,6 @@ async def users(settings: Settings, args: argparse.Namespace) -> None:
         elif args.users_command == "unlock":
             was_locked = await accounts.unlock(OPERATOR, user.id)
             print(f"unlocked {user.email}" if was_locked else f"{user.email} was not locked")
-    except ValidationFailed as failure:
-        for error in failure.errors:
-            print(f"leadvault: {error.message}", file=sys.stderr)
-        raise SystemExit(2) from None
-    except (NotFound, AuthError) as error:
-        print(f"leadvault: {error}", file=sys.stderr)
-        raise SystemExit(2) from None
-    finally:
-        await close_db()
 
 
 def print_enrolment(result: NewAccount) -> None:
@@ -94,15 +105,13 @@ def print_enrolment(result: NewAccount) -> None:
 async def api_keys(settings: Settings, args: argparse.Namespace) -> None:
     import uuid
 
-    from leads.errors import NotFound, ValidationFailed
+    from leads.errors import NotFound
     from server.auth import key_admin
     from server.auth.admin import OPERATOR
     from server.auth.policy import AuthPolicy
     from server.auth.scopes import ApiScope
-    from server.db import close_db, init_db
 
-    await init_db(settings)
-    try:
+    async with _as_operator(settings):
         if args.api_keys_command == "create":
             scopes = [ApiScope(scope) for scope in args.scope]
             issued = await key_admin.create(
@@ -121,15 +130,6 @@ async def api_keys(settings: Settings, args: argparse.Namespace) -> None:
                 raise NotFound("api key")
             await key_admin.revoke(OPERATOR, uuid.UUID(str(keys[args.prefix].id)))
             print(f"revoked API key {args.prefix}")
-    except ValidationFailed as failure:
-        for error in failure.errors:
-            print(f"leadvault: {error.message}", file=sys.stderr)
-        raise SystemExit(2) from None
-    except NotFound as error:
-        print(f"leadvault: {error}", file=sys.stderr)
-        raise SystemExit(2) from None
-    finally:
-        await close_db()
 
 
 async def demo_accounts(settings: Settings) -> list[DemoAccount]:

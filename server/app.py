@@ -70,7 +70,12 @@ class GraphQLApp(GraphQL[Context, None]):
         await super().__call__(scope, receive, send)
 
     async def get_context(self, request: Any, response: Any) -> Context:
-        return Context(request=request, auth=request.state.auth, settings=self.settings)
+        return Context(
+            request=request,
+            auth=request.state.auth,
+            settings=self.settings,
+            auth_policy=self.policy,
+        )
 
 
 def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette:

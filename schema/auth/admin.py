@@ -136,7 +136,7 @@ class AdminMutations:
         self, info: strawberry.Info[Context], id: strawberry.ID, active: bool
     ) -> SetStaffUserActiveResult:
         try:
-            user = await accounts.set_active(info.context.principal, _user_id(id), active)
+            user = await accounts.set_active(info.context.principal, _id(id), active)
         except DomainNotFound as failure:
             return NotFound.of(failure)
         except _EXPECTED as error:
@@ -149,7 +149,7 @@ class AdminMutations:
     ) -> ResetStaffMfaResult:
         context = info.context
         try:
-            reset = await accounts.reset_mfa(context.principal, _user_id(id), context.auth_policy)
+            reset = await accounts.reset_mfa(context.principal, _id(id), context.auth_policy)
         except DomainNotFound as failure:
             return NotFound.of(failure)
         except _EXPECTED as error:
@@ -161,7 +161,7 @@ class AdminMutations:
         self, info: strawberry.Info[Context], id: strawberry.ID
     ) -> UnlockStaffUserResult:
         try:
-            user_id = _user_id(id)
+            user_id = _id(id)
             was_locked = await accounts.unlock(info.context.principal, user_id)
             user = await accounts.get_user(info.context.principal, user_id)
         except DomainNotFound as failure:
@@ -175,7 +175,7 @@ class AdminMutations:
         self, info: strawberry.Info[Context], id: strawberry.ID
     ) -> RevokeStaffSessionsResult:
         try:
-            count = await accounts.end_sessions(info.context.principal, _user_id(id))
+            count = await accounts.end_sessions(info.context.principal, _id(id))
         except DomainNotFound as failure:
             return NotFound.of(failure)
         except _EXPECTED as error:
@@ -206,7 +206,7 @@ class AdminMutations:
         self, info: strawberry.Info[Context], id: strawberry.ID
     ) -> RevokeApiKeyResult:
         try:
-            key = await key_admin.revoke(info.context.principal, _key_id(id))
+            key = await key_admin.revoke(info.context.principal, _id(id, "api key"))
         except DomainNotFound as failure:
             return NotFound.of(failure)
         except _EXPECTED as error:
@@ -214,15 +214,9 @@ class AdminMutations:
         return ApiKeyPayload(api_key=ApiKey.of(key))
 
 
-def _user_id(value: strawberry.ID) -> uuid.UUID:
+def _id(value: strawberry.ID, entity: str = "staff user") -> uuid.UUID:
+    """A malformed id names no record: it is reported as that record not found."""
     try:
         return parse_uuid(value, "id")
     except ValidationFailed:
-        raise DomainNotFound("staff user") from None
-
-
-def _key_id(value: strawberry.ID) -> uuid.UUID:
-    try:
-        return parse_uuid(value, "id")
-    except ValidationFailed:
-        raise DomainNotFound("api key") from None
+        raise DomainNotFound(entity) from None

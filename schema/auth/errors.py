@@ -61,17 +61,15 @@ class LastAdministrator:
     message: str
 
 
-AuthFailure = (
-    SignInFailed
-    | TooManyAttempts
-    | EnrolmentRequired
-    | EnrolmentCodeInvalid
-    | CodeRejected
-    | WrongPassword
-    | Forbidden
-    | StepUpRequired
-    | LastAdministrator
-)
+_MESSAGE_ONLY: dict[type[domain.AuthError], type] = {
+    domain.SignInFailed: SignInFailed,
+    domain.EnrolmentRequired: EnrolmentRequired,
+    domain.EnrolmentCodeInvalid: EnrolmentCodeInvalid,
+    domain.CodeRejected: CodeRejected,
+    domain.WrongPassword: WrongPassword,
+    domain.Forbidden: Forbidden,
+    domain.LastAdministrator: LastAdministrator,
+}
 
 
 def failure_of(error: domain.AuthError) -> Any:
@@ -85,14 +83,4 @@ def failure_of(error: domain.AuthError) -> Any:
         )
     if isinstance(error, domain.StepUpRequired):
         return StepUpRequired(message=message, max_age_minutes=error.max_age_minutes)
-    simple: dict[type[domain.AuthError], type] = {
-        domain.SignInFailed: SignInFailed,
-        domain.EnrolmentRequired: EnrolmentRequired,
-        domain.EnrolmentCodeInvalid: EnrolmentCodeInvalid,
-        domain.CodeRejected: CodeRejected,
-        domain.WrongPassword: WrongPassword,
-        domain.Forbidden: Forbidden,
-        domain.LastAdministrator: LastAdministrator,
-    }
-    result: AuthFailure = simple[type(error)](message=message)
-    return result
+    return _MESSAGE_ONLY[type(error)](message=message)

@@ -212,11 +212,8 @@ async def change_password(
     user = await _user(principal.user_id)
     claim = await throttle.claim(throttle.account_key(user.email), policy.account, now)
     if not claim.allowed:
-        raise TooManyAttempts(claim.retry_after, locked=claim.locked)
-    matched = len(current) <= passwords.MAX_LENGTH and await passwords.verify_password(
-        user.password_hash, current
-    )
-    if not matched:
+        raise TooManyAttempts.refusing(claim)
+    if not await passwords.verify_password(user.password_hash, current):
         await auth_event(
             AuthAction.PASSWORD_CHANGED,
             Outcome.FAILURE,

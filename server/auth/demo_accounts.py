@@ -10,11 +10,10 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from compliance.crypto.vault import current_vault, location_of, seal_secret
 from server.auth import clock, passwords, totp
 from server.auth.models import StaffUser
 from server.auth.roles import Role
-from server.auth.second_factor import totp_secret_of
+from server.auth.second_factor import sealed_totp_secret, totp_secret_of
 from server.settings import Settings
 
 
@@ -44,9 +43,7 @@ async def ensure(settings: Settings) -> list[DemoAccount]:
         if user.password_hash is None or not user.mfa_enrolled:
             user.password_hash = await passwords.hash_password(password)
             user.password_changed_at = now
-            user.totp_secret = seal_secret(
-                current_vault(), location_of(StaffUser, "totp_secret", user.id), totp.new_secret()
-            )
+            user.totp_secret = sealed_totp_secret(user.id, totp.new_secret())
             user.mfa_enrolled_at = now
             user.totp_last_step = None
             await user.save()

@@ -15,14 +15,13 @@ from datetime import datetime
 from tortoise.transactions import in_transaction
 
 from audit.events import Actor, Outcome
-from compliance.crypto.vault import current_vault, location_of, seal_secret
 from leads.errors import ValidationFailed
 from server.auth import clock, passwords, sessions, throttle, totp
+from server.auth.admin import require_recent_mfa
 from server.auth.authenticate import RequestAuth
 from server.auth.errors import (
     EnrolmentCodeInvalid,
     InvalidCredentials,
-    StepUpRequired,
     TooManyAttempts,
 )
 from server.auth.events import AuthAction, actor_of, auth_event, user_actor
@@ -30,7 +29,7 @@ from server.auth.login import SignedIn
 from server.auth.models import RecoveryCode, SessionStage, StaffUser
 from server.auth.policy import AuthPolicy
 from server.auth.principal import Principal
-from server.auth.second_factor import totp_secret_of, verify
+from server.auth.second_factor import sealed_totp_secret, totp_secret_of, verify
 from server.auth.tokens import ENROLMENT_PREFIX, digest, new_token
 
 
@@ -63,7 +62,7 @@ async def begin(code: str, password: str, address: str, policy: AuthPolicy) -> E
     address_key = throttle.address_key(address)
     admitted = await throttle.check(address_key, policy.address, now)
     if not admitted.allowed:
-        raise TooManyAttempts(admitted.retry_after, locked=admitted.locked)
+        raise TooManyAttempts.refusing(admitted)
     user = None
     if code.startswith(ENROLMENT_PREFIX) and len(code) < 100:
         user = await StaffUser.get_or_none(enrolment_code_hash=digest(code))
@@ -91,9 +90,7 @@ async def begin(code: str, password: str, address: str, policy: AuthPolicy) -> E
         if problems:
             raise ValidationFailed(problems)
         new_hash = await passwords.hash_password(password)
-    elif len(password) > passwords.MAX_LENGTH or not await passwords.verify_password(
-        user.password_hash, password
-    ):
+    elif not await passwords.verify_password(user.password_hash, password):
         await auth_event(
             AuthAction.ENROLMENT_FAILED,
             Outcome.FAILURE,
@@ -111,9 +108,7 @@ async def begin(code: str, password: str, address: str, policy: AuthPolicy) -> E
         ).update(
             enrolment_code_hash=None,
             enrolment_expires_at=None,
-            totp_secret=seal_secret(
-                current_vault(), location_of(StaffUser, "totp_secret", user.id), secret
-            ),
+            totp_secret=sealed_totp_secret(user.id, secret),
             mfa_enrolled_at=None,
             totp_last_step=None,
             **({"password_hash": new_hash, "password_changed_at": now} if new_hash else {}),
@@ -179,8 +174,7 @@ async def regenerate_recovery_codes(principal: Principal, policy: AuthPolicy) ->
     now = clock.now()
     if principal.user_id is None:
         raise InvalidCredentials
-    if not principal.mfa_within(policy.step_up_window, now):
-        raise StepUpRequired(policy.step_up_window)
+    require_recent_mfa(principal, policy.step_up_window, now)
     user = await StaffUser.get(id=principal.user_id)
     async with in_transaction("default"):
         codes = await _store_recovery_codes(user, now)

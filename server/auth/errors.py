@@ -4,6 +4,10 @@ a password, a code or a token, and never say whether an account exists."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from server.auth.throttle import Claim
 
 
 class AuthError(Exception):
@@ -33,6 +37,11 @@ class TooManyAttempts(AuthError):
         else:
             message = "too many failed attempts; wait before trying again"
         super().__init__(message)
+
+    @classmethod
+    def refusing(cls, claim: Claim) -> TooManyAttempts:
+        """The error for a refused throttle claim."""
+        return cls(claim.retry_after, locked=claim.locked)
 
     @property
     def retry_after_seconds(self) -> int | None:

@@ -57,7 +57,7 @@ async def _admit(claim: throttle.Claim, now: datetime) -> throttle.Claim:
             counter=claim.key.split(":", 1)[0],
             locked=claim.locked,
         )
-        raise TooManyAttempts(claim.retry_after, locked=claim.locked)
+        raise TooManyAttempts.refusing(claim)
     return claim
 
 
@@ -82,9 +82,7 @@ async def login(email: str, password: str, address: str, policy: AuthPolicy) -> 
     user = await StaffUser.get_or_none(email=normalized) if len(normalized) <= 254 else None
     usable = user is not None and user.is_active and user.password_hash is not None
     stored = user.password_hash if usable and user is not None else None
-    matched = len(password) <= passwords.MAX_LENGTH and await passwords.verify_password(
-        stored, password
-    )
+    matched = await passwords.verify_password(stored, password)
     if not matched or user is None:
         actor = user_actor(user.id, user.role) if user else Actor.anonymous()
         await auth_event(

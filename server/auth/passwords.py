@@ -65,7 +65,10 @@ async def hash_password(password: str) -> str:
 
 async def verify_password(stored: str | None, password: str) -> bool:
     """Whether ``password`` matches ``stored``; with no stored hash the dummy hash is
-    checked (and the answer is always no), so both paths cost the same."""
+    checked (and the answer is always no), so both paths cost the same. A password longer
+    than any that can be set is refused without hashing it."""
+    if len(password) > MAX_LENGTH:
+        return False
     loop = asyncio.get_running_loop()
     if stored is None:
         await loop.run_in_executor(_pool, _verify_blocking, dummy_hash(), password)

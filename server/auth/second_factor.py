@@ -9,12 +9,13 @@ conditional update, so only one of them wins).
 from __future__ import annotations
 
 import enum
+import uuid
 from datetime import datetime
 
 from tortoise.expressions import Q
 
 from audit.events import Actor, Outcome
-from compliance.crypto.vault import current_vault, location_of, open_secret
+from compliance.crypto.vault import current_vault, location_of, open_secret, seal_secret
 from server.auth import throttle
 from server.auth.errors import CodeRejected, TooManyAttempts
 from server.auth.events import AuthAction, auth_event
@@ -26,6 +27,11 @@ from server.auth.totp import check_code, looks_like_totp, normalize_recovery_cod
 class Method(enum.StrEnum):
     TOTP = "totp"
     RECOVERY_CODE = "recovery_code"
+
+
+def sealed_totp_secret(user_id: uuid.UUID, secret: str) -> bytes:
+    """``secret`` sealed for the account's ``totp_secret`` column."""
+    return seal_secret(current_vault(), location_of(StaffUser, "totp_secret", user_id), secret)
 
 
 def totp_secret_of(user: StaffUser) -> str | None:
@@ -80,7 +86,7 @@ async def verify(
             now=now,
             reason="throttled",
         )
-        raise TooManyAttempts(claim.retry_after, locked=claim.locked)
+        raise TooManyAttempts.refusing(claim)
     method, replayed = await _check(user, code, now, allow_recovery)
     if method is None:
         action = AuthAction.MFA_REPLAYED if replayed else AuthAction.MFA_FAILED

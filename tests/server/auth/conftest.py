@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from compliance.crypto.vault import current_vault, location_of, seal_secret
 from server.auth import clock, passwords, totp
 from server.auth.models import StaffUser
 from server.auth.roles import Role
+from server.auth.second_factor import sealed_totp_secret
 from tests.builders import a_staff_user
 
 PASSWORD = "correct horse battery staple"
@@ -48,9 +48,7 @@ async def an_enrolled_user(role: Role = Role.SALES_REP, **overrides: object) -> 
     user = await a_staff_user(role)
     secret = totp.new_secret()
     user.password_hash = await passwords.hash_password(PASSWORD)
-    user.totp_secret = seal_secret(
-        current_vault(), location_of(StaffUser, "totp_secret", user.id), secret
-    )
+    user.totp_secret = sealed_totp_secret(user.id, secret)
     user.mfa_enrolled_at = datetime.now(UTC) - timedelta(days=1)
     for name, value in overrides.items():
         setattr(user, name, value)

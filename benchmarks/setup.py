@@ -1,0 +1,54 @@
+"""Benchmark setup: a migrated database with the vault open, and signed-in sessions made
+directly (no password hashing in the setup)."""
+
+from __future__ import annotations
+
+import base64
+import tempfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from server.auth.models import SessionStage, StaffSession, StaffUser
+from server.auth.roles import Role
+from server.auth.tokens import SESSION_PREFIX, digest, new_token
+from server.db import close_db, init_db, migrate, open_vault
+from server.settings import Environment, Secret, Settings
+
+
+async def open_database(database_url: str | None) -> Settings:
+    """Migrate ``database_url`` (default: a fresh SQLite file in a temporary folder), open
+    the ORM and install the vault under a fixed benchmark master key."""
+    workdir = Path(tempfile.mkdtemp(prefix="leadvault-bench-"))
+    settings = Settings(
+        env=Environment.DEV,
+        data_dir=workdir,
+        database_url=Secret(database_url or f"sqlite://{workdir / 'bench.sqlite3'}"),
+        keystore_url=Secret(f"sqlite://{workdir / 'keys.sqlite3'}"),
+        master_key=Secret(base64.b64encode(bytes(range(32))).decode()),
+    )
+    await migrate(settings)
+    await close_db()
+    await init_db(settings)
+    await open_vault(settings)
+    return settings
+
+
+async def active_session(role: Role = Role.MARKETER) -> str:
+    """A bearer token for an active session of the first account with ``role``."""
+    user = await StaffUser.filter(role=role).order_by("email").first()
+    if user is None:
+        user = await StaffUser.create(
+            email=f"bench-{role.value}@staff.example", display_name="Bench", role=role
+        )
+    now = datetime.now(UTC)
+    token = new_token(SESSION_PREFIX)
+    await StaffSession.create(
+        user_id=user.id,
+        token_hash=digest(token),
+        stage=SessionStage.ACTIVE,
+        created_at=now,
+        last_seen_at=now,
+        expires_at=now + timedelta(hours=12),
+        mfa_verified_at=now,
+    )
+    return token
