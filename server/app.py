@@ -19,7 +19,7 @@ from strawberry.asgi import GraphQL
 from compliance.crypto.keyring import KeyringError
 from schema import build_schema
 from schema.context import Context
-from server.auth import clock
+from server.auth import clock, passwords
 from server.auth.authenticate import authenticate, client_address
 from server.auth.errors import InvalidCredentials
 from server.auth.policy import AuthPolicy
@@ -93,6 +93,7 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
                 await close_db()
                 raise
             log.info(keys)
+        await passwords.prepare()
         log.info("started", extra={"env": settings.env.value, "database": settings.database_label})
         try:
             yield
