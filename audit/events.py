@@ -70,18 +70,31 @@ class PersonalValueRefused(ValueError):
 
 async def record(event: Event, *, now: datetime | None = None) -> AuditEvent:
     """Append ``event``. Call it inside the transaction of the change it describes."""
+    row = _row(event, now or datetime.now(UTC))
+    await row.save()
+    return row
+
+
+async def record_many(events: list[Event], *, now: datetime | None = None) -> None:
+    """Append several events in one statement (same rules as :func:`record`)."""
+    when = now or datetime.now(UTC)
+    rows = [_row(event, when) for event in events]
+    if rows:
+        await AuditEvent.bulk_create(rows)
+
+
+def _row(event: Event, when: datetime) -> AuditEvent:
     for name, value in event.details.items():
         if not isinstance(value, str | int | bool | type(None)) or (
             isinstance(value, str) and len(value) > 64
         ):
             raise PersonalValueRefused(f"audit detail {name!r} must be a short scalar")
-    when = now or datetime.now(UTC)
     mfa_age = (
         int((when - event.actor.mfa_verified_at).total_seconds())
         if event.actor.mfa_verified_at
         else None
     )
-    return await AuditEvent.create(
+    return AuditEvent(
         occurred_at=when,
         action=event.action,
         outcome=event.outcome.value,

@@ -1,35 +1,21 @@
 """Row scopes: which leads a principal may load at all.
 
 A row outside a principal's scope is never loaded, so it cannot leak through nesting,
-filters, ordering, cursors or counts. Repositories apply :func:`lead_scope` to every read.
+filters, ordering, cursors or counts. Repositories apply :func:`lead_scope` to every read;
+the scopes themselves are declared in :data:`compliance.access.policy.ROW_SCOPES`.
 """
 
 from __future__ import annotations
 
-import enum
+import uuid
 from dataclasses import dataclass
 
+from compliance.access.policy import ROW_SCOPES, WRITE_SCOPES
+from compliance.access.rules import Actor, RowScope
 from server.auth.principal import Principal
-from server.auth.roles import Role
 from server.auth.scopes import ApiScope
 
-
-class RowScope(enum.StrEnum):
-    OWN = "own"
-    TEAM = "team"
-    ALL = "all"
-    NONE = "none"
-
-
-ROLE_SCOPES: dict[Role, RowScope] = {
-    Role.SALES_REP: RowScope.OWN,
-    Role.SALES_MANAGER: RowScope.TEAM,
-    Role.MARKETER: RowScope.ALL,
-    Role.ANALYST: RowScope.ALL,
-    Role.COMPLIANCE_OFFICER: RowScope.NONE,
-    Role.AUDITOR: RowScope.NONE,
-    Role.ADMIN: RowScope.NONE,
-}
+__all__ = ["LeadScope", "RowScope", "lead_scope"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,17 +25,23 @@ class LeadScope:
     kind: RowScope
     owner_id: object = None
     team_id: int | None = None
+    lead_ids: frozenset[uuid.UUID] = frozenset()
 
 
-def lead_scope(principal: Principal, *, writing_under: ApiScope | None = None) -> LeadScope:
-    """Service principals (API keys) have no role and read no leads. A key holding
-    ``writing_under`` may address any lead by id for that one write (recording an activity
-    returns nothing about the lead)."""
+def lead_scope(
+    principal: Principal, *, writing_under: ApiScope | None = None, writing: bool = False
+) -> LeadScope:
+    """Service principals (API keys) read no leads. A key holding ``writing_under`` may
+    address any lead by id for that one write (recording an activity returns nothing about
+    the lead). A break-glass grant widens reads to every lead, never writes."""
     if principal.role is None:
         if writing_under is not None and principal.has_scope(writing_under):
             return LeadScope(RowScope.ALL)
         return LeadScope(RowScope.NONE)
-    scope = ROLE_SCOPES[principal.role]
+    if principal.break_glass_active and not writing and writing_under is None:
+        return LeadScope(RowScope.ALL)
+    table = WRITE_SCOPES if writing or writing_under is not None else ROW_SCOPES
+    scope = table[Actor.of_role(principal.role)]
     if scope is RowScope.OWN:
         if principal.user_id is None:
             return LeadScope(RowScope.NONE)
@@ -58,4 +50,8 @@ def lead_scope(principal: Principal, *, writing_under: ApiScope | None = None) -
         if principal.team_id is None:
             return LeadScope(RowScope.NONE)
         return LeadScope(RowScope.TEAM, team_id=principal.team_id)
+    if scope is RowScope.PURPOSE:
+        if not principal.purpose_subjects:
+            return LeadScope(RowScope.NONE)
+        return LeadScope(RowScope.PURPOSE, lead_ids=principal.purpose_subjects)
     return LeadScope(scope)

@@ -14,6 +14,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 from tortoise.models import Model
 
+from compliance.access.decide import Subject
 from compliance.fields import personal_field
 from leads.enums import (
     ActivityType,
@@ -204,3 +205,8 @@ class ContactIndex(Model):
             Index(fields=("kind", "digest"), name="contact_index_lookup_idx"),
             Index(fields=("lead_id", "kind"), name="contact_index_lead_idx"),
         )
+
+
+def subject_of(lead: Lead) -> Subject:
+    """The lead as the access policy sees it: whose it is."""
+    return Subject(lead_id=lead.id, owner_id=lead.owner_id, team_id=lead.team_id)

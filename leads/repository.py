@@ -15,15 +15,20 @@ from typing import Any
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
+from compliance.access.decide import decide_now
+from compliance.access.policy import required_policy
+from compliance.access.rules import Access
 from compliance.crypto.blind_index import IndexKind
 from compliance.scopes import RowScope, lead_scope
 from leads.contacts import lead_ids_with
 from leads.enums import ActivityType, Source, Stage, Status
-from leads.models import Activity, Campaign, Lead, StageChange, Team
+from leads.models import Activity, Campaign, Lead, StageChange, Team, subject_of
 from leads.pagination import Page, SortDirection, decode_cursor, encode_cursor
 from server.auth.models import StaffUser
 from server.auth.principal import Principal
 from server.auth.scopes import ApiScope
+
+_CONTACT_FIELDS = {IndexKind.EMAIL: "email", IndexKind.PHONE: "phone"}
 
 
 class LeadOrderField(enum.StrEnum):
@@ -65,12 +70,16 @@ class LeadOrder:
 
 
 class LeadRepository:
-    def __init__(self, principal: Principal, *, writing_under: ApiScope | None = None) -> None:
+    def __init__(
+        self, principal: Principal, *, writing_under: ApiScope | None = None, writing: bool = False
+    ) -> None:
         self.principal = principal
         self.writing_under = writing_under
+        self.writing = writing
 
     def readable(self) -> QuerySet[Lead]:
-        scope = lead_scope(self.principal, writing_under=self.writing_under)
+        """The leads this repository's principal may load (or change, when writing)."""
+        scope = lead_scope(self.principal, writing_under=self.writing_under, writing=self.writing)
         query = Lead.all()
         if scope.kind is RowScope.ALL:
             return query
@@ -78,6 +87,8 @@ class LeadRepository:
             return query.filter(owner_id=scope.owner_id)
         if scope.kind is RowScope.TEAM:
             return query.filter(team_id=scope.team_id)
+        if scope.kind is RowScope.PURPOSE:
+            return query.filter(id__in=sorted(scope.lead_ids))
         return query.filter(Q(pk__isnull=True))
 
     def _filtered(self, lead_filter: LeadFilter) -> QuerySet[Lead]:
@@ -136,16 +147,22 @@ class LeadRepository:
         return await self._filtered(lead_filter).count()
 
     async def find_by_contact(self, kind: IndexKind, value: str) -> Lead | None:
-        """The newest lead in scope whose email/phone matches, through the blind index."""
+        """The newest lead in scope whose email/phone matches, through the blind index, if
+        the principal may read that field of it: a lookup must not confirm a value the
+        policy masks or denies."""
         ids = await lead_ids_with(kind, value)
         if not ids:
             return None
-        return await self.readable().filter(id__in=ids).order_by("-created_at").first()
+        row = await self.readable().filter(id__in=ids).order_by("-created_at").first()
+        if row is None:
+            return None
+        policy = required_policy("Lead", _CONTACT_FIELDS[kind])
+        decision = await decide_now(self.principal, policy, subject_of(row))
+        return row if decision.access is Access.REVEAL else None
 
-    async def first_readable(self, lead_ids: Sequence[uuid.UUID]) -> uuid.UUID | None:
+    async def first_readable(self, lead_ids: Sequence[uuid.UUID]) -> Lead | None:
         """The first of ``lead_ids`` the principal may see, in one query."""
-        row = await self.readable().filter(id__in=list(lead_ids)).order_by("id").first()
-        return row.id if row else None
+        return await self.readable().filter(id__in=list(lead_ids)).order_by("id").first()
 
 
 ACTIVITY_CURSOR_KIND = "activity"

@@ -10,6 +10,9 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
+from compliance.access.decide import decide_now
+from compliance.access.policy import required_policy
+from compliance.access.rules import Access
 from compliance.crypto.blind_index import IndexKind
 from compliance.crypto.vault import current_vault
 from compliance.fields import personal_fields_of
@@ -18,7 +21,7 @@ from leads.contacts import lead_ids_with, replace_indexes, seal_lead, subject_ke
 from leads.enums import HUMAN_TOUCH_ACTIVITIES, ActivityType, Stage, Status
 from leads.errors import DuplicateLead, FieldError, NotFound, ValidationFailed
 from leads.lifecycle import check_transition, status_after
-from leads.models import Activity, Lead, StageChange
+from leads.models import Activity, Lead, StageChange, subject_of
 from leads.repository import LeadRepository, active_staff, campaign_exists
 from leads.validation import clean_lead_fields, text
 from server.auth.principal import Principal
@@ -43,7 +46,7 @@ class ActivityInput:
 
 def _ensure_writable(principal: Principal, under: ApiScope | None = None) -> None:
     """Roles without a row scope write nothing; an API key writes only under its scopes."""
-    if lead_scope(principal, writing_under=under).kind is RowScope.NONE:
+    if lead_scope(principal, writing_under=under, writing=True).kind is RowScope.NONE:
         raise NotFound("lead")
 
 
@@ -66,7 +69,18 @@ async def _check_duplicate_email(
         return
     others = [i for i in await lead_ids_with(IndexKind.EMAIL, email) if i != exclude]
     if others:
-        raise DuplicateLead("email", await repository.first_readable(others))
+        raise DuplicateLead("email", await _shown_duplicate(repository, others))
+
+
+async def _shown_duplicate(repository: LeadRepository, ids: list[uuid.UUID]) -> uuid.UUID | None:
+    """The existing lead's id, only if the caller could read its email anyway: otherwise
+    creating a lead would be a way to unmask an email."""
+    existing = await repository.first_readable(ids)
+    if existing is None:
+        return None
+    email = required_policy("Lead", "email")
+    decision = await decide_now(repository.principal, email, subject_of(existing))
+    return existing.id if decision.access is Access.REVEAL else None
 
 
 def _sealed_change(
@@ -84,7 +98,7 @@ async def create_lead(principal: Principal, values: Mapping[str, Any]) -> Lead:
     cleaned = clean_lead_fields(values, creating=True)
     await _check_references(cleaned)
     repository = LeadRepository(principal)
-    scope = lead_scope(principal)
+    scope = lead_scope(principal, writing=True)
     if scope.kind is RowScope.OWN:
         cleaned["owner_id"] = principal.user_id
     now = utcnow()
@@ -129,7 +143,7 @@ async def update_lead(principal: Principal, lead_id: uuid.UUID, values: Mapping[
     if "source" in cleaned and cleaned["source"] is None:
         raise ValidationFailed([FieldError("source", "required", "source is required")])
     await _check_references(cleaned)
-    repository = LeadRepository(principal)
+    repository = LeadRepository(principal, writing=True)
     async with in_transaction("default"):
         lead = await repository.get_for_update(lead_id)
         if lead is None:
@@ -179,7 +193,7 @@ def _clean_details(details: Mapping[str, Any]) -> dict[str, str | int | float | 
     return cleaned
 
 
-async def record_activity(principal: Principal, data: ActivityInput) -> Activity:
+async def record_activity(principal: Principal, data: ActivityInput) -> tuple[Activity, Lead]:
     """Record an engagement event and move the lead's last-engaged time forward."""
     _ensure_writable(principal, ApiScope.ACTIVITIES_RECORD)
     now = utcnow()
@@ -218,18 +232,18 @@ async def record_activity(principal: Principal, data: ActivityInput) -> Activity
             lead.status = Status.NURTURING
             update_fields.append("status")
         await lead.save(update_fields=update_fields)
-    return activity
+    return activity, lead
 
 
 async def change_stage(
     principal: Principal, lead_id: uuid.UUID, to_stage: Stage, reason: str | None
-) -> StageChange:
+) -> tuple[StageChange, Lead]:
     """Move a lead through the lifecycle, recording who, when and why."""
     _ensure_writable(principal)
     clean_reason, error = text(1000, multiline=True)("reason", reason)
     if error:
         raise ValidationFailed([error])
-    repository = LeadRepository(principal)
+    repository = LeadRepository(principal, writing=True)
     async with in_transaction("default"):
         lead = await repository.get_for_update(lead_id)
         if lead is None:
@@ -252,11 +266,4 @@ async def change_stage(
         lead.stage_entered_at = now
         lead.updated_at = now
         await lead.save(update_fields=["stage", "status", "stage_entered_at", "updated_at"])
-    return change
-
-
-async def get_lead(principal: Principal, lead_id: uuid.UUID) -> Lead:
-    lead = await LeadRepository(principal).get(lead_id)
-    if lead is None:
-        raise NotFound("lead")
-    return lead
+    return change, lead

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import (
+    AddValidationRules,
     DisableIntrospection,
     MaxAliasesLimiter,
     MaxTokensLimiter,
@@ -15,41 +18,60 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 
+from schema import errors_masking
+from schema.access.break_glass import BreakGlassMutations
+from schema.access.queries import AccessQueries
+from schema.access.report import AccessReport
 from schema.auth.admin import AdminMutations
 from schema.auth.queries import AuthQueries
 from schema.auth.sign_in import SignInMutations
 from schema.gate import AuthenticationGate
 from schema.leads.mutations import LeadMutations
 from schema.leads.queries import LeadQueries
+from schema.limits.budget import RequestBudget
+from schema.limits.directives import max_directives_rule
 
 MAX_DEPTH = 8
 MAX_TOKENS = 5000
 MAX_ALIASES = 30
+MAX_DIRECTIVES = 20
 
 
 @strawberry.type
-class Query(LeadQueries, AuthQueries):
+class Query(LeadQueries, AuthQueries, AccessQueries):
     pass
 
 
 @strawberry.type
-class Mutation(LeadMutations, SignInMutations, AdminMutations):
+class Mutation(LeadMutations, SignInMutations, AdminMutations, BreakGlassMutations):
     pass
+
+
+class LeadVaultSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: Any | None = None
+    ) -> None:
+        errors_masking.process(errors)
 
 
 def build_schema(*, production: bool) -> strawberry.Schema:
-    """The schema; in production introspection is off and field suggestions are disabled."""
+    """The schema. Validation limits depth, tokens, aliases and directives; the request
+    budget limits cost and rate; in production introspection is off too. Suggestions are
+    always stripped from error messages."""
     extensions: list[Callable[[], SchemaExtension]] = [
         AuthenticationGate,
         partial(QueryDepthLimiter, max_depth=MAX_DEPTH),
         partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
         partial(MaxAliasesLimiter, max_alias_count=MAX_ALIASES),
+        partial(AddValidationRules, [max_directives_rule(MAX_DIRECTIVES)]),
+        RequestBudget,
+        AccessReport,
     ]
     if production:
         extensions.append(DisableIntrospection)
-    return strawberry.Schema(
+    return LeadVaultSchema(
         query=Query,
         mutation=Mutation,
         extensions=extensions,
-        config=StrawberryConfig(auto_camel_case=True),
+        config=StrawberryConfig(auto_camel_case=True, disable_field_suggestions=True),
     )

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 from graphql import GraphQLError
 from starlette.requests import Request
 
+from schema.access.state import RequestAccess
 from schema.loaders import Loaders
 from server.auth.authenticate import RequestAuth
 from server.auth.policy import AuthPolicy
@@ -22,6 +24,15 @@ class Context:
     settings: Settings
     auth_policy: AuthPolicy = field(default_factory=AuthPolicy)
     """The app's sign-in timings and limits, built once from settings at start-up."""
+    response: Any = None
+    """The HTTP response being prepared (None outside HTTP, in tests that execute directly)."""
+
+    def refuse_with(self, status: int, headers: dict[str, str]) -> None:
+        """Give the HTTP response a status and headers (a refusal such as 429)."""
+        if self.response is not None:
+            self.response.status_code = status
+            for name, value in headers.items():
+                self.response.headers[name] = value
 
     @property
     def principal(self) -> Principal:
@@ -30,6 +41,11 @@ class Context:
         if self.auth.principal is None:
             raise GraphQLError("sign in first", extensions={"code": "UNAUTHENTICATED"})
         return self.auth.principal
+
+    @cached_property
+    def access(self) -> RequestAccess:
+        """This request's field decisions and the record of them."""
+        return RequestAccess(self.principal)
 
     @cached_property
     def loaders(self) -> Loaders:

@@ -2,7 +2,8 @@
 
 Anonymous callers may only sign in or start an enrolment; a session that has passed only
 the password step may only finish MFA (or log out); an enrolling session may only confirm
-its enrolment; an API key may only use the operations its scopes name. Everything else is
+its enrolment; an API key may only use the operations its scopes name; a member of staff
+may only use the operations the access policy opens to their role. Everything else is
 refused before execution, with one error per case, so a resolver never runs for a caller
 who may not call it.
 """
@@ -24,7 +25,9 @@ from graphql import (
 from graphql.utilities import get_operation_ast
 from strawberry.extensions import SchemaExtension
 
+from compliance.access.policy import OPERATION_ROLES
 from server.auth.authenticate import AuthStage
+from server.auth.roles import Role
 from server.auth.scopes import ApiScope
 
 ALLOWED_BEFORE_SIGN_IN: dict[AuthStage, frozenset[str]] = {
@@ -70,9 +73,21 @@ def _field_names(
                 yield from _field_names(fragments[name], fragments, seen)
 
 
-def denial(stage: AuthStage, scopes: frozenset[ApiScope], fields: set[str]) -> GraphQLError | None:
+def denial(
+    stage: AuthStage,
+    scopes: frozenset[ApiScope],
+    fields: set[str],
+    role: Role | None = None,
+) -> GraphQLError | None:
     fields = fields - {"__typename"}
     if stage is AuthStage.STAFF:
+        refused = sorted(
+            f for f in fields if f in OPERATION_ROLES and role not in OPERATION_ROLES[f]
+        )
+        if refused:
+            return GraphQLError(
+                f"your role may not use: {', '.join(refused)}", extensions={"code": "FORBIDDEN"}
+            )
         return None
     if stage is AuthStage.SERVICE:
         refused = sorted(f for f in fields if SCOPED_OPERATIONS.get(f) not in scopes)
@@ -94,8 +109,11 @@ class AuthenticationGate(SchemaExtension):
         auth = execution.context.auth
         document = execution.graphql_document
         if document is not None:
-            scopes = auth.principal.scopes if auth.principal is not None else frozenset()
-            refused = denial(auth.stage, scopes, root_fields(document, execution.operation_name))
+            principal = auth.principal
+            scopes = principal.scopes if principal is not None else frozenset()
+            role = principal.role if principal is not None else None
+            fields = root_fields(document, execution.operation_name)
+            refused = denial(auth.stage, scopes, fields, role)
             if refused is not None:
                 execution.result = ExecutionResult(data=None, errors=[refused])
         yield

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.datastructures import Headers
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
@@ -16,15 +18,19 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
+from compliance.access import grants
+from compliance.access.purpose import PURPOSE_HEADER, PurposeRefused
 from compliance.crypto.keyring import KeyringError
 from schema import build_schema
 from schema.context import Context
 from server.auth import clock, passwords
-from server.auth.authenticate import authenticate, client_address
+from server.auth.authenticate import RequestAuth, authenticate, client_address
 from server.auth.errors import InvalidCredentials
 from server.auth.policy import AuthPolicy
 from server.db import close_db, database_is_ready, init_db, open_vault
-from server.middleware import RequestIdMiddleware
+from server.graphql_http import Refusal, admit, check_content_type, read_body, replay
+from server.middleware import RequestIdMiddleware, SecurityHeadersMiddleware
+from server.persisted import PersistedOperations
 from server.settings import Settings
 
 log = logging.getLogger("leadvault.server")
@@ -48,26 +54,66 @@ class GraphQLApp(GraphQL[Context, None]):
             build_schema(production=not settings.is_dev),
             graphql_ide="graphiql" if settings.is_dev else None,
             allow_queries_via_get=settings.is_dev,
+            multipart_uploads_enabled=False,
         )
         self.settings = settings
         self.policy = AuthPolicy.from_settings(settings)
+        self.persisted = (
+            PersistedOperations.load(
+                settings.persisted_operations_file,
+                required=settings.require_persisted_operations,
+            )
+            if settings.persisted_operations_file is not None
+            else PersistedOperations.none()
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            request = Request(scope, receive)
-            peer = request.client.host if request.client else None
-            address = client_address(
-                peer, request.headers.get("x-forwarded-for"), self.settings.trusted_proxies
-            )
             try:
-                auth = await authenticate(
-                    request.headers.get("authorization"), address, self.policy, clock.now()
-                )
+                receive = await self._admit(scope, receive)
+                scope.setdefault("state", {})["auth"] = await self._authenticate(scope, receive)
+            except Refusal as refusal:
+                await refusal.response()(scope, receive, send)
+                return
             except InvalidCredentials as error:
                 await _unauthenticated(str(error))(scope, receive, send)
                 return
-            scope.setdefault("state", {})["auth"] = auth
         await super().__call__(scope, receive, send)
+
+    async def _admit(self, scope: Scope, receive: Receive) -> Receive:
+        """Refuse what production never takes over HTTP; a body is read (capped), checked,
+        and handed on."""
+        headers = Headers(scope=scope)
+        if scope["method"] == "GET":
+            if not self.settings.is_dev:
+                raise Refusal(
+                    405,
+                    "METHOD_NOT_ALLOWED",
+                    "send GraphQL requests as a JSON POST",
+                    {"Allow": "POST"},
+                )
+            return receive
+        check_content_type(headers.get("content-type"))
+        body = await read_body(receive, headers.get("content-length"), self.settings.max_body_bytes)
+        return replay(admit(body, self.persisted), receive)
+
+    async def _authenticate(self, scope: Scope, receive: Receive) -> RequestAuth:
+        request = Request(scope, receive)
+        peer = request.client.host if request.client else None
+        address = client_address(
+            peer, request.headers.get("x-forwarded-for"), self.settings.trusted_proxies
+        )
+        now = clock.now()
+        auth = await authenticate(request.headers.get("authorization"), address, self.policy, now)
+        if auth.principal is None:
+            return auth
+        try:
+            principal = await grants.for_request(
+                auth.principal, request.headers.get(PURPOSE_HEADER), now
+            )
+        except PurposeRefused as refused:
+            raise Refusal(403, "PURPOSE_REFUSED", str(refused)) from None
+        return dataclasses.replace(auth, principal=principal)
 
     async def get_context(self, request: Any, response: Any) -> Context:
         return Context(
@@ -75,6 +121,7 @@ class GraphQLApp(GraphQL[Context, None]):
             auth=request.state.auth,
             settings=self.settings,
             auth_policy=self.policy,
+            response=response,
         )
 
 
@@ -111,15 +158,18 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
         return JSONResponse({"status": "unavailable"}, status_code=503)
 
     graphql_app = GraphQLApp(settings)
-    middleware = [Middleware(RequestIdMiddleware)]
+    middleware = [
+        Middleware(RequestIdMiddleware),
+        Middleware(SecurityHeadersMiddleware, production=not settings.is_dev),
+    ]
     if settings.cors_origins:
         middleware.append(
             Middleware(
                 CORSMiddleware,
                 allow_origins=list(settings.cors_origins),
                 allow_methods=["POST", "OPTIONS"],
-                allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
-                expose_headers=["X-Request-ID"],
+                allow_headers=["Authorization", "Content-Type", "X-Request-ID", PURPOSE_HEADER],
+                expose_headers=["X-Request-ID", "Retry-After"],
                 max_age=600,
             )
         )

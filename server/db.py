@@ -13,7 +13,7 @@ from server.settings import Settings
 
 APP_LABEL = "leadvault"
 KEYSTORE_CONNECTION = "keystore"
-MODEL_MODULES = ["leads.models", "server.auth.models", "audit.models"]
+MODEL_MODULES = ["leads.models", "server.auth.models", "audit.models", "compliance.models"]
 MIGRATIONS_MODULE = "migrations"
 
 

@@ -54,3 +54,44 @@ class RequestIdMiddleware:
                 },
             )
             reset_request_id(token)
+
+
+_API_HEADERS = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+    (b"cross-origin-resource-policy", b"same-origin"),
+    (b"cache-control", b"no-store"),
+)
+_STRICT_CSP = b"default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
+_HSTS = b"max-age=63072000; includeSubDomains"
+
+
+class SecurityHeadersMiddleware:
+    """Security headers on every response. The API serves JSON only, so the content policy
+    allows nothing; in development the GraphiQL page (HTML from a CDN) keeps its own
+    policy. HSTS is sent in production, where TLS is expected in front."""
+
+    def __init__(self, app: ASGIApp, *, production: bool) -> None:
+        self.app = app
+        self.production = production
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in _API_HEADERS:
+                    headers.setdefault(name.decode(), value.decode())
+                is_html = headers.get("content-type", "").startswith("text/html")
+                if self.production or not is_html:
+                    headers.setdefault("content-security-policy", _STRICT_CSP.decode())
+                if self.production:
+                    headers.setdefault("strict-transport-security", _HSTS.decode())
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

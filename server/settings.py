@@ -88,6 +88,12 @@ class Settings:
     login_lock_after: int = 10
     step_up_minutes: int = 10
     trusted_proxies: tuple[str, ...] = ()
+    max_query_cost: int = 10_000
+    rate_limit_requests: int = 600
+    rate_limit_cost: int = 200_000
+    max_body_bytes: int = 64 * 1024
+    persisted_operations_file: Path | None = None
+    require_persisted_operations: bool = False
 
     @property
     def is_dev(self) -> bool:
@@ -136,7 +142,22 @@ class Settings:
             login_lock_after=reader.integer("LOGIN_LOCK_AFTER", 10, minimum=6, maximum=1000),
             step_up_minutes=reader.integer("STEP_UP_MINUTES", 10, minimum=1, maximum=720),
             trusted_proxies=reader.addresses("TRUSTED_PROXIES"),
+            max_query_cost=reader.integer("MAX_QUERY_COST", 10_000, minimum=10, maximum=10**7),
+            rate_limit_requests=reader.integer(
+                "RATE_LIMIT_REQUESTS", 600, minimum=1, maximum=10**6
+            ),
+            rate_limit_cost=reader.integer("RATE_LIMIT_COST", 200_000, minimum=10, maximum=10**9),
+            max_body_bytes=reader.integer(
+                "MAX_BODY_BYTES", 64 * 1024, minimum=1024, maximum=16 * 1024 * 1024
+            ),
+            persisted_operations_file=reader.optional_path("PERSISTED_OPERATIONS_FILE"),
+            require_persisted_operations=reader.flag("REQUIRE_PERSISTED_OPERATIONS", False),
         )
+        if settings.require_persisted_operations and settings.persisted_operations_file is None:
+            raise SettingsError(
+                f"{PREFIX}REQUIRE_PERSISTED_OPERATIONS: needs "
+                f"{PREFIX}PERSISTED_OPERATIONS_FILE, the list of allowed operations"
+            )
         return settings
 
     def describe(self) -> dict[str, str]:
@@ -159,6 +180,12 @@ class Settings:
             "login_lock_after": str(self.login_lock_after),
             "step_up_minutes": str(self.step_up_minutes),
             "trusted_proxies": ",".join(self.trusted_proxies),
+            "max_query_cost": str(self.max_query_cost),
+            "rate_limit_requests": str(self.rate_limit_requests),
+            "rate_limit_cost": str(self.rate_limit_cost),
+            "max_body_bytes": str(self.max_body_bytes),
+            "persisted_operations_file": str(self.persisted_operations_file or ""),
+            "require_persisted_operations": str(self.require_persisted_operations).lower(),
         }
 
 
@@ -199,6 +226,17 @@ class _Reader:
         if not minimum <= value <= maximum:
             raise SettingsError(f"{PREFIX}{name}: must be between {minimum} and {maximum}")
         return value
+
+    def flag(self, name: str, default: bool) -> bool:
+        raw = self._raw(name)
+        if raw is None:
+            return default
+        lowered = raw.lower()
+        if lowered in ("1", "true", "yes", "on"):
+            return True
+        if lowered in ("0", "false", "no", "off"):
+            return False
+        raise SettingsError(f"{PREFIX}{name}: must be true or false")
 
     def choice(self, name: str, kind: type[_E], default: _E) -> _E:
         raw = self._raw(name)

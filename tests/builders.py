@@ -19,6 +19,8 @@ from server.auth.roles import Role
 from server.auth.tokens import SESSION_PREFIX, digest, new_token
 
 _counter = itertools.count(1)
+working_team_id: int | None = None
+"""The team of the ``client`` fixture's manager; leads built without a team join it."""
 BASE_TIME = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
 
 
@@ -96,6 +98,7 @@ async def a_lead(**overrides: Any) -> Lead:
         "created_at": created,
         "updated_at": created,
     }
+    values.setdefault("team_id", working_team_id)
     values.update(overrides)
     lead_id = uuid.uuid4()
     key = (await current_vault().subject_keys([lead_id], create=True))[lead_id]

@@ -21,6 +21,7 @@ from server.app import create_app
 from server.auth.roles import Role
 from server.db import close_db, dialect_of, init_db, migrate
 from server.settings import Environment, Secret, Settings
+from tests import builders
 
 TEST_DATABASE_URL_ENV = "LEADVAULT_TEST_DATABASE_URL"
 _session_dir = Path(tempfile.mkdtemp(prefix="leadvault-tests-"))
@@ -106,6 +107,7 @@ async def empty_tables(database: str) -> None:
             await conn.execute_script(f"DELETE FROM {table}")
     for table in KEYSTORE_TABLES:
         await keystore.execute_script(f"DELETE FROM {table}")
+    builders.working_team_id = None
 
 
 @pytest.fixture
@@ -119,10 +121,13 @@ async def anonymous_client(settings: Settings) -> AsyncIterator[httpx.AsyncClien
 
 @pytest.fixture
 async def client(anonymous_client: httpx.AsyncClient) -> httpx.AsyncClient:
-    """A client signed in (password and MFA passed) as a marketer, whose row scope is every
-    lead."""
-    from tests.builders import a_staff_user, session_token
+    """A client signed in (password and MFA passed) as the sales manager of the working
+    team: leads built without a team belong to that team, so this client sees them in
+    full."""
+    from tests import builders
 
-    user = await a_staff_user(Role.MARKETER)
-    anonymous_client.headers["Authorization"] = f"Bearer {await session_token(user)}"
+    team = await builders.a_team()
+    builders.working_team_id = team.id
+    user = await builders.a_staff_user(Role.SALES_MANAGER, team)
+    anonymous_client.headers["Authorization"] = f"Bearer {await builders.session_token(user)}"
     return anonymous_client

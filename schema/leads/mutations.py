@@ -8,6 +8,7 @@ import strawberry
 
 from leads import errors as domain
 from leads import service
+from leads.models import subject_of
 from schema.context import Context
 from schema.enums import Stage
 from schema.errors import DuplicateLead, InvalidTransition, NotFound, ValidationErrors
@@ -103,12 +104,12 @@ class LeadMutations:
                 else None,
                 details=details,
             )
-            row = await service.record_activity(info.context.principal, data)
+            row, lead = await service.record_activity(info.context.principal, data)
         except domain.ValidationFailed as failure:
             return ValidationErrors.of(failure)
         except domain.NotFound as failure:
             return NotFound.of(failure)
-        return ActivityPayload(activity=Activity.of(row))
+        return ActivityPayload(activity=Activity.of(row, subject_of(lead)))
 
     @strawberry.mutation
     async def change_stage(
@@ -121,12 +122,13 @@ class LeadMutations:
         principal = info.context.principal
         try:
             parsed = parse_uuid(lead_id, "lead_id")
-            change = await service.change_stage(principal, parsed, to, reason)
-            lead = await service.get_lead(principal, parsed)
+            change, lead = await service.change_stage(principal, parsed, to, reason)
         except domain.ValidationFailed as failure:
             return ValidationErrors.of(failure)
         except domain.InvalidTransition as failure:
             return InvalidTransition.of(failure)
         except domain.NotFound as failure:
             return NotFound.of(failure)
-        return StageChangePayload(stage_change=StageChange.of(change), lead=Lead.of(lead))
+        return StageChangePayload(
+            stage_change=StageChange.of(change, subject_of(lead)), lead=Lead.of(lead)
+        )

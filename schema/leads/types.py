@@ -8,13 +8,18 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.scalars import JSON
 
+from compliance.access.decide import Subject
+from compliance.crypto.envelope import CiphertextError
 from compliance.crypto.vault import current_vault
 from compliance.fields import personal_fields_of
 from leads import models
+from leads.models import subject_of
 from leads.pagination import Page
 from leads.repository import ActivityRow
+from schema.access.extension import protected
 from schema.context import Context
 from schema.enums import (
     ActivityType,
@@ -93,23 +98,32 @@ class Campaign:
         )
 
 
-@strawberry.type(description="An engagement event. Details hold no personal data.")
+@strawberry.type(description="An engagement event of a lead.")
 class Activity:
     id: strawberry.ID
     type: ActivityType
     occurred_at: datetime
     campaign_id: strawberry.ID | None
-    details: JSON
+    _details: strawberry.Private[dict[str, object]]
+    _subject: strawberry.Private[Subject]
+
+    @protected(description="Non-personal metadata (page path, content id, duration).")
+    async def details(self) -> JSON | None:
+        return JSON(self._details)
+
+    def access_subject(self) -> Subject:
+        return self._subject
 
     @classmethod
-    def of(cls, row: models.Activity | ActivityRow) -> Activity:
+    def of(cls, row: models.Activity | ActivityRow, subject: Subject) -> Activity:
         campaign = strawberry.ID(str(row.campaign_id)) if row.campaign_id is not None else None
         return cls(
             id=strawberry.ID(str(row.id)),
             type=row.type,
             occurred_at=row.occurred_at,
             campaign_id=campaign,
-            details=JSON(row.details),
+            _details=row.details,
+            _subject=subject,
         )
 
 
@@ -125,9 +139,9 @@ class ActivityConnection:
     page_info: PageInfo
 
     @classmethod
-    def of(cls, page: Page[ActivityRow]) -> ActivityConnection:
+    def of(cls, page: Page[ActivityRow], subject: Subject) -> ActivityConnection:
         edges = [
-            ActivityEdge(cursor=c, node=Activity.of(a))
+            ActivityEdge(cursor=c, node=Activity.of(a, subject))
             for a, c in zip(page.items, page.cursors, strict=True)
         ]
         end = page.cursors[-1] if page.cursors else None
@@ -149,7 +163,12 @@ async def reveal(
         return None
     subject_field = personal_fields_of(type(row))[field].subject_field or "id"
     key = await info.context.loaders.subject_keys.load(getattr(row, subject_field))
-    return current_vault().open_value(type(row), field, row.id, blob, key)
+    try:
+        return current_vault().open_value(type(row), field, row.id, blob, key)
+    except CiphertextError as error:
+        # A stored value that fails authentication was edited, moved or corrupted; the
+        # message names the column, never a value.
+        raise GraphQLError(str(error), extensions={"code": "DATA_INTEGRITY"}) from None
 
 
 @strawberry.type
@@ -160,13 +179,17 @@ class StageChange:
     changed_at: datetime
     changed_by_id: strawberry.ID | None
     _row: strawberry.Private[models.StageChange]
+    _subject: strawberry.Private[Subject]
 
-    @strawberry.field
+    @protected()
     async def reason(self, info: strawberry.Info[Context]) -> str | None:
         return await reveal(info, self._row, "reason")
 
+    def access_subject(self) -> Subject:
+        return self._subject
+
     @classmethod
-    def of(cls, row: models.StageChange) -> StageChange:
+    def of(cls, row: models.StageChange, subject: Subject) -> StageChange:
         by = strawberry.ID(str(row.changed_by_id)) if row.changed_by_id else None
         return cls(
             id=strawberry.ID(str(row.id)),
@@ -175,6 +198,7 @@ class StageChange:
             changed_at=row.changed_at,
             changed_by_id=by,
             _row=row,
+            _subject=subject,
         )
 
 
@@ -197,12 +221,10 @@ class Bant:
 
 @strawberry.type(description="A sales lead: a person, their company, and where they stand.")
 class Lead:
-    id: strawberry.ID
+    _id: strawberry.Private[str]
     seniority: Seniority
     country: str | None
     region: str | None
-    company_name: str | None
-    company_domain: str | None
     company_size: CompanySize
     industry: str | None
     source: Source
@@ -224,29 +246,44 @@ class Lead:
     campaign_id: strawberry.ID | None
     _row: strawberry.Private[models.Lead]
 
-    @strawberry.field
+    @protected(description="Pseudonymous (psn_…) for roles that see no personal data.")
+    async def id(self) -> strawberry.ID:
+        return strawberry.ID(self._id)
+
+    @protected()
     async def first_name(self, info: strawberry.Info[Context]) -> str | None:
         return await reveal(info, self._row, "first_name")
 
-    @strawberry.field
+    @protected()
     async def last_name(self, info: strawberry.Info[Context]) -> str | None:
         return await reveal(info, self._row, "last_name")
 
-    @strawberry.field
+    @protected()
     async def email(self, info: strawberry.Info[Context]) -> str | None:
         return await reveal(info, self._row, "email")
 
-    @strawberry.field
+    @protected()
     async def phone(self, info: strawberry.Info[Context]) -> str | None:
         return await reveal(info, self._row, "phone")
 
-    @strawberry.field
+    @protected()
     async def job_title(self, info: strawberry.Info[Context]) -> str | None:
         return await reveal(info, self._row, "job_title")
 
-    @strawberry.field
+    @protected()
     async def notes(self, info: strawberry.Info[Context]) -> str | None:
         return await reveal(info, self._row, "notes")
+
+    @protected()
+    async def company_name(self) -> str | None:
+        return self._row.company_name
+
+    @protected()
+    async def company_domain(self) -> str | None:
+        return self._row.company_domain
+
+    def access_subject(self) -> Subject:
+        return subject_of(self._row)
 
     @strawberry.field
     async def owner(self, info: strawberry.Info[Context]) -> StaffMember | None:
@@ -276,12 +313,13 @@ class Lead:
         if not 1 <= first <= MAX_NESTED_ACTIVITIES:
             raise bad_input(f"first must be between 1 and {MAX_NESTED_ACTIVITIES}", "first")
         page = await info.context.loaders.activity_pages.load((self._row.id, first, after))
-        return ActivityConnection.of(page)
+        return ActivityConnection.of(page, self.access_subject())
 
     @strawberry.field(description="Oldest first.")
     async def stage_history(self, info: strawberry.Info[Context]) -> list[StageChange]:
         rows = await info.context.loaders.stage_history.load(self._row.id)
-        return [StageChange.of(r) for r in rows]
+        subject = self.access_subject()
+        return [StageChange.of(r, subject) for r in rows]
 
     @classmethod
     def of(cls, row: models.Lead) -> Lead:
@@ -289,13 +327,11 @@ class Lead:
             return strawberry.ID(str(value)) if value is not None else None
 
         return cls(
-            id=strawberry.ID(str(row.id)),
+            _id=str(row.id),
             _row=row,
             seniority=row.seniority,
             country=row.country,
             region=row.region,
-            company_name=row.company_name,
-            company_domain=row.company_domain,
             company_size=row.company_size,
             industry=row.industry,
             source=row.source,

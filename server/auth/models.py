@@ -138,3 +138,17 @@ class AuthThrottle(Model):
 
     class Meta:
         table = "auth_throttle"
+
+
+class RateLimitCounter(Model):
+    """Requests and query cost one principal (or, before sign-in, one client address) has
+    used in the current one-minute window. One row per key, updated with a single atomic
+    upsert, so every server process counts against the same budget."""
+
+    key = fields.CharField(max_length=80, primary_key=True)
+    window_start = fields.BigIntField()
+    requests = fields.IntField(default=0)
+    cost = fields.BigIntField(default=0)
+
+    class Meta:
+        table = "rate_limit_counter"

@@ -25,12 +25,21 @@ class Principal:
     session_id: str | None = None
     mfa_verified_at: datetime | None = None
     purpose: str | None = None
+    """The purpose the request declares (``data_subject_request:<id>``), once accepted."""
+    purpose_subjects: frozenset[uuid.UUID] = frozenset()
+    """The leads that purpose covers."""
     api_key_id: uuid.UUID | None = None
     scopes: frozenset[ApiScope] = frozenset()
+    break_glass_grant_id: uuid.UUID | None = None
+    """An active break-glass grant of this user, found when the request was authenticated."""
 
     @classmethod
     def service(cls, api_key_id: uuid.UUID, scopes: frozenset[ApiScope]) -> Principal:
         return cls(role=None, api_key_id=api_key_id, scopes=scopes)
+
+    @property
+    def break_glass_active(self) -> bool:
+        return self.break_glass_grant_id is not None
 
     @property
     def is_service(self) -> bool:

@@ -26,13 +26,23 @@ async def test_creating_a_lead_records_its_first_stage() -> None:
 
 
 async def test_a_duplicate_email_is_reported_and_nothing_is_written() -> None:
-    first = await service.create_lead(DEV, {"email": "ada@example.com", "source": Source.API})
+    rep = principal_for(await a_staff_user(Role.SALES_REP))
+    first = await service.create_lead(rep, {"email": "ada@example.com", "source": Source.API})
 
     with pytest.raises(DuplicateLead) as raised:
-        await service.create_lead(DEV, {"email": " ADA@example.com", "source": Source.API})
+        await service.create_lead(rep, {"email": " ADA@example.com", "source": Source.API})
 
     assert raised.value.existing_id == first.id
     assert await Lead.all().count() == 1
+
+
+async def test_a_duplicate_whose_email_the_caller_sees_masked_is_reported_without_its_id() -> None:
+    await service.create_lead(DEV, {"email": "ada@example.com", "source": Source.API})
+
+    with pytest.raises(DuplicateLead) as raised:
+        await service.create_lead(DEV, {"email": "ada@example.com", "source": Source.API})
+
+    assert raised.value.existing_id is None
 
 
 async def test_a_duplicate_outside_scope_is_reported_without_its_id() -> None:
@@ -179,7 +189,7 @@ async def test_an_activity_in_the_future_is_refused() -> None:
 async def test_changing_stage_writes_history_and_the_lead_together() -> None:
     lead = await a_lead()
 
-    change = await service.change_stage(DEV, lead.id, Stage.SQL, None)
+    change, _ = await service.change_stage(DEV, lead.id, Stage.SQL, None)
 
     reloaded = await Lead.get(id=lead.id)
     assert (change.from_stage, change.to_stage) == (Stage.LEAD, Stage.SQL)

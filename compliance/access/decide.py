@@ -1,0 +1,108 @@
+"""The one place a field decision is made: actor × field × row → reveal, mask or deny."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from compliance.access.consent import consent_lookup
+from compliance.access.policy import ROW_SCOPES
+from compliance.access.rules import Access, Actor, FieldPolicy, Relation, RowScope, Rule
+from server.auth.principal import Principal
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """The lead a value is about, as far as access is concerned."""
+
+    lead_id: uuid.UUID
+    owner_id: uuid.UUID | None
+    team_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    access: Access
+    mask: str | None = None
+    break_glass: bool = False
+    """Revealed only because of a break-glass grant (a use auditors are shown)."""
+
+
+DENIED = Decision(Access.DENY)
+REVEALED = Decision(Access.REVEAL)
+
+
+def relation(principal: Principal, subject: Subject) -> Relation:
+    if principal.user_id is not None and subject.owner_id == principal.user_id:
+        return Relation.OWN
+    if principal.team_id is not None and subject.team_id == principal.team_id:
+        return Relation.TEAM
+    return Relation.OTHER
+
+
+def in_scope(scope: RowScope, principal: Principal, subject: Subject) -> bool:
+    if scope is RowScope.ALL:
+        return True
+    if scope is RowScope.PURPOSE:
+        return subject.lead_id in principal.purpose_subjects
+    if scope is RowScope.WRITTEN:
+        return principal.is_service
+    if scope is RowScope.NONE:
+        return False
+    reach = relation(principal, subject)
+    if scope is RowScope.OWN:
+        return reach is Relation.OWN
+    return reach is not Relation.OTHER
+
+
+def _apply(
+    rule: Rule, principal: Principal, subject: Subject, consents: frozenset[str]
+) -> Decision:
+    if rule.purpose is not None and subject.lead_id not in principal.purpose_subjects:
+        return DENIED
+    if rule.consent is not None and rule.consent not in consents:
+        if rule.otherwise is Access.MASK:
+            return Decision(Access.MASK, rule.mask)
+        return DENIED
+    if rule.access is Access.MASK:
+        return Decision(Access.MASK, rule.mask)
+    return REVEALED if rule.access is Access.REVEAL else DENIED
+
+
+def decide(
+    principal: Principal,
+    policy: FieldPolicy,
+    subject: Subject,
+    consents: frozenset[str] = frozenset(),
+) -> Decision:
+    """What ``principal`` gets for a field declared by ``policy`` on ``subject``'s row.
+
+    A row outside the actor's row scope is denied even if it was somehow loaded. With an
+    active break-glass grant, a read its ordinary rules would not reveal is revealed and
+    flagged.
+    """
+    actor = Actor.of_role(principal.role)
+    ordinary = DENIED
+    if in_scope(ROW_SCOPES[actor], principal, subject):
+        ordinary = _apply(policy.rule_for(actor), principal, subject, consents)
+    if ordinary.access is Access.REVEAL or not principal.break_glass_active:
+        return ordinary
+    elevated = _apply(policy.rule_for(Actor.BREAK_GLASS), principal, subject, consents)
+    if elevated.access is Access.REVEAL:
+        return Decision(Access.REVEAL, break_glass=True)
+    return ordinary
+
+
+def needs_consent(principal: Principal, policy: FieldPolicy) -> str | None:
+    """The consent purpose the decision for this actor depends on, if any."""
+    return policy.rule_for(Actor.of_role(principal.role)).consent
+
+
+async def decide_now(principal: Principal, policy: FieldPolicy, subject: Subject) -> Decision:
+    """:func:`decide` for one row outside a GraphQL request (services use it before they
+    say anything about a row, such as which lead a duplicate email belongs to)."""
+    purpose = needs_consent(principal, policy)
+    consents: frozenset[str] = frozenset()
+    if purpose is not None and await consent_lookup().consented([subject.lead_id], purpose):
+        consents = frozenset({purpose})
+    return decide(principal, policy, subject, consents)

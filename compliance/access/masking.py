@@ -1,0 +1,93 @@
+"""Masking strategies: small classes in a registry, each with a name the policy uses.
+
+Every masked value contains ``•`` (U+2022), and the response lists the path of every
+masked field under ``extensions.access.masked``, so a front end never mistakes a mask for
+the real value.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from typing import ClassVar, Protocol
+
+MASK_CHAR = "•"
+
+
+class Masking(Protocol):
+    name: ClassVar[str]
+
+    def apply(self, value: str) -> str: ...
+
+
+class EmailMask:
+    """``jane.doe@example.com`` → ``j•••@example.com``: the domain stays (it is the
+    company's), the local part keeps its first character."""
+
+    name: ClassVar[str] = "email"
+
+    def apply(self, value: str) -> str:
+        local, at, domain = value.rpartition("@")
+        if not at or not local:
+            return MASK_CHAR * 3
+        return f"{local[0]}{MASK_CHAR * 3}@{domain}"
+
+
+class PhoneMask:
+    """``+44 20 7946 0912`` → ``•••• ••12``: only the last two digits stay."""
+
+    name: ClassVar[str] = "phone"
+
+    def apply(self, value: str) -> str:
+        digits = [c for c in value if c.isdigit()]
+        return f"{MASK_CHAR * 4} {MASK_CHAR * 2}{''.join(digits[-2:])}"
+
+
+class InitialMask:
+    """``Jane`` → ``J•••``."""
+
+    name: ClassVar[str] = "initial"
+
+    def apply(self, value: str) -> str:
+        return f"{value[:1]}{MASK_CHAR * 3}" if value else value
+
+
+class PseudonymMask:
+    """A lead id → ``psn_…``: a keyed HMAC, stable for the same lead (so rows can be
+    counted and joined across queries) but not reversible without the key."""
+
+    name: ClassVar[str] = "pseudonym"
+
+    def __init__(self, key: bytes) -> None:
+        self._key = key
+
+    def apply(self, value: str) -> str:
+        digest = hmac.new(self._key, value.encode(), hashlib.sha256).digest()[:15]
+        return "psn_" + base64.b32encode(digest).decode().lower()
+
+
+class UnknownMask(KeyError):
+    pass
+
+
+class Maskers:
+    """The registry: name → strategy."""
+
+    def __init__(self, strategies: list[Masking]) -> None:
+        self._by_name = {s.name: s for s in strategies}
+
+    @classmethod
+    def default(cls, pseudonym_key: bytes) -> Maskers:
+        return cls([EmailMask(), PhoneMask(), InitialMask(), PseudonymMask(pseudonym_key)])
+
+    @property
+    def names(self) -> frozenset[str]:
+        return frozenset(self._by_name)
+
+    def apply(self, name: str, value: str) -> str:
+        try:
+            strategy = self._by_name[name]
+        except KeyError:
+            raise UnknownMask(name) from None
+        return strategy.apply(value)

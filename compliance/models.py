@@ -1,0 +1,36 @@
+"""Compliance records kept in the main database."""
+
+from __future__ import annotations
+
+import uuid
+
+from tortoise import fields
+from tortoise.indexes import Index
+from tortoise.models import Model
+
+from compliance.fields import secret_field
+from leads.fields import UtcDatetimeField
+from server.auth.models import StaffUser
+
+
+class BreakGlassGrant(Model):
+    """Time-boxed elevated read access of one member of staff. The reason is sealed: staff
+    write it freely and it may name a customer."""
+
+    id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
+    user: fields.ForeignKeyRelation[StaffUser] = fields.ForeignKeyField(
+        "leadvault.StaffUser", related_name="break_glass_grants", on_delete=fields.RESTRICT
+    )
+    role = fields.CharField(max_length=32)
+    reason = secret_field(max_length=1000, null=False)
+    granted_at = UtcDatetimeField()
+    expires_at = UtcDatetimeField()
+    ended_at = UtcDatetimeField(null=True)
+    use_count = fields.IntField(default=0)
+    last_used_at = UtcDatetimeField(null=True)
+
+    user_id: uuid.UUID
+
+    class Meta:
+        table = "break_glass_grant"
+        indexes = (Index(fields=("user_id", "expires_at")), Index(fields=("granted_at",)))

@@ -1,0 +1,59 @@
+"""What one request has been allowed to see, decided field by field."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+
+from strawberry.dataloader import DataLoader
+
+from compliance.access.consent import consent_lookup
+from compliance.access.decide import Decision, Subject, decide, needs_consent
+from compliance.access.masking import Maskers
+from compliance.access.rules import Access, FieldPolicy
+from compliance.crypto.vault import current_vault
+from server.auth.principal import Principal
+
+PSEUDONYM_PURPOSE = "pseudonym"
+
+
+class RequestAccess:
+    """Decisions for one request, and the record of them: which fields of which leads were
+    revealed, masked or denied (for the audit trail), the paths of masked values (for the
+    response), and what only a break-glass grant revealed."""
+
+    def __init__(self, principal: Principal) -> None:
+        self.principal = principal
+        self.maskers = Maskers.default(current_vault().keyring.derive(PSEUDONYM_PURPOSE))
+        self.masked: list[dict[str, object]] = []
+        self.seen: dict[uuid.UUID, dict[str, Access]] = defaultdict(dict)
+        self.break_glass: dict[uuid.UUID, set[str]] = defaultdict(set)
+        self._consents: dict[str, DataLoader[uuid.UUID, bool]] = {}
+
+    async def decide(self, policy: FieldPolicy, subject: Subject) -> Decision:
+        purpose = needs_consent(self.principal, policy)
+        consents: frozenset[str] = frozenset()
+        if purpose is not None and await self._consent_loader(purpose).load(subject.lead_id):
+            consents = frozenset({purpose})
+        return decide(self.principal, policy, subject, consents)
+
+    def note(self, subject: Subject, field: str, decision: Decision) -> None:
+        self.seen[subject.lead_id][field] = decision.access
+        if decision.break_glass:
+            self.break_glass[subject.lead_id].add(field)
+
+    def note_masked(self, path: list[str | int], strategy: str) -> None:
+        self.masked.append({"path": path, "mask": strategy})
+
+    def _consent_loader(self, purpose: str) -> DataLoader[uuid.UUID, bool]:
+        loader = self._consents.get(purpose)
+        if loader is None:
+
+            async def load(ids: Sequence[uuid.UUID]) -> list[bool]:
+                granted = await consent_lookup().consented(list(ids), purpose)
+                return [i in granted for i in ids]
+
+            loader = DataLoader(load_fn=load)
+            self._consents[purpose] = loader
+        return loader

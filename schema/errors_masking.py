@@ -1,0 +1,64 @@
+"""What the client and the log see of errors.
+
+Expected errors (validation, refusals, typed input errors) reach the client as they are,
+minus "Did you mean …?" suggestions, which would map the schema for someone probing it.
+Anything else is a bug: the client gets ``INTERNAL_SERVER_ERROR`` with an ``errorId``, and
+the server log gets the same id with the exception's type and where it was raised, but not
+its message, which could quote a personal value.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import traceback
+import uuid
+
+from graphql import GraphQLError
+
+log = logging.getLogger("leadvault.errors")
+_SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
+INTERNAL_MESSAGE = "internal error; quote the errorId when reporting it"
+
+
+def is_expected(error: GraphQLError) -> bool:
+    original = error.original_error
+    return original is None or isinstance(original, GraphQLError)
+
+
+def without_suggestions(message: str) -> str:
+    return _SUGGESTION.sub("", message)
+
+
+def mask_unexpected(error: GraphQLError) -> None:
+    """Rewrite ``error`` in place as an internal error with a fresh id, and log that id."""
+    original = error.original_error
+    error_id = uuid.uuid4().hex
+    frames = (
+        [
+            f"{f.filename}:{f.lineno} in {f.name}"
+            for f in traceback.extract_tb(original.__traceback__)
+        ]
+        if original is not None
+        else []
+    )
+    log.error(
+        "unexpected error",
+        extra={
+            "error_id": error_id,
+            "error_type": type(original).__name__ if original is not None else "unknown",
+            "path": list(error.path or []),
+            "frames": frames[-8:],
+        },
+    )
+    error.message = INTERNAL_MESSAGE
+    error.extensions = {"code": "INTERNAL_SERVER_ERROR", "errorId": error_id}
+    error.original_error = None
+
+
+def process(errors: list[GraphQLError]) -> None:
+    for error in errors:
+        if is_expected(error):
+            error.message = without_suggestions(error.message)
+        else:
+            mask_unexpected(error)

@@ -1,0 +1,1 @@
+"""Query limits: cost, directives, and the per-principal request budget."""
