@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from server import account_commands
+from server import account_commands, policy_commands
 from server.settings import Environment, Settings, SettingsError
 
 if TYPE_CHECKING:
@@ -222,6 +222,8 @@ def build_parser() -> argparse.ArgumentParser:
     schema_commands = schema.add_subparsers(dest="schema_command", required=True)
     export = schema_commands.add_parser("export", help="write the schema as SDL")
     export.add_argument("--output", "-o", type=Path, default=None)
+    policy_commands.add_schema_commands(schema_commands)
+    policy_commands.add_commands(commands)
     return parser
 
 
@@ -266,8 +268,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         _run(account_commands.users(_settings(), args))
     elif args.command == "api-keys":
         _run(account_commands.api_keys(_settings(), args))
-    elif args.command == "schema":
+    elif args.command == "schema" and args.schema_command == "export":
         _schema_export(args.output)
+    elif args.command in ("schema", "policy"):
+        policy_commands.run(args)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,9 @@ from typing import Any
 
 import httpx
 
-from compliance.crypto.vault import current_vault
+from compliance.access.policy import DSR
+from compliance.crypto.vault import current_vault, location_of, seal_secret
+from compliance.models import BreakGlassGrant
 from leads.contacts import index_rows, seal_lead
 from leads.enums import ActivityType, Source, Stage
 from leads.models import Activity, Campaign, ContactIndex, Lead, StageChange, Team
@@ -151,3 +153,86 @@ async def clear_value(row: Lead | StageChange, field: str) -> str | None:
     vault = current_vault()
     key = (await vault.subject_keys([subject])).get(subject)
     return vault.open_value(type(row), field, row.id, getattr(row, field), key)
+
+
+async def a_stage_change(lead: Lead, reason: str, to_stage: Stage = Stage.MQL) -> StageChange:
+    """A stage-history row with a sealed reason."""
+    change_id = uuid.uuid4()
+    vault = current_vault()
+    key = (await vault.subject_keys([lead.id]))[lead.id]
+    sealed = vault.seal_values(StageChange, change_id, key, {"reason": reason})
+    return await StageChange.create(
+        id=change_id,
+        lead_id=lead.id,
+        from_stage=Stage.LEAD,
+        to_stage=to_stage,
+        changed_at=BASE_TIME + timedelta(days=1),
+        reason=sealed["reason"],
+    )
+
+
+FULL_LEAD_VALUES: dict[str, str] = {
+    "first_name": "Ada",
+    "last_name": "Lovelace",
+    "phone": "+442079460912",
+    "job_title": "Head of Engines",
+    "notes": "Prefers mornings",
+    "company_name": "Analytical Ltd",
+    "company_domain": "analytical.example",
+}
+STAGE_REASON = "Budget approved in call"
+ACTIVITY_DETAILS = {"path": "/pricing"}
+
+
+async def a_full_lead(owner: StaffUser | None, team: Team | None, email: str) -> Lead:
+    """A lead with every personal field set, one activity and a stage change with a reason."""
+    lead = await a_lead(
+        **FULL_LEAD_VALUES,
+        email=email,
+        owner_id=owner.id if owner else None,
+        team_id=team.id if team else None,
+    )
+    await Activity.create(
+        lead_id=lead.id,
+        type=ActivityType.PAGE_VIEW,
+        occurred_at=BASE_TIME,
+        details=ACTIVITY_DETAILS,
+    )
+    await a_stage_change(lead, STAGE_REASON)
+    return lead
+
+
+async def a_break_glass_grant(
+    user: StaffUser, *, minutes: int = 30, granted_at: datetime | None = None
+) -> BreakGlassGrant:
+    """An active break-glass grant of ``user`` (as if requested with a fresh code)."""
+    now = granted_at or datetime.now(UTC)
+    grant_id = uuid.uuid4()
+    reason = seal_secret(
+        current_vault(),
+        location_of(BreakGlassGrant, "reason", grant_id),
+        "Customer escalation needs full record",
+    )
+    return await BreakGlassGrant.create(
+        id=grant_id,
+        user_id=user.id,
+        role=user.role.value,
+        reason=reason,
+        granted_at=now,
+        expires_at=now + timedelta(minutes=minutes),
+    )
+
+
+class PurposeForTests:
+    """A data-subject-request purpose provider: ``grants[(user, reference)]`` are the leads
+    that request covers for that officer."""
+
+    kind = DSR
+
+    def __init__(self) -> None:
+        self.grants: dict[tuple[uuid.UUID, str], frozenset[uuid.UUID]] = {}
+
+    async def subjects(self, principal: Principal, reference: str) -> frozenset[uuid.UUID] | None:
+        if principal.user_id is None:
+            return None
+        return self.grants.get((principal.user_id, reference))

@@ -80,6 +80,8 @@ async def database(settings: Settings) -> AsyncIterator[str]:
 TABLES_CHILDREN_FIRST = (
     "audit_event",
     "auth_throttle",
+    "rate_limit_counter",
+    "break_glass_grant",
     "recovery_code",
     "staff_session",
     "api_key",
