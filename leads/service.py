@@ -50,14 +50,26 @@ def _ensure_writable(principal: Principal, under: ApiScope | None = None) -> Non
         raise NotFound("lead")
 
 
-async def _check_references(values: Mapping[str, Any]) -> None:
+async def _check_references(principal: Principal, values: Mapping[str, Any]) -> None:
+    """Referenced rows exist, and a new owner is someone whose leads the principal may
+    write: a rep assigns only to themselves, a manager only within their team (so an
+    assignment never moves a lead out of the assigner's reach by mistake)."""
     errors: list[FieldError] = []
     campaign_id = values.get("campaign_id")
     if campaign_id is not None and not await campaign_exists(campaign_id):
         errors.append(FieldError("campaign_id", "not_found", "campaign_id does not exist"))
     owner_id = values.get("owner_id")
-    if owner_id is not None and await active_staff(owner_id) is None:
-        errors.append(FieldError("owner_id", "not_found", "owner_id is not an active user"))
+    if owner_id is not None:
+        owner = await active_staff(owner_id)
+        scope = lead_scope(principal, writing=True)
+        if owner is None:
+            errors.append(FieldError("owner_id", "not_found", "owner_id is not an active user"))
+        elif (scope.kind is RowScope.OWN and owner.id != principal.user_id) or (
+            scope.kind is RowScope.TEAM and owner.team_id != principal.team_id
+        ):
+            errors.append(
+                FieldError("owner_id", "out_of_scope", "owner_id must be in your own team")
+            )
     if errors:
         raise ValidationFailed(errors)
 
@@ -96,7 +108,7 @@ async def create_lead(principal: Principal, values: Mapping[str, Any]) -> Lead:
     stage-history row. A duplicate email is reported, never merged silently."""
     _ensure_writable(principal, ApiScope.LEADS_CAPTURE)
     cleaned = clean_lead_fields(values, creating=True)
-    await _check_references(cleaned)
+    await _check_references(principal, cleaned)
     repository = LeadRepository(principal)
     scope = lead_scope(principal, writing=True)
     if scope.kind is RowScope.OWN:
@@ -142,7 +154,7 @@ async def update_lead(principal: Principal, lead_id: uuid.UUID, values: Mapping[
     cleaned = clean_lead_fields(values, creating=False)
     if "source" in cleaned and cleaned["source"] is None:
         raise ValidationFailed([FieldError("source", "required", "source is required")])
-    await _check_references(cleaned)
+    await _check_references(principal, cleaned)
     repository = LeadRepository(principal, writing=True)
     async with in_transaction("default"):
         lead = await repository.get_for_update(lead_id)

@@ -289,3 +289,45 @@ async def test_a_duplicate_is_reported_without_the_id_of_a_lead_whose_email_is_m
     )
 
     assert body["data"]["createLead"] == {"existingLeadId": None}
+
+
+async def test_a_manager_assigns_within_the_team_and_not_outside_it(
+    anonymous_client: httpx.AsyncClient,
+) -> None:
+    home, away = await a_team(), await a_team()
+    manager = await a_staff_user(Role.SALES_MANAGER, home)
+    teammate = await a_staff_user(Role.SALES_REP, home)
+    outsider = await a_staff_user(Role.SALES_REP, away)
+    lead = await a_full_lead(None, home, "team@example.com")
+    assign = """mutation ($id: ID!, $owner: ID!) { updateLead(id: $id, input: {ownerId: $owner}) {
+      __typename ... on LeadPayload { lead { ownerId } }
+      ... on ValidationErrors { errors { field code } } } }"""
+    token = await session_token(manager)
+
+    inside = await graphql(
+        anonymous_client, assign, {"id": str(lead.id), "owner": str(teammate.id)}, token=token
+    )
+    outside = await graphql(
+        anonymous_client, assign, {"id": str(lead.id), "owner": str(outsider.id)}, token=token
+    )
+
+    assert inside["data"]["updateLead"]["lead"] == {"ownerId": str(teammate.id)}
+    assert outside["data"]["updateLead"]["errors"] == [{"field": "ownerId", "code": "out_of_scope"}]
+    assert (await Lead.get(id=lead.id)).owner_id == teammate.id
+
+
+async def test_a_rep_cannot_hand_a_lead_to_someone_else(
+    anonymous_client: httpx.AsyncClient,
+) -> None:
+    rep, mine, _ = await _rep_and_stranger()
+    colleague = await a_staff_user(Role.SALES_REP)
+
+    body = await graphql(
+        anonymous_client,
+        """mutation ($id: ID!, $owner: ID!) { updateLead(id: $id, input: {ownerId: $owner}) {
+          ... on ValidationErrors { errors { field code } } } }""",
+        {"id": str(mine.id), "owner": str(colleague.id)},
+        token=await session_token(rep),
+    )
+
+    assert body["data"]["updateLead"]["errors"] == [{"field": "ownerId", "code": "out_of_scope"}]
