@@ -9,8 +9,9 @@ from typing import Any
 
 import httpx
 
+from compliance.access.break_glass import store_grant
 from compliance.access.policy import DSR
-from compliance.crypto.vault import current_vault, location_of, seal_secret
+from compliance.crypto.vault import current_vault
 from compliance.models import BreakGlassGrant
 from leads.contacts import index_rows, seal_lead
 from leads.enums import ActivityType, Source, Stage
@@ -207,20 +208,7 @@ async def a_break_glass_grant(
 ) -> BreakGlassGrant:
     """An active break-glass grant of ``user`` (as if requested with a fresh code)."""
     now = granted_at or datetime.now(UTC)
-    grant_id = uuid.uuid4()
-    reason = seal_secret(
-        current_vault(),
-        location_of(BreakGlassGrant, "reason", grant_id),
-        "Customer escalation needs full record",
-    )
-    return await BreakGlassGrant.create(
-        id=grant_id,
-        user_id=user.id,
-        role=user.role.value,
-        reason=reason,
-        granted_at=now,
-        expires_at=now + timedelta(minutes=minutes),
-    )
+    return await store_grant(user, "Customer escalation needs full record", minutes, now)
 
 
 class PurposeForTests:

@@ -117,6 +117,20 @@ async def active_grant(user_id: uuid.UUID, now: datetime) -> BreakGlassGrant | N
     )
 
 
+async def store_grant(user: StaffUser, reason: str, minutes: int, now: datetime) -> BreakGlassGrant:
+    """Write a grant (its reason sealed); the caller has checked who asks and the code."""
+    grant_id = uuid.uuid4()
+    sealed = seal_secret(current_vault(), location_of(BreakGlassGrant, "reason", grant_id), reason)
+    return await BreakGlassGrant.create(
+        id=grant_id,
+        user_id=user.id,
+        role=user.role.value,
+        reason=sealed,
+        granted_at=now,
+        expires_at=now + timedelta(minutes=minutes),
+    )
+
+
 async def request(
     principal: Principal, reason: str, minutes: int, code: str, policy: AuthPolicy
 ) -> GrantView:
@@ -132,17 +146,8 @@ async def request(
     user = await StaffUser.get(id=principal.user_id)
     actor = actor_of(principal)
     await verify(user, code, actor, policy, now, allow_recovery=False)
-    grant_id = uuid.uuid4()
-    sealed = seal_secret(current_vault(), location_of(BreakGlassGrant, "reason", grant_id), cleaned)
     async with in_transaction("default"):
-        grant = await BreakGlassGrant.create(
-            id=grant_id,
-            user_id=user.id,
-            role=user.role.value,
-            reason=sealed,
-            granted_at=now,
-            expires_at=now + timedelta(minutes=minutes),
-        )
+        grant = await store_grant(user, cleaned, minutes, now)
         await record(
             Event(
                 action="access.break_glass.granted",
