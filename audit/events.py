@@ -12,6 +12,7 @@ import enum
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from audit.chain import append
 from audit.models import AuditEvent
 from server.request_context import current_request_id
 
@@ -60,8 +61,15 @@ class Event:
     actor: Actor
     target: Target | None = None
     fields: tuple[str, ...] = ()
+    """Fields read in clear, or changed."""
     purpose: str | None = None
     details: dict[str, str | int | bool | None] = field(default_factory=dict)
+    subject_ids: tuple[str, ...] = ()
+    """Data subjects (lead ids) the event is about; a lead target counts without listing."""
+    fields_masked: tuple[str, ...] = ()
+    fields_denied: tuple[str, ...] = ()
+    client: str | None = None
+    """The client address, keyed-hashed (see :func:`client_digest`)."""
 
 
 class PersonalValueRefused(ValueError):
@@ -69,18 +77,17 @@ class PersonalValueRefused(ValueError):
 
 
 async def record(event: Event, *, now: datetime | None = None) -> AuditEvent:
-    """Append ``event``. Call it inside the transaction of the change it describes."""
+    """Append ``event`` to the chain. Call it inside the transaction of the change it
+    describes: the change and its event commit together."""
     row = _row(event, now or datetime.now(UTC))
-    await row.save()
+    await append([row], row.occurred_at)
     return row
 
 
 async def record_many(events: list[Event], *, now: datetime | None = None) -> None:
-    """Append several events in one statement (same rules as :func:`record`)."""
+    """Append several events in one turn on the chain (same rules as :func:`record`)."""
     when = now or datetime.now(UTC)
-    rows = [_row(event, when) for event in events]
-    if rows:
-        await AuditEvent.bulk_create(rows)
+    await append([_row(event, when) for event in events], when)
 
 
 def _row(event: Event, when: datetime) -> AuditEvent:
@@ -109,4 +116,16 @@ def _row(event: Event, when: datetime) -> AuditEvent:
         purpose=event.purpose,
         mfa_age_seconds=mfa_age,
         details=dict(event.details),
+        subject_ids=list(_subjects(event)),
+        fields_masked=list(event.fields_masked),
+        fields_denied=list(event.fields_denied),
+        client=event.client,
     )
+
+
+def _subjects(event: Event) -> tuple[str, ...]:
+    if event.subject_ids:
+        return event.subject_ids
+    if event.target is not None and event.target.type == "lead":
+        return (event.target.id,)
+    return ()

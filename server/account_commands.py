@@ -25,10 +25,11 @@ async def _as_operator(settings: Settings) -> AsyncIterator[None]:
     """Open the database for one command; a refusal ends it with its message and status 2."""
     from leads.errors import NotFound, ValidationFailed
     from server.auth.errors import AuthError
-    from server.db import close_db, init_db
+    from server.db import close_db, init_db, open_vault
 
     await init_db(settings)
     try:
+        await open_vault(settings)  # audit checkpoints are signed with a keyring key
         yield
     except ValidationFailed as failure:
         for error in failure.errors:

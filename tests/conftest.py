@@ -79,6 +79,9 @@ async def database(settings: Settings) -> AsyncIterator[str]:
 
 TABLES_CHILDREN_FIRST = (
     "audit_event",
+    "audit_subject",
+    "audit_head",
+    "audit_checkpoint",
     "auth_throttle",
     "rate_limit_counter",
     "break_glass_grant",

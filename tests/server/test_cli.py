@@ -14,6 +14,9 @@ import pytest
 
 from schema import build_schema
 
+KEY = {"LEADVAULT_MASTER_KEY": "1:" + base64.b64encode(bytes(range(32))).decode()}
+"""A production master key: account commands seal TOTP secrets and sign audit checkpoints."""
+
 
 def _leadvault(args: list[str], tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("LEADVAULT_")}
@@ -107,11 +110,12 @@ def test_keys_rotate_adds_a_version_and_retire_removes_the_old_one(tmp_path: Pat
 
 
 def test_users_commands_create_list_disable_reset_and_unlock(tmp_path: Path) -> None:
-    assert _leadvault(["migrate"], tmp_path).returncode == 0
+    assert _leadvault(["migrate"], tmp_path, **KEY).returncode == 0
 
     created = _leadvault(
         ["users", "create", "--email", "Ada@Staff.Example", "--role", "admin", "--name", "Ada L"],
         tmp_path,
+        **KEY,
     )
     assert created.returncode == 0, created.stderr
     assert "created ada@staff.example (admin)" in created.stdout
@@ -122,40 +126,42 @@ def test_users_commands_create_list_disable_reset_and_unlock(tmp_path: Path) -> 
     assert code not in stored
 
     duplicate = _leadvault(
-        ["users", "create", "--email", "ada@staff.example", "--role", "analyst"], tmp_path
+        ["users", "create", "--email", "ada@staff.example", "--role", "analyst"], tmp_path, **KEY
     )
     assert duplicate.returncode == 2
     assert "already used" in duplicate.stderr
 
-    listed = _leadvault(["users", "list"], tmp_path)
+    listed = _leadvault(["users", "list"], tmp_path, **KEY)
     assert "ada@staff.example\tadmin\tactive,no-mfa" in listed.stdout
 
-    last_admin = _leadvault(["users", "disable", "--email", "ada@staff.example"], tmp_path)
+    last_admin = _leadvault(["users", "disable", "--email", "ada@staff.example"], tmp_path, **KEY)
     assert last_admin.returncode == 2
     assert "last active administrator" in last_admin.stderr
 
-    reset = _leadvault(["users", "reset-mfa", "--email", "ada@staff.example"], tmp_path)
+    reset = _leadvault(["users", "reset-mfa", "--email", "ada@staff.example"], tmp_path, **KEY)
     assert reset.returncode == 0
     assert "lve_" in reset.stdout
-    unknown = _leadvault(["users", "unlock", "--email", "nobody@staff.example"], tmp_path)
+    unknown = _leadvault(["users", "unlock", "--email", "nobody@staff.example"], tmp_path, **KEY)
     assert unknown.returncode == 2
     assert "not found" in unknown.stderr
 
 
 def test_api_keys_commands_create_list_and_revoke(tmp_path: Path) -> None:
-    assert _leadvault(["migrate"], tmp_path).returncode == 0
+    assert _leadvault(["migrate"], tmp_path, **KEY).returncode == 0
 
     created = _leadvault(
-        ["api-keys", "create", "--name", "Website form", "--scope", "leads:capture"], tmp_path
+        ["api-keys", "create", "--name", "Website form", "--scope", "leads:capture"],
+        tmp_path,
+        **KEY,
     )
     assert created.returncode == 0, created.stderr
     token = created.stdout.split("shown only now):\n", 1)[1].split()[0]
     prefix = token.split("_")[1]
 
-    listed = _leadvault(["api-keys", "list"], tmp_path)
+    listed = _leadvault(["api-keys", "list"], tmp_path, **KEY)
     assert f"{prefix}\tWebsite form\tleads:capture\tactive\tnever used" in listed.stdout
     assert token not in listed.stdout
 
-    revoked = _leadvault(["api-keys", "revoke", "--prefix", prefix], tmp_path)
+    revoked = _leadvault(["api-keys", "revoke", "--prefix", prefix], tmp_path, **KEY)
     assert revoked.returncode == 0
-    assert "\trevoked\t" in _leadvault(["api-keys", "list"], tmp_path).stdout
+    assert "\trevoked\t" in _leadvault(["api-keys", "list"], tmp_path, **KEY).stdout

@@ -1,0 +1,210 @@
+"""Appending to the hash chain.
+
+Every event gets the next sequence number and the previous event's hash, and its own hash
+is SHA-256 over its canonical form (which includes both). Appends from any number of
+processes take turns on the single ``audit_head`` row: the first statement of an append
+increments the head's sequence number (``UPDATE … RETURNING``), which locks that row (on
+PostgreSQL) or the database (on SQLite) until the surrounding transaction ends, so two
+appends can never take the same number or fork the chain. The events are written in the
+caller's transaction: a change and its event commit together or not at all.
+
+Every :data:`settings.checkpoint_every` events, or when the last checkpoint is older than
+:data:`settings.checkpoint_minutes`, the append also writes a checkpoint: the head's
+sequence number and hash signed with Ed25519.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from tortoise import connections
+from tortoise.transactions import in_transaction
+
+from audit import signing
+from audit.models import AuditCheckpoint, AuditEvent, AuditSubject
+
+GENESIS = "0" * 64
+CHAINED = (
+    "seq",
+    "prev_hash",
+    "occurred_at",
+    "action",
+    "outcome",
+    "actor_type",
+    "actor_id",
+    "actor_role",
+    "session_id",
+    "request_id",
+    "target_type",
+    "target_id",
+    "fields",
+    "purpose",
+    "mfa_age_seconds",
+    "details",
+    "subject_ids",
+    "fields_masked",
+    "fields_denied",
+    "client",
+)
+"""The columns an event's hash covers, in order (``fields`` is the column of
+``AuditEvent.fields_touched``)."""
+JSON_COLUMNS = frozenset({"fields", "details", "subject_ids", "fields_masked", "fields_denied"})
+
+
+@dataclass
+class ChainSettings:
+    checkpoint_every: int = 1000
+    checkpoint_minutes: int = 60
+
+
+settings = ChainSettings()
+
+
+def configure(checkpoint_every: int, checkpoint_minutes: int) -> None:
+    settings.checkpoint_every = checkpoint_every
+    settings.checkpoint_minutes = checkpoint_minutes
+
+
+def _text(name: str, value: Any) -> str:
+    if value is None:
+        return "\x00"
+    if name in JSON_COLUMNS:
+        if isinstance(value, str):
+            value = json.loads(value)
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    if name == "occurred_at":
+        moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return moment.astimezone(UTC).isoformat(timespec="microseconds")
+    return str(value)
+
+
+def canonical(row: Mapping[str, Any]) -> bytes:
+    """The bytes an event's hash is taken over: each chained column as text, separated by
+    the ASCII unit separator (which no column may contain)."""
+    return "\x1f".join(_text(name, row[name]) for name in CHAINED).encode()
+
+
+def event_hash(row: Mapping[str, Any]) -> str:
+    return hashlib.sha256(canonical(row)).hexdigest()
+
+
+def _as_row(event: AuditEvent) -> dict[str, Any]:
+    values = {name: getattr(event, name) for name in CHAINED if name != "fields"}
+    values["fields"] = event.fields_touched
+    return values
+
+
+def _param(dialect: str, moment: datetime) -> datetime | str:
+    return moment if dialect == "postgres" else moment.astimezone(UTC).isoformat()
+
+
+def _placeholders(dialect: str, count: int) -> list[str]:
+    return [f"${i + 1}" if dialect == "postgres" else "?" for i in range(count)]
+
+
+async def _take_numbers(count: int) -> tuple[int, str, int, datetime | None]:
+    """Reserve ``count`` sequence numbers: (first - 1, previous hash, last checkpoint seq,
+    last checkpoint time). Locks the head until the transaction ends."""
+    db = connections.get("default")
+    dialect = db.capabilities.dialect
+    p = _placeholders(dialect, 2)
+    take = (
+        f"UPDATE audit_head SET seq = seq + {p[0]} WHERE id = 1 "  # noqa: S608 - placeholders
+        "RETURNING seq, hash, checkpoint_seq, checkpoint_at"
+    )
+    rows = await db.execute_query_dict(take, [count])
+    if not rows:
+        await db.execute_query(
+            f"INSERT INTO audit_head (id, seq, hash, checkpoint_seq) "  # noqa: S608
+            f"VALUES (1, 0, {p[0]}, 0) ON CONFLICT (id) DO NOTHING",
+            [GENESIS],
+        )
+        rows = await db.execute_query_dict(take, [count])
+    row = rows[0]
+    at = row["checkpoint_at"]
+    if isinstance(at, str):
+        at = datetime.fromisoformat(at)
+    if at is not None and at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    return int(row["seq"]) - count, str(row["hash"]), int(row["checkpoint_seq"]), at
+
+
+async def append(events: Sequence[AuditEvent], now: datetime) -> None:
+    """Number, chain and write ``events`` (built but not saved), in the caller's
+    transaction if there is one."""
+    if not events:
+        return
+    async with in_transaction("default"):
+        start, previous, checkpoint_seq, checkpoint_at = await _take_numbers(len(events))
+        subjects: list[AuditSubject] = []
+        for offset, event in enumerate(events, start=1):
+            event.seq = start + offset
+            event.prev_hash = previous
+            event.occurred_at = event.occurred_at.astimezone(UTC)
+            event.hash = event_hash(_as_row(event))
+            previous = event.hash
+            subjects += [AuditSubject(seq=event.seq, subject_id=s) for s in event.subject_ids]
+        await AuditEvent.bulk_create(list(events))
+        if subjects:
+            await AuditSubject.bulk_create(subjects)
+        last = start + len(events)
+        due = (
+            last - checkpoint_seq >= settings.checkpoint_every
+            or checkpoint_at is None
+            or now - checkpoint_at >= timedelta(minutes=settings.checkpoint_minutes)
+        )
+        if due:
+            await _checkpoint(last, previous, now, "interval")
+        db = connections.get("default")
+        p = _placeholders(db.capabilities.dialect, 4)
+        if due:
+            await db.execute_query(
+                f"UPDATE audit_head SET hash = {p[0]}, checkpoint_seq = {p[1]}, "  # noqa: S608
+                f"checkpoint_at = {p[2]} WHERE id = 1",
+                [previous, last, _param(db.capabilities.dialect, now)],
+            )
+        else:
+            await db.execute_query(
+                f"UPDATE audit_head SET hash = {p[0]} WHERE id = 1",  # noqa: S608
+                [previous],
+            )
+
+
+async def _checkpoint(seq: int, head_hash: str, now: datetime, reason: str) -> AuditCheckpoint:
+    version, signature = signing.sign(seq, head_hash, now)
+    return await AuditCheckpoint.create(
+        seq=seq,
+        head_hash=head_hash,
+        created_at=now,
+        key_version=version,
+        signature=signature,
+        reason=reason,
+    )
+
+
+async def checkpoint_now(now: datetime, reason: str = "manual") -> AuditCheckpoint | None:
+    """Sign the current head (``leadvault audit checkpoint``, and the retention cut), unless
+    it is already signed; None for an empty log."""
+    async with in_transaction("default"):
+        start, head_hash, _, _ = await _take_numbers(0)
+        if start == 0:
+            return None
+        existing = await AuditCheckpoint.filter(seq=start).first()
+        if existing is not None:
+            return existing
+        made = await _checkpoint(start, head_hash, now, reason)
+        db = connections.get("default")
+        p = _placeholders(db.capabilities.dialect, 2)
+        await db.execute_query(
+            f"UPDATE audit_head SET checkpoint_seq = {p[0]}, checkpoint_at = {p[1]} "  # noqa: S608
+            "WHERE id = 1",
+            [start, _param(db.capabilities.dialect, now)],
+        )
+        return made
