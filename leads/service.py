@@ -10,6 +10,7 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
+from audit.events import Event, Outcome, Target, record
 from compliance.access.decide import decide_now
 from compliance.access.policy import required_policy
 from compliance.access.rules import Access
@@ -24,6 +25,7 @@ from leads.lifecycle import check_transition, status_after
 from leads.models import Activity, Lead, StageChange, subject_of
 from leads.repository import LeadRepository, active_staff, campaign_exists
 from leads.validation import clean_lead_fields, text
+from server.auth.events import actor_of
 from server.auth.principal import Principal
 from server.auth.scopes import ApiScope
 
@@ -145,7 +147,29 @@ async def create_lead(principal: Principal, values: Mapping[str, Any]) -> Lead:
             changed_by_id=principal.user_id,
         )
         await change.save()
+        await _recorded(principal, "lead.created", lead.id, tuple(sorted(cleaned)))
     return lead
+
+
+async def _recorded(
+    principal: Principal,
+    action: str,
+    lead_id: uuid.UUID,
+    fields: tuple[str, ...] = (),
+    **details: str | int | bool | None,
+) -> None:
+    """The audit event of a change, written in the change's transaction: field names only."""
+    await record(
+        Event(
+            action=action,
+            outcome=Outcome.SUCCESS,
+            actor=actor_of(principal),
+            target=Target("lead", str(lead_id)),
+            fields=fields,
+            purpose=principal.purpose,
+            details=details,
+        )
+    )
 
 
 async def update_lead(principal: Principal, lead_id: uuid.UUID, values: Mapping[str, Any]) -> Lead:
@@ -175,6 +199,7 @@ async def update_lead(principal: Principal, lead_id: uuid.UUID, values: Mapping[
             lead.update_from_dict({**changed, "updated_at": utcnow()})
             await lead.save(update_fields=[*changed, "updated_at"])
             await replace_indexes(lead.id, cleaned)
+            await _recorded(principal, "lead.updated", lead.id, tuple(sorted(changed)))
     return lead
 
 
@@ -244,6 +269,7 @@ async def record_activity(principal: Principal, data: ActivityInput) -> tuple[Ac
             lead.status = Status.NURTURING
             update_fields.append("status")
         await lead.save(update_fields=update_fields)
+        await _recorded(principal, "lead.activity.recorded", lead.id, activity_type=data.type.value)
     return activity, lead
 
 
@@ -278,4 +304,12 @@ async def change_stage(
         lead.stage_entered_at = now
         lead.updated_at = now
         await lead.save(update_fields=["stage", "status", "stage_entered_at", "updated_at"])
+        await _recorded(
+            principal,
+            "lead.stage.changed",
+            lead.id,
+            ("stage", *(("reason",) if clean_reason else ())),
+            from_stage=change.from_stage.value if change.from_stage else None,
+            to_stage=to_stage.value,
+        )
     return change, lead

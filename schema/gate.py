@@ -10,7 +10,7 @@ who may not call it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 from graphql import (
     DocumentNode,
@@ -25,8 +25,10 @@ from graphql import (
 from graphql.utilities import get_operation_ast
 from strawberry.extensions import SchemaExtension
 
+from audit.events import Event, Outcome, record
 from compliance.access.policy import OPERATION_ROLES
 from server.auth.authenticate import AuthStage
+from server.auth.events import actor_of
 from server.auth.roles import Role
 from server.auth.scopes import ApiScope
 
@@ -104,7 +106,7 @@ def denial(
 
 
 class AuthenticationGate(SchemaExtension):
-    def on_execute(self) -> Iterator[None]:
+    async def on_execute(self) -> AsyncIterator[None]:
         execution = self.execution_context
         auth = execution.context.auth
         document = execution.graphql_document
@@ -116,4 +118,14 @@ class AuthenticationGate(SchemaExtension):
             refused = denial(auth.stage, scopes, fields, role)
             if refused is not None:
                 execution.result = ExecutionResult(data=None, errors=[refused])
+                if principal is not None:
+                    await record(
+                        Event(
+                            action="access.operation.denied",
+                            outcome=Outcome.DENIED,
+                            actor=actor_of(principal),
+                            fields=tuple(sorted(fields - {"__typename"})),
+                            purpose=principal.purpose,
+                        )
+                    )
         yield

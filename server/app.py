@@ -31,6 +31,7 @@ from server.db import close_db, database_is_ready, init_db, open_vault
 from server.graphql_http import Refusal, admit, check_content_type, read_body, replay
 from server.middleware import RequestIdMiddleware, SecurityHeadersMiddleware
 from server.persisted import PersistedOperations
+from server.request_context import bind_client_address
 from server.settings import Settings
 
 log = logging.getLogger("leadvault.server")
@@ -104,6 +105,7 @@ class GraphQLApp(GraphQL[Context, None]):
             peer, request.headers.get("x-forwarded-for"), self.settings.trusted_proxies
         )
         now = clock.now()
+        bind_client_address(address)
         auth = await authenticate(request.headers.get("authorization"), address, self.policy, now)
         if auth.principal is None:
             return auth

@@ -17,3 +17,16 @@ def bind_request_id(request_id: str | None) -> object:
 
 def reset_request_id(token: object) -> None:
     _request_id.reset(token)  # type: ignore[arg-type]
+
+
+_client_address: ContextVar[str | None] = ContextVar("leadvault_client_address", default=None)
+
+
+def current_client_address() -> str | None:
+    """The client address of the request being served (for the audit trail, which stores
+    only a keyed hash of it)."""
+    return _client_address.get()
+
+
+def bind_client_address(address: str | None) -> object:
+    return _client_address.set(address)

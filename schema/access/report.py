@@ -1,9 +1,9 @@
-"""The response's access report, and break-glass uses written before the response leaves.
+"""The response's access report, and the request's read recorded before the response
+leaves (fail closed).
 
 ``extensions.access.masked`` lists the path and strategy of every masked value;
 ``extensions.access.breakGlass`` is present while the caller holds a break-glass grant. If
-the record of a break-glass read cannot be written, the response carries no data (the read
-fails closed).
+the read cannot be recorded, the response carries no data and says so (``AUDIT_UNAVAILABLE``).
 """
 
 from __future__ import annotations
@@ -14,9 +14,13 @@ from typing import Any
 
 from graphql import ExecutionResult, GraphQLError
 from strawberry.extensions import SchemaExtension
+from tortoise.transactions import in_transaction
 
+from audit.events import Event, Outcome, record
 from compliance.access.break_glass import record_uses
+from compliance.access.rules import Access
 from schema.access.state import RequestAccess
+from server.auth.events import actor_of
 
 log = logging.getLogger("leadvault.access")
 
@@ -26,16 +30,49 @@ def _access_of(context: Any) -> RequestAccess | None:
     return found if isinstance(found, RequestAccess) else None
 
 
+def read_event(access: RequestAccess) -> Event | None:
+    """One event for the whole request: every lead it touched and, per kind, the names of
+    the fields revealed, masked and denied (never a value)."""
+    if not access.seen:
+        return None
+    revealed: set[str] = set()
+    masked: set[str] = set()
+    denied: set[str] = set()
+    for fields in access.seen.values():
+        for name, decision in fields.items():
+            {Access.REVEAL: revealed, Access.MASK: masked, Access.DENY: denied}[decision].add(name)
+    principal = access.principal
+    return Event(
+        action="lead.read",
+        outcome=Outcome.DENIED if denied and not revealed and not masked else Outcome.SUCCESS,
+        actor=actor_of(principal),
+        subject_ids=tuple(sorted(str(lead_id) for lead_id in access.seen)),
+        fields=tuple(sorted(revealed)),
+        fields_masked=tuple(sorted(masked)),
+        fields_denied=tuple(sorted(denied)),
+        purpose=principal.purpose,
+        details={"subjects": len(access.seen), "break_glass": bool(access.break_glass)},
+    )
+
+
 class AccessReport(SchemaExtension):
+    """Writes the request's read event (and any break-glass uses) before the response
+    leaves; if that fails, the response carries no data."""
+
     async def on_execute(self) -> AsyncIterator[None]:
         yield
         access = _access_of(self.execution_context.context)
-        if access is None or not access.break_glass:
+        if access is None:
+            return
+        event = read_event(access)
+        if event is None:
             return
         try:
-            await record_uses(access.principal, access.break_glass)
+            async with in_transaction("default"):
+                await record(event)
+                await record_uses(access.principal, access.break_glass)
         except Exception:
-            log.exception("break-glass use could not be recorded; response withheld")
+            log.exception("the read could not be recorded; response withheld")
             result = self.execution_context.result
             if isinstance(result, ExecutionResult):
                 result.data = None
