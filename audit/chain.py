@@ -161,7 +161,7 @@ async def append(events: Sequence[AuditEvent], now: datetime) -> None:
             or now - checkpoint_at >= timedelta(minutes=settings.checkpoint_minutes)
         )
         if due:
-            await _checkpoint(last, previous, now, "interval")
+            await sign_checkpoint(last, previous, now, "interval")
         db = connections.get("default")
         p = _placeholders(db.capabilities.dialect, 4)
         if due:
@@ -177,7 +177,7 @@ async def append(events: Sequence[AuditEvent], now: datetime) -> None:
             )
 
 
-async def _checkpoint(seq: int, head_hash: str, now: datetime, reason: str) -> AuditCheckpoint:
+async def sign_checkpoint(seq: int, head_hash: str, now: datetime, reason: str) -> AuditCheckpoint:
     version, signature = signing.sign(seq, head_hash, now)
     return await AuditCheckpoint.create(
         seq=seq,
@@ -199,7 +199,7 @@ async def checkpoint_now(now: datetime, reason: str = "manual") -> AuditCheckpoi
         existing = await AuditCheckpoint.filter(seq=start).first()
         if existing is not None:
             return existing
-        made = await _checkpoint(start, head_hash, now, reason)
+        made = await sign_checkpoint(start, head_hash, now, reason)
         db = connections.get("default")
         p = _placeholders(db.capabilities.dialect, 2)
         await db.execute_query(

@@ -151,6 +151,8 @@ async def verify(
             checked += 1
             if on_progress is not None and checked % 1000 == 0:
                 on_progress(1000)
+    if on_progress is not None and checked % 1000:
+        on_progress(checked % 1000)
     if problem is None and to_seq is None:
         end = highest or 0
         beyond = [c.seq for c in checkpoints if c.seq > end]

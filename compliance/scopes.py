@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from compliance.access.policy import ROW_SCOPES, WRITE_SCOPES
+from compliance.access.policy import AUDIT_SUBJECT_SCOPES, ROW_SCOPES, WRITE_SCOPES
 from compliance.access.rules import Actor, RowScope
 from server.auth.principal import Principal
 from server.auth.scopes import ApiScope
@@ -55,3 +55,10 @@ def lead_scope(
             return LeadScope(RowScope.NONE)
         return LeadScope(RowScope.PURPOSE, lead_ids=principal.purpose_subjects)
     return LeadScope(scope)
+
+
+def may_read_subject_audit(principal: Principal, subject_id: uuid.UUID) -> bool:
+    scope = AUDIT_SUBJECT_SCOPES.get(Actor.of_role(principal.role), RowScope.NONE)
+    if scope is RowScope.ALL:
+        return True
+    return scope is RowScope.PURPOSE and subject_id in principal.purpose_subjects

@@ -22,6 +22,7 @@ from schema import errors_masking
 from schema.access.break_glass import BreakGlassMutations
 from schema.access.queries import AccessQueries
 from schema.access.report import AccessReport
+from schema.audit.queries import AuditQueries
 from schema.auth.admin import AdminMutations
 from schema.auth.queries import AuthQueries
 from schema.auth.sign_in import SignInMutations
@@ -38,7 +39,7 @@ MAX_DIRECTIVES = 20
 
 
 @strawberry.type
-class Query(LeadQueries, AuthQueries, AccessQueries):
+class Query(LeadQueries, AuthQueries, AccessQueries, AuditQueries):
     pass
 
 

@@ -18,6 +18,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
+from audit import chain
 from compliance.access import grants
 from compliance.access.purpose import PURPOSE_HEADER, PurposeRefused
 from compliance.crypto.keyring import KeyringError
@@ -142,6 +143,7 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
                 await close_db()
                 raise
             log.info(keys)
+        chain.configure(settings.audit_checkpoint_every, settings.audit_checkpoint_minutes)
         await passwords.prepare()
         log.info("started", extra={"env": settings.env.value, "database": settings.database_label})
         try:

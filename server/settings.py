@@ -94,6 +94,9 @@ class Settings:
     max_body_bytes: int = 64 * 1024
     persisted_operations_file: Path | None = None
     require_persisted_operations: bool = False
+    audit_checkpoint_every: int = 1000
+    audit_checkpoint_minutes: int = 60
+    audit_retention_days: int = 2192
 
     @property
     def is_dev(self) -> bool:
@@ -152,6 +155,15 @@ class Settings:
             ),
             persisted_operations_file=reader.optional_path("PERSISTED_OPERATIONS_FILE"),
             require_persisted_operations=reader.flag("REQUIRE_PERSISTED_OPERATIONS", False),
+            audit_checkpoint_every=reader.integer(
+                "AUDIT_CHECKPOINT_EVERY", 1000, minimum=1, maximum=10**7
+            ),
+            audit_checkpoint_minutes=reader.integer(
+                "AUDIT_CHECKPOINT_MINUTES", 60, minimum=1, maximum=7 * 24 * 60
+            ),
+            audit_retention_days=reader.integer(
+                "AUDIT_RETENTION_DAYS", 2192, minimum=30, maximum=36500
+            ),
         )
         if settings.require_persisted_operations and settings.persisted_operations_file is None:
             raise SettingsError(
@@ -186,6 +198,9 @@ class Settings:
             "max_body_bytes": str(self.max_body_bytes),
             "persisted_operations_file": str(self.persisted_operations_file or ""),
             "require_persisted_operations": str(self.require_persisted_operations).lower(),
+            "audit_checkpoint_every": str(self.audit_checkpoint_every),
+            "audit_checkpoint_minutes": str(self.audit_checkpoint_minutes),
+            "audit_retention_days": str(self.audit_retention_days),
         }
 
 

@@ -146,10 +146,21 @@ OPERATION_ROLES: dict[str, frozenset[Role]] = {
     "breakGlassGrants": frozenset({Role.AUDITOR, Role.ADMIN}),
     "requestBreakGlass": BREAK_GLASS_ROLES,
     "endBreakGlass": BREAK_GLASS_ROLES,
+    "auditEvents": frozenset({Role.AUDITOR}),
+    "auditVerification": frozenset({Role.AUDITOR, Role.ADMIN}),
+    "accessReport": frozenset({Role.AUDITOR, Role.COMPLIANCE_OFFICER}),
 }
 """Staff roles allowed to call these root fields; the others are refused before anything
 resolves. Root fields not listed are open to every signed-in member of staff (and decide
 what to return by the row scope and the field rules above)."""
+
+
+AUDIT_SUBJECT_SCOPES: dict[Actor, RowScope] = {
+    Actor.AUDITOR: RowScope.ALL,
+    Actor.COMPLIANCE_OFFICER: RowScope.PURPOSE,
+}
+"""Whose access report an actor may read: auditors anyone's, a compliance officer only
+the subjects of the data-subject request they declare."""
 
 
 def field_policy(type_name: str, field_name: str) -> FieldPolicy | None:

@@ -1,0 +1,112 @@
+"""Streaming the audit log out as JSON lines or CSV, oldest first, in batches (an export of
+millions of events holds one batch in memory). Exports are themselves audited."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+from audit.models import AuditCheckpoint, AuditEvent
+from audit.signing import public_key_hex
+
+COLUMNS = (
+    "seq",
+    "occurred_at",
+    "action",
+    "outcome",
+    "actor_type",
+    "actor_id",
+    "actor_role",
+    "session_id",
+    "request_id",
+    "target_type",
+    "target_id",
+    "subject_ids",
+    "fields",
+    "fields_masked",
+    "fields_denied",
+    "purpose",
+    "mfa_age_seconds",
+    "client",
+    "details",
+    "prev_hash",
+    "hash",
+)
+BATCH = 2000
+
+
+def _record(row: AuditEvent) -> dict[str, Any]:
+    values = {name: getattr(row, name) for name in COLUMNS if name != "fields"}
+    values["fields"] = row.fields_touched
+    values["occurred_at"] = row.occurred_at.astimezone(UTC).isoformat(timespec="microseconds")
+    return values
+
+
+async def count(since: datetime | None) -> int:
+    query = AuditEvent.filter(seq__isnull=False)
+    if since is not None:
+        query = query.filter(occurred_at__gte=since)
+    return await query.count()
+
+
+async def rows(since: datetime | None) -> AsyncIterator[dict[str, Any]]:
+    after = 0
+    while True:
+        query = AuditEvent.filter(seq__gt=after)
+        if since is not None:
+            query = query.filter(occurred_at__gte=since)
+        batch = await query.order_by("seq").limit(BATCH)
+        for row in batch:
+            yield _record(row)
+        if len(batch) < BATCH:
+            return
+        after = batch[-1].seq or after
+
+
+def jsonl(record: dict[str, Any]) -> str:
+    return json.dumps(record, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def csv_header() -> str:
+    return ",".join(COLUMNS) + "\r\n"
+
+
+def csv_line(record: dict[str, Any]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(
+        [
+            json.dumps(record[c], sort_keys=True)
+            if isinstance(record[c], list | dict)
+            else record[c]
+            for c in COLUMNS
+        ]
+    )
+    return buffer.getvalue()
+
+
+async def checkpoints() -> list[dict[str, Any]]:
+    """Every checkpoint with the public key that verifies it (for offline checks)."""
+    keys: dict[int, str] = {}
+    found = []
+    for c in await AuditCheckpoint.all().order_by("seq"):
+        if c.key_version not in keys:
+            keys[c.key_version] = public_key_hex(c.key_version)
+        found.append(
+            {
+                "seq": c.seq,
+                "head_hash": c.head_hash,
+                "created_at": c.created_at.astimezone(UTC).isoformat(timespec="microseconds"),
+                "key_version": c.key_version,
+                "public_key": keys[c.key_version],
+                "signature": c.signature,
+                "reason": c.reason,
+                "signed_message": f"leadvault-audit-checkpoint:v1|{c.seq}|{c.head_hash}|"
+                + c.created_at.astimezone(UTC).isoformat(timespec="microseconds"),
+            }
+        )
+    return found

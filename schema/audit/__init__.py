@@ -1,0 +1,1 @@
+"""The auditor API: the audit log, its verification, and per-subject access reports."""
