@@ -14,7 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from tortoise import connections
 from tortoise.transactions import in_transaction
 
 from audit.chain import sign_checkpoint
@@ -75,20 +74,13 @@ async def prune(
         if not await AuditCheckpoint.exists(seq=cut):
             last = await AuditEvent.get(seq=cut)
             await sign_checkpoint(cut, last.hash or "", now, "retention")
-    db = connections.get("default")
-    mark = "$1" if db.capabilities.dialect == "postgres" else "?"
     deleted = 0
     position = lowest.seq - 1
     while position < cut:
         upper = min(position + batch, cut)
         async with in_transaction("default"):
             await AuditSubject.filter(seq__lte=upper).delete()
-            removed = await db.execute_query(
-                f"DELETE FROM audit_event WHERE seq <= {mark}",  # noqa: S608 - a placeholder
-                [upper],
-            )
-        count = int(removed[0]) if isinstance(removed, tuple) else upper - position
-        deleted += count
+            deleted += await AuditEvent.filter(seq__lte=upper).delete()
         if on_progress is not None:
             on_progress(upper - position)
         position = upper

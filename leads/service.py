@@ -191,10 +191,20 @@ async def update_lead(principal: Principal, lead_id: uuid.UUID, values: Mapping[
             if owner is not None and owner.team_id is not None:
                 cleaned["team_id"] = owner.team_id
         personal = personal_fields_of(Lead)
-        changed = {k: v for k, v in cleaned.items() if k in personal or getattr(lead, k) != v}
+        key = await subject_key(lead.id, create=False) if personal.keys() & cleaned else None
+        vault = current_vault()
+        changed = {
+            k: v
+            for k, v in cleaned.items()
+            if (
+                vault.open_value(Lead, k, lead.id, getattr(lead, k), key)
+                if k in personal
+                else getattr(lead, k)
+            )
+            != v
+        }
         if changed:
-            if any(k in personal for k in changed):
-                key = await subject_key(lead.id, create=False)
+            if key is not None and personal.keys() & changed:
                 changed = seal_lead(lead.id, key, changed)
             lead.update_from_dict({**changed, "updated_at": utcnow()})
             await lead.save(update_fields=[*changed, "updated_at"])

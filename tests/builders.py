@@ -186,12 +186,13 @@ ACTIVITY_DETAILS = {"path": "/pricing"}
 
 
 async def a_full_lead(owner: StaffUser | None, team: Team | None, email: str) -> Lead:
-    """A lead with every personal field set, one activity and a stage change with a reason."""
+    """A lead with every personal field set, one activity and a stage change with a reason
+    (without a team it joins the working team, as :func:`a_lead` does)."""
     lead = await a_lead(
         **FULL_LEAD_VALUES,
         email=email,
         owner_id=owner.id if owner else None,
-        team_id=team.id if team else None,
+        **({"team_id": team.id} if team else {}),
     )
     await Activity.create(
         lead_id=lead.id,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import asyncpg
@@ -136,3 +136,18 @@ async def client(anonymous_client: httpx.AsyncClient) -> httpx.AsyncClient:
     user = await builders.a_staff_user(Role.SALES_MANAGER, team)
     anonymous_client.headers["Authorization"] = f"Bearer {await builders.session_token(user)}"
     return anonymous_client
+
+
+@pytest.fixture
+def dsr_purposes() -> Iterator[builders.PurposeForTests]:
+    """A data-subject-request purpose provider the test fills in."""
+    from compliance.access.policy import DSR
+    from compliance.access.purpose import (
+        register_purpose_provider,
+        unregister_purpose_provider,
+    )
+
+    provider = builders.PurposeForTests()
+    register_purpose_provider(provider)
+    yield provider
+    unregister_purpose_provider(DSR)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import os
 import sqlite3
 import stat
@@ -165,3 +166,31 @@ def test_api_keys_commands_create_list_and_revoke(tmp_path: Path) -> None:
     revoked = _leadvault(["api-keys", "revoke", "--prefix", prefix], tmp_path, **KEY)
     assert revoked.returncode == 0
     assert "\trevoked\t" in _leadvault(["api-keys", "list"], tmp_path, **KEY).stdout
+
+
+def test_audit_verify_export_and_retention(tmp_path: Path) -> None:
+    assert _leadvault(["migrate"], tmp_path, **KEY).returncode == 0
+    for n in range(3):
+        created = _leadvault(
+            ["users", "create", "--email", f"user{n}@staff.example", "--role", "analyst"],
+            tmp_path,
+            **KEY,
+        )
+        assert created.returncode == 0, created.stderr
+
+    healthy = _leadvault(["audit", "verify"], tmp_path, **KEY)
+    exported = _leadvault(["audit", "export", "--format", "jsonl"], tmp_path, **KEY)
+    as_csv = _leadvault(["audit", "export", "--format", "csv"], tmp_path, **KEY)
+    retention = _leadvault(["audit", "retention", "--dry-run"], tmp_path, **KEY)
+    with sqlite3.connect(tmp_path / "data" / "leadvault.sqlite3") as db:
+        db.execute("UPDATE audit_event SET actor_role = 'admin' WHERE seq = 2")
+    broken = _leadvault(["audit", "verify"], tmp_path, **KEY)
+
+    assert healthy.returncode == 0, healthy.stderr
+    assert "audit chain OK: 3 events" in healthy.stdout
+    lines = exported.stdout.strip().splitlines()
+    assert [json.loads(line)["seq"] for line in lines] == [1, 2, 3]
+    assert as_csv.stdout.splitlines()[0].startswith("seq,occurred_at,action")
+    assert "0 events older than" in retention.stdout
+    assert broken.returncode == 1
+    assert "BROKEN at seq 2" in broken.stderr
