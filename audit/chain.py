@@ -54,6 +54,8 @@ CHAINED = (
 """The columns an event's hash covers, in order (``fields`` is the column of
 ``AuditEvent.fields_touched``)."""
 JSON_COLUMNS = frozenset({"fields", "details", "subject_ids", "fields_masked", "fields_denied"})
+SEPARATOR = "\x1f"
+NULL = "\x00"
 
 
 @dataclass
@@ -72,23 +74,34 @@ def configure(checkpoint_every: int, checkpoint_minutes: int) -> None:
 
 def _text(name: str, value: Any) -> str:
     if value is None:
-        return "\x00"
+        return NULL
     if name in JSON_COLUMNS:
         if isinstance(value, str):
             value = json.loads(value)
-        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return json.dumps(value, sort_keys=True, separators=(",", ":"))
     if name == "occurred_at":
         moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=UTC)
-        return moment.astimezone(UTC).isoformat(timespec="microseconds")
+        return str(moment.astimezone(UTC))
     return str(value)
 
 
 def canonical(row: Mapping[str, Any]) -> bytes:
     """The bytes an event's hash is taken over: each chained column as text, separated by
-    the ASCII unit separator (which no column may contain)."""
-    return "\x1f".join(_text(name, row[name]) for name in CHAINED).encode()
+    the ASCII unit separator. JSON columns are compact with sorted keys; the time is
+    ``str()`` of the UTC datetime. (That is also how SQLite stores them, which lets
+    :func:`stored_form` hash a stored row without parsing it.)"""
+    return SEPARATOR.join(_text(name, row[name]) for name in CHAINED).encode()
+
+
+def stored_form(values: Sequence[Any]) -> bytes:
+    """:func:`canonical` for a row read straight from the database in :data:`CHAINED`
+    order, trusting text columns to be stored in canonical form already. Verification
+    tries this first and falls back to :func:`canonical` when the hash does not match."""
+    return SEPARATOR.join(
+        NULL if v is None else v if v.__class__ is str else str(v) for v in values
+    ).encode()
 
 
 def event_hash(row: Mapping[str, Any]) -> str:

@@ -131,7 +131,7 @@ def _row(event: Event, when: datetime) -> AuditEvent:
         fields_touched=list(event.fields),
         purpose=event.purpose,
         mfa_age_seconds=mfa_age,
-        details=dict(event.details),
+        details=dict(sorted(event.details.items())),
         subject_ids=list(_subjects(event)),
         fields_masked=list(event.fields_masked),
         fields_denied=list(event.fields_denied),

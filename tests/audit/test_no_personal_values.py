@@ -3,6 +3,8 @@ value the session used: there must be none."""
 
 from __future__ import annotations
 
+import re
+
 import httpx
 from tortoise import connections
 
@@ -123,7 +125,8 @@ async def test_no_audit_column_holds_a_personal_value(
     for table in AUDIT_TABLES:
         for row in await db.execute_query_dict(f"SELECT * FROM {table}"):
             dumped.append(" ".join(str(v) for v in row.values()))
-    text = "\n".join(dumped).lower()
+    # ids, hashes and signatures are hex, where a short name like "ada" can occur by chance
+    text = re.sub(r"[0-9a-f-]{8,}", " ", "\n".join(dumped).lower())
     assert await db.execute_query_dict("SELECT COUNT(*) AS n FROM audit_event")
     actions = {r["action"] for r in await db.execute_query_dict("SELECT action FROM audit_event")}
     assert {"lead.read", "lead.updated", "lead.created", "lead.stage.changed"} <= actions
