@@ -57,8 +57,7 @@ async def _read_only() -> int:
     after, total = 0, 0
     while True:
         _, rows = await db.execute_query(
-            f"SELECT {columns} FROM audit_event WHERE seq > {mark} "
-            f"ORDER BY seq LIMIT {BATCH}",
+            f"SELECT {columns} FROM audit_event WHERE seq > {mark} ORDER BY seq LIMIT {BATCH}",
             [after],
         )
         total += len(rows)

@@ -18,6 +18,7 @@ from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
+from audit.events import Actor, Event, Outcome, record
 from compliance.crypto.vault import Vault, location_of, reseal_secret
 from compliance.fields import secret_fields_of
 from leads.contacts import CONTACT_FIELDS, index_rows
@@ -129,9 +130,22 @@ async def reseal_secrets(vault: Vault, batch_size: int = 500) -> int:
 
 async def rotate(vault: Vault, batch_size: int = 500, on_batch: Progress | None = None) -> int:
     """Re-wrap subject keys, re-encrypt secrets, then re-index; returns rows moved."""
-    moved = await vault.keystore.rewrap(batch_size, on_batch)
-    moved += await reseal_secrets(vault, batch_size)
-    return moved + await reindex(vault, batch_size, on_batch)
+    rewrapped = await vault.keystore.rewrap(batch_size, on_batch)
+    resealed = await reseal_secrets(vault, batch_size)
+    reindexed = await reindex(vault, batch_size, on_batch)
+    await _job_event(
+        "keys.rotation.completed",
+        active_version=vault.keyring.active_version,
+        subject_keys=rewrapped,
+        secrets=resealed,
+        leads_reindexed=reindexed,
+    )
+    return rewrapped + resealed + reindexed
+
+
+async def _job_event(action: str, **counts: int) -> None:
+    """The job's audit event, with its counts."""
+    await record(Event(action, Outcome.SUCCESS, Actor.operator(), details=dict(counts)))
 
 
 class VersionInUse(RuntimeError):
@@ -155,4 +169,5 @@ async def retire(vault: Vault, version: int) -> int:
             "run `leadvault keys rotate` first"
         )
     deleted: int = await ContactIndex.filter(key_version=version).delete()
+    await _job_event("keys.version.retired", version=version, blind_indexes=deleted)
     return deleted

@@ -68,9 +68,12 @@ class AccessReport(SchemaExtension):
         if event is None:
             return
         try:
-            async with in_transaction("default"):
+            if access.break_glass:
+                async with in_transaction("default"):
+                    await record(event)
+                    await record_uses(access.principal, access.break_glass)
+            else:
                 await record(event)
-                await record_uses(access.principal, access.break_glass)
         except Exception:
             log.exception("the read could not be recorded; response withheld")
             result = self.execution_context.result

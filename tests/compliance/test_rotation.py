@@ -5,6 +5,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from audit.models import AuditEvent
 from compliance.crypto import rotation
 from compliance.crypto.keyring import Keyring
 from compliance.crypto.keystore import SubjectKeyStore
@@ -43,6 +44,10 @@ async def test_rotation_moves_keys_and_indexes_and_everything_stays_readable(
         assert after.index_entries == {1: 7, 2: 7}
         assert after.leads_to_reindex == 0
         assert await rotation.retire(vault, 1) == 7
+        jobs = {e.action: e.details for e in await AuditEvent.filter(action__startswith="keys.")}
+        assert jobs["keys.rotation.completed"]["subject_keys"] == 7
+        assert jobs["keys.rotation.completed"]["leads_reindexed"] == 7
+        assert jobs["keys.version.retired"] == {"version": 1, "blind_indexes": 7}
         install_vault(Vault(Keyring({2: NEW_KEY}), SubjectKeyStore(Keyring({2: NEW_KEY}))))
         body = await graphql(client, 'query { lead(email: "p3@example.com") { id email } }')
         assert body["data"]["lead"] == {"id": str(leads[3].id), "email": "p3@example.com"}
