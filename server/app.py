@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 from collections.abc import AsyncIterator
@@ -128,6 +129,18 @@ class GraphQLApp(GraphQL[Context, None]):
         )
 
 
+async def _sign_checkpoints(minutes: int) -> None:
+    """Sign the audit chain's head every ``minutes`` even when no event arrives, so a quiet
+    tail is not left unsigned (appends also sign on their own schedule). Several processes
+    may run this: a head that is already signed is left alone."""
+    while True:
+        await asyncio.sleep(minutes * 60)
+        try:
+            await chain.checkpoint_now(clock.now(), "interval")
+        except Exception:
+            log.exception("could not sign an audit checkpoint; will try again")
+
+
 def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette:
     """The app. ``manage_database=False`` leaves opening the ORM to the caller (tests,
     benchmarks) that has already done it."""
@@ -145,10 +158,17 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
             log.info(keys)
         chain.configure(settings.audit_checkpoint_every, settings.audit_checkpoint_minutes)
         await passwords.prepare()
+        signer = (
+            asyncio.create_task(_sign_checkpoints(settings.audit_checkpoint_minutes))
+            if manage_database
+            else None
+        )
         log.info("started", extra={"env": settings.env.value, "database": settings.database_label})
         try:
             yield
         finally:
+            if signer is not None:
+                signer.cancel()
             if manage_database:
                 await close_db()
             log.info("stopped")

@@ -252,3 +252,17 @@ async def test_verify_can_check_a_range(batch: int) -> None:
     assert result.ok
     assert result.first_seq == 3
     assert result.last_seq == 3 + batch
+
+
+async def test_a_quiet_tail_is_signed_on_demand_once() -> None:
+    await _events(3)  # signed at the first event only
+
+    made = await chain.checkpoint_now(START + timedelta(hours=2))
+    again = await chain.checkpoint_now(START + timedelta(hours=3))
+
+    assert made is not None
+    assert made.seq == 3
+    assert again is not None
+    assert again.id == made.id
+    assert [c.seq for c in await AuditCheckpoint.all().order_by("seq")] == [1, 3]
+    assert (await verify()).ok
