@@ -20,6 +20,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from tortoise import connections
@@ -72,12 +73,18 @@ def configure(checkpoint_every: int, checkpoint_minutes: int) -> None:
     settings.checkpoint_minutes = checkpoint_minutes
 
 
+@lru_cache(maxsize=4096)
+def _canonical_json(text: str) -> str:
+    """Stored JSON text in canonical form (cached: most columns repeat a few values)."""
+    return json.dumps(json.loads(text), sort_keys=True, separators=(",", ":"))
+
+
 def _text(name: str, value: Any) -> str:
     if value is None:
         return NULL
     if name in JSON_COLUMNS:
         if isinstance(value, str):
-            value = json.loads(value)
+            return _canonical_json(value)
         return json.dumps(value, sort_keys=True, separators=(",", ":"))
     if name == "occurred_at":
         moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
@@ -90,18 +97,9 @@ def _text(name: str, value: Any) -> str:
 def canonical(row: Mapping[str, Any]) -> bytes:
     """The bytes an event's hash is taken over: each chained column as text, separated by
     the ASCII unit separator. JSON columns are compact with sorted keys; the time is
-    ``str()`` of the UTC datetime. (That is also how SQLite stores them, which lets
-    :func:`stored_form` hash a stored row without parsing it.)"""
+    ``str()`` of the UTC datetime. (That is also how SQLite stores them, so verification
+    can hash a stored SQLite row as text without parsing it.)"""
     return SEPARATOR.join(_text(name, row[name]) for name in CHAINED).encode()
-
-
-def stored_form(values: Sequence[Any]) -> bytes:
-    """:func:`canonical` for a row read straight from the database in :data:`CHAINED`
-    order, trusting text columns to be stored in canonical form already. Verification
-    tries this first and falls back to :func:`canonical` when the hash does not match."""
-    return SEPARATOR.join(
-        NULL if v is None else v if v.__class__ is str else str(v) for v in values
-    ).encode()
 
 
 def event_hash(row: Mapping[str, Any]) -> str:

@@ -54,7 +54,8 @@ class AuditEvent(Model):
 
 class AuditSubject(Model):
     """Index from a data subject (lead id) to the events that name it, for access reports.
-    Derived from ``AuditEvent.subject_ids`` (which the chain covers); verify checks it."""
+    Derived from ``AuditEvent.subject_ids`` (which the chain covers); verify checks that it
+    holds as many rows as the events name subjects."""
 
     id = fields.BigIntField(primary_key=True)
     seq = fields.BigIntField()

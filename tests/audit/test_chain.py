@@ -266,3 +266,13 @@ async def test_a_quiet_tail_is_signed_on_demand_once() -> None:
     assert again.id == made.id
     assert [c.seq for c in await AuditCheckpoint.all().order_by("seq")] == [1, 3]
     assert (await verify()).ok
+
+
+async def test_a_row_removed_from_the_subject_index_is_found() -> None:
+    await _events(3)
+    await _sql("DELETE FROM audit_subject WHERE seq = ?", 2)
+
+    result = await verify()
+
+    assert result.problem is not None
+    assert "subject index" in result.problem.reason
