@@ -38,9 +38,9 @@ class AuditEvent(Model):
     purpose = fields.CharField(max_length=64, null=True)
     mfa_age_seconds = fields.IntField(null=True)
     details: dict[str, Any] = fields.JSONField(default=dict)
-    subject_ids: list[str] = fields.JSONField(default=list)
-    fields_masked: list[str] = fields.JSONField(default=list)
-    fields_denied: list[str] = fields.JSONField(default=list)
+    subject_ids: list[str] = fields.JSONField(default=list, db_default=[])
+    fields_masked: list[str] = fields.JSONField(default=list, db_default=[])
+    fields_denied: list[str] = fields.JSONField(default=list, db_default=[])
     client = fields.CharField(max_length=40, null=True)
 
     class Meta:

@@ -127,14 +127,18 @@ class Migration(migrations.Migration):
             model_name="AuditEvent",
             name="fields_denied",
             field=fields.JSONField(
-                default=list, encoder=functools.partial(dumps, separators=(",", ":")), decoder=loads
+                default=list,
+                db_default=[],
+                encoder=functools.partial(dumps, separators=(",", ":")), decoder=loads
             ),
         ),
         ops.AddField(
             model_name="AuditEvent",
             name="fields_masked",
             field=fields.JSONField(
-                default=list, encoder=functools.partial(dumps, separators=(",", ":")), decoder=loads
+                default=list,
+                db_default=[],
+                encoder=functools.partial(dumps, separators=(",", ":")), decoder=loads
             ),
         ),
         ops.AddField(
@@ -156,7 +160,9 @@ class Migration(migrations.Migration):
             model_name="AuditEvent",
             name="subject_ids",
             field=fields.JSONField(
-                default=list, encoder=functools.partial(dumps, separators=(",", ":")), decoder=loads
+                default=list,
+                db_default=[],
+                encoder=functools.partial(dumps, separators=(",", ":")), decoder=loads
             ),
         ),
         ops.RunPython(chain_existing_events),

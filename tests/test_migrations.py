@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+import pytest
 from tortoise import Tortoise, connections
 from tortoise.migrations.autodetector import MigrationAutodetector
 from tortoise.models import Model
 
 from server.db import APP_LABEL, tortoise_config
+from server.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 async def test_models_have_no_changes_missing_from_the_migrations() -> None:
@@ -68,3 +79,46 @@ async def test_the_migration_is_recorded_as_applied() -> None:
         "SELECT name FROM tortoise_migrations"
     )
     assert "0001_initial" in {row["name"] for row in rows}
+
+
+def _upgrade_step(url: str, step: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.upgrader", url, step],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+@pytest.fixture
+async def upgrade_database_url(
+    database: str, settings: Settings, tmp_path: Path
+) -> AsyncIterator[str]:
+    """A database of its own (the suite's is already at the latest migration)."""
+    if database != "postgres":
+        yield f"sqlite://{tmp_path / 'upgrade.sqlite3'}"
+        return
+    url = settings.database_url.reveal()
+    name = "leadvault_upgrade_test"
+    admin = await asyncpg.connect(url)
+    try:
+        await admin.execute(f"DROP DATABASE IF EXISTS {name}")
+        await admin.execute(f"CREATE DATABASE {name}")
+        yield url.rsplit("/", 1)[0] + "/" + name
+    finally:
+        await admin.execute(f"DROP DATABASE IF EXISTS {name}")
+        await admin.close()
+
+
+async def test_a_database_with_audit_events_upgrades_and_its_events_join_the_chain(
+    upgrade_database_url: str,
+) -> None:
+    _upgrade_step(upgrade_database_url, "0003_access_policy")
+    _upgrade_step(upgrade_database_url, "events")
+
+    report = json.loads(_upgrade_step(upgrade_database_url, "latest"))
+
+    assert report == {"ok": True, "checked": 3}
