@@ -46,3 +46,11 @@ class InvalidTransition(LeadError):
         self.from_stage = from_stage
         self.to_stage = to_stage
         self.message = message
+
+
+class Suppressed(LeadError):
+    """The contact belongs to an erased person on the suppression list; it is taken again
+    only with fresh consent. Says nothing about which contact matched."""
+
+    def __init__(self) -> None:
+        super().__init__("this contact was erased and needs fresh consent")

@@ -16,8 +16,9 @@ from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
 from compliance.access.decide import decide_now
-from compliance.access.policy import required_policy
-from compliance.access.rules import Access
+from compliance.access.policy import ROW_BASIS, required_policy
+from compliance.access.rules import Access, Actor
+from compliance.consent.ledger import leads_allowing
 from compliance.crypto.blind_index import IndexKind
 from compliance.scopes import RowScope, lead_scope
 from leads.contacts import lead_ids_with
@@ -81,6 +82,9 @@ class LeadRepository:
         """The leads this repository's principal may load (or change, when writing)."""
         scope = lead_scope(self.principal, writing_under=self.writing_under, writing=self.writing)
         query = Lead.all()
+        basis = ROW_BASIS.get(Actor.of_role(self.principal.role))
+        if basis is not None and not self.principal.break_glass_active:
+            query = query.filter(id__in=leads_allowing(basis))
         if scope.kind is RowScope.ALL:
             return query
         if scope.kind is RowScope.OWN:

@@ -14,13 +14,15 @@ from audit.events import Event, Outcome, Target, record
 from compliance.access.decide import decide_now
 from compliance.access.policy import required_policy
 from compliance.access.rules import Access
+from compliance.consent import ledger, suppression
+from compliance.consent.evidence import ConsentSource, Evidence
 from compliance.crypto.blind_index import IndexKind
 from compliance.crypto.vault import current_vault
 from compliance.fields import personal_fields_of
 from compliance.scopes import RowScope, lead_scope
 from leads.contacts import lead_ids_with, replace_indexes, seal_lead, subject_key
 from leads.enums import HUMAN_TOUCH_ACTIVITIES, ActivityType, Stage, Status
-from leads.errors import DuplicateLead, FieldError, NotFound, ValidationFailed
+from leads.errors import DuplicateLead, FieldError, NotFound, Suppressed, ValidationFailed
 from leads.lifecycle import check_transition, status_after
 from leads.models import Activity, Lead, StageChange, subject_of
 from leads.repository import LeadRepository, active_staff, campaign_exists
@@ -120,6 +122,8 @@ async def create_lead(principal: Principal, values: Mapping[str, Any]) -> Lead:
     # Checked before a data key is created (a duplicate leaves no orphan key) and again
     # inside the transaction (a concurrent create of the same email).
     await _check_duplicate_email(repository, cleaned.get("email"), None)
+    if await suppression.is_suppressed(suppression.contacts_of(cleaned)):
+        raise Suppressed()
     key = await subject_key(lead_id, create=True)
     async with in_transaction("default"):
         await _check_duplicate_email(repository, cleaned.get("email"), None)
@@ -148,7 +152,21 @@ async def create_lead(principal: Principal, values: Mapping[str, Any]) -> Lead:
         )
         await change.save()
         await _recorded(principal, "lead.created", lead.id, tuple(sorted(cleaned)))
+        await record_bases(principal, lead_id, key, now)
     return lead
+
+
+async def record_bases(principal: Principal, lead_id: uuid.UUID, key: bytes, now: datetime) -> None:
+    """A new lead's legitimate-interest and contract bases, in the ledger with the lead
+    (consent purposes need the person's own grant)."""
+    await ledger.append(
+        lead_id,
+        ledger.basis_changes(),
+        Evidence(source=ConsentSource.API if principal.is_service else ConsentSource.STAFF),
+        actor_of(principal),
+        key=key,
+        now=now,
+    )
 
 
 async def _recorded(
@@ -192,17 +210,7 @@ async def update_lead(principal: Principal, lead_id: uuid.UUID, values: Mapping[
                 cleaned["team_id"] = owner.team_id
         personal = personal_fields_of(Lead)
         key = await subject_key(lead.id, create=False) if personal.keys() & cleaned else None
-        vault = current_vault()
-        changed = {
-            k: v
-            for k, v in cleaned.items()
-            if (
-                vault.open_value(Lead, k, lead.id, getattr(lead, k), key)
-                if k in personal
-                else getattr(lead, k)
-            )
-            != v
-        }
+        changed = changed_values(lead, key, cleaned)
         if changed:
             if key is not None and personal.keys() & changed:
                 changed = seal_lead(lead.id, key, changed)
@@ -211,6 +219,23 @@ async def update_lead(principal: Principal, lead_id: uuid.UUID, values: Mapping[
             await replace_indexes(lead.id, cleaned)
             await _recorded(principal, "lead.updated", lead.id, tuple(sorted(changed)))
     return lead
+
+
+def changed_values(lead: Lead, key: bytes | None, values: Mapping[str, Any]) -> dict[str, Any]:
+    """The entries of ``values`` that differ from the lead's (personal fields compared in
+    clear, opened with the lead's ``key``)."""
+    personal = personal_fields_of(Lead)
+    vault = current_vault()
+    return {
+        k: v
+        for k, v in values.items()
+        if (
+            vault.open_value(Lead, k, lead.id, getattr(lead, k), key)
+            if k in personal
+            else getattr(lead, k)
+        )
+        != v
+    }
 
 
 def _clean_details(details: Mapping[str, Any]) -> dict[str, str | int | float | bool]:

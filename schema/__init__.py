@@ -26,6 +26,8 @@ from schema.audit.queries import AuditQueries
 from schema.auth.admin import AdminMutations
 from schema.auth.queries import AuthQueries
 from schema.auth.sign_in import SignInMutations
+from schema.consent.mutations import ConsentMutations
+from schema.consent.queries import ConsentQueries
 from schema.gate import AuthenticationGate
 from schema.leads.mutations import LeadMutations
 from schema.leads.queries import LeadQueries
@@ -39,12 +41,14 @@ MAX_DIRECTIVES = 20
 
 
 @strawberry.type
-class Query(LeadQueries, AuthQueries, AccessQueries, AuditQueries):
+class Query(LeadQueries, AuthQueries, AccessQueries, AuditQueries, ConsentQueries):
     pass
 
 
 @strawberry.type
-class Mutation(LeadMutations, SignInMutations, AdminMutations, BreakGlassMutations):
+class Mutation(
+    LeadMutations, SignInMutations, AdminMutations, BreakGlassMutations, ConsentMutations
+):
     pass
 
 

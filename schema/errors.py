@@ -81,6 +81,15 @@ class InvalidTransition:
         )
 
 
+@strawberry.type(description="This contact was erased; it is taken again only with consent.")
+class SuppressedContact:
+    message: str
+
+    @classmethod
+    def of(cls, failure: domain.Suppressed) -> SuppressedContact:
+        return cls(message=str(failure))
+
+
 def bad_input(message: str, argument: str) -> GraphQLError:
     """An argument error raised from a query field (mutations return typed results)."""
     return GraphQLError(message, extensions={"code": "BAD_USER_INPUT", "argument": argument})

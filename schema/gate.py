@@ -33,12 +33,23 @@ from server.auth.roles import Role
 from server.auth.scopes import ApiScope
 
 ALLOWED_BEFORE_SIGN_IN: dict[AuthStage, frozenset[str]] = {
-    AuthStage.ANONYMOUS: frozenset({"login", "beginMfaEnrolment"}),
+    AuthStage.ANONYMOUS: frozenset(
+        {
+            "login",
+            "beginMfaEnrolment",
+            "purposes",
+            "subjectConsent",
+            "setSubjectConsent",
+            "confirmConsent",
+        }
+    ),
     AuthStage.MFA_PENDING: frozenset({"verifyMfa", "logout"}),
     AuthStage.ENROLLING: frozenset({"confirmMfaEnrolment", "logout"}),
 }
 SCOPED_OPERATIONS: dict[str, ApiScope] = {
     "createLead": ApiScope.LEADS_CAPTURE,
+    "captureLead": ApiScope.LEADS_CAPTURE,
+    "purposes": ApiScope.LEADS_CAPTURE,
     "recordActivity": ApiScope.ACTIVITIES_RECORD,
 }
 _DENIALS = {

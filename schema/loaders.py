@@ -8,6 +8,9 @@ from collections.abc import Sequence
 
 from strawberry.dataloader import DataLoader
 
+from compliance.consent import ledger
+from compliance.consent.ledger import CurrentConsent
+from compliance.consent.models import ConsentEvent
 from compliance.crypto.vault import current_vault
 from leads import repository
 from leads.models import Campaign, StageChange, Team
@@ -55,6 +58,16 @@ async def _load_teams(keys: Sequence[int]) -> list[Team | None]:
     return [found.get(key) for key in keys]
 
 
+async def _load_consent_states(keys: Sequence[uuid.UUID]) -> list[dict[str, CurrentConsent]]:
+    found = await ledger.current_states(keys)
+    return [found.get(key, {}) for key in keys]
+
+
+async def _load_consent_history(keys: Sequence[uuid.UUID]) -> list[list[ConsentEvent]]:
+    found = await ledger.history(keys)
+    return [found.get(key, []) for key in keys]
+
+
 class Loaders:
     def __init__(self) -> None:
         self.activity_pages = DataLoader(load_fn=_load_activity_pages)
@@ -63,3 +76,5 @@ class Loaders:
         self.campaigns = DataLoader(load_fn=_load_campaigns)
         self.teams = DataLoader(load_fn=_load_teams)
         self.subject_keys = DataLoader(load_fn=_load_subject_keys)
+        self.consent_states = DataLoader(load_fn=_load_consent_states)
+        self.consent_history = DataLoader(load_fn=_load_consent_history)

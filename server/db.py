@@ -13,7 +13,13 @@ from server.settings import Settings
 
 APP_LABEL = "leadvault"
 KEYSTORE_CONNECTION = "keystore"
-MODEL_MODULES = ["leads.models", "server.auth.models", "audit.models", "compliance.models"]
+MODEL_MODULES = [
+    "leads.models",
+    "server.auth.models",
+    "audit.models",
+    "compliance.models",
+    "compliance.consent.models",
+]
 MIGRATIONS_MODULE = "migrations"
 
 
@@ -62,8 +68,44 @@ def _config_for(settings: Settings) -> dict[str, Any]:
 
 
 async def init_db(settings: Settings, *, global_fallback: bool = True) -> None:
-    """Open the ORM on the configured databases (connections open lazily)."""
+    """Open the ORM on the configured databases (connections open lazily), and install
+    what the domain reads from configuration: the purposes and consent settings, and the
+    ledger as the access policy's source of consent."""
     await Tortoise.init(config=_config_for(settings), _enable_global_fallback=global_fallback)
+    configure_consent(settings)
+
+
+def configure_consent(settings: Settings) -> None:
+    from dataclasses import replace
+    from datetime import timedelta
+
+    from compliance.access.consent import install_consent_lookup
+    from compliance.consent.config import ConsentConfig, install_consent_config
+    from compliance.consent.ledger import LedgerConsentLookup
+    from compliance.consent.purposes import (
+        DEFAULT_PURPOSES,
+        EMAIL_MARKETING,
+        Purposes,
+        install_purposes,
+    )
+
+    if settings.purposes_file is not None:
+        purposes = Purposes.from_file(settings.purposes_file)
+    else:
+        purposes = Purposes(
+            tuple(
+                replace(p, double_opt_in=settings.double_opt_in) if p.name == EMAIL_MARKETING else p
+                for p in DEFAULT_PURPOSES
+            )
+        )
+    install_purposes(purposes)
+    install_consent_config(
+        ConsentConfig(
+            public_url=settings.public_url,
+            link_lifetime=timedelta(days=settings.consent_link_days),
+        )
+    )
+    install_consent_lookup(LedgerConsentLookup())
 
 
 async def close_db() -> None:

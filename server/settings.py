@@ -97,6 +97,11 @@ class Settings:
     audit_checkpoint_every: int = 1000
     audit_checkpoint_minutes: int = 60
     audit_retention_days: int = 2192
+    purposes_file: Path | None = None
+    public_url: str = "http://127.0.0.1:8000"
+    double_opt_in: bool = False
+    consent_link_days: int = 30
+    outbox_dir: Path | None = None
 
     @property
     def is_dev(self) -> bool:
@@ -164,7 +169,20 @@ class Settings:
             audit_retention_days=reader.integer(
                 "AUDIT_RETENTION_DAYS", 2192, minimum=30, maximum=36500
             ),
+            purposes_file=reader.optional_path("PURPOSES_FILE"),
+            public_url=reader.public_url("PUBLIC_URL", "http://127.0.0.1:8000"),
+            double_opt_in=reader.flag("DOUBLE_OPT_IN", False),
+            consent_link_days=reader.integer("CONSENT_LINK_DAYS", 30, minimum=1, maximum=365),
+            outbox_dir=reader.optional_path("OUTBOX_DIR")
+            or (data_dir / "outbox" if env is Environment.DEV else None),
         )
+        if settings.purposes_file is not None:
+            from compliance.consent.purposes import PurposeConfigError, Purposes
+
+            try:
+                Purposes.from_file(settings.purposes_file)
+            except PurposeConfigError as error:
+                raise SettingsError(f"{PREFIX}PURPOSES_FILE: {error}") from None
         if settings.require_persisted_operations and settings.persisted_operations_file is None:
             raise SettingsError(
                 f"{PREFIX}REQUIRE_PERSISTED_OPERATIONS: needs "
@@ -201,6 +219,11 @@ class Settings:
             "audit_checkpoint_every": str(self.audit_checkpoint_every),
             "audit_checkpoint_minutes": str(self.audit_checkpoint_minutes),
             "audit_retention_days": str(self.audit_retention_days),
+            "purposes_file": str(self.purposes_file or ""),
+            "public_url": self.public_url,
+            "double_opt_in": str(self.double_opt_in).lower(),
+            "consent_link_days": str(self.consent_link_days),
+            "outbox_dir": str(self.outbox_dir or ""),
         }
 
 
@@ -284,6 +307,13 @@ class _Reader:
                     f"{PREFIX}{name}: each entry must be an IP address such as 10.0.0.5"
                 ) from None
         return addresses
+
+    def public_url(self, name: str, default: str) -> str:
+        url = self.text(name, default).rstrip("/")
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise SettingsError(f"{PREFIX}{name}: must look like https://consent.example.com")
+        return url
 
     def origins(self, name: str) -> tuple[str, ...]:
         raw = self._raw(name)

@@ -9,8 +9,13 @@ from typing import Any
 
 import httpx
 
+from audit.events import Actor as AuditActor
 from compliance.access.break_glass import store_grant
 from compliance.access.policy import DSR
+from compliance.consent.evidence import ConsentKind, ConsentSource, Evidence
+from compliance.consent.ledger import ConsentChange, basis_changes, build_event, state_row
+from compliance.consent.models import ConsentEvent, ConsentState
+from compliance.consent.purposes import THIRD_PARTY_SHARING, purposes
 from compliance.crypto.vault import current_vault
 from compliance.models import BreakGlassGrant
 from leads.contacts import index_rows, seal_lead
@@ -88,7 +93,46 @@ async def a_campaign(**overrides: Any) -> Campaign:
     return await Campaign.create(**values)
 
 
-async def a_lead(**overrides: Any) -> Lead:
+CONSENT_CLIENT = "203.0.113.77"
+CONSENT_NETWORK = "203.0.113.0/24"
+CONSENT_NOTE = "Said yes at the booth"
+
+
+async def ledger_entries(
+    lead_id: uuid.UUID,
+    changes: list[ConsentChange],
+    at: datetime = BASE_TIME,
+    source: ConsentSource = ConsentSource.STAFF,
+    note: str | None = None,
+) -> list[ConsentEvent]:
+    """Ledger events and the state they imply, written straight to the tables (no audit
+    events, so tests that count those are not disturbed)."""
+    key = (await current_vault().subject_keys([lead_id])).get(lead_id)
+    written = []
+    for change in changes:
+        purpose = purposes().get(change.purpose)
+        assert purpose is not None
+        kind = ConsentKind.GRANTED if change.granted else ConsentKind.WITHDRAWN
+        event = build_event(
+            lead_id,
+            key,
+            purpose,
+            kind,
+            change.notice_version,
+            Evidence(source=source, client_address=CONSENT_CLIENT, note=note),
+            AuditActor.operator(),
+            at,
+        )
+        await event.save()
+        await ConsentState.filter(lead_id=lead_id, purpose=purpose.name).delete()
+        await state_row(event).save()
+        written.append(event)
+    return written
+
+
+async def a_lead(*, bases: bool = True, consents: tuple[str, ...] = (), **overrides: Any) -> Lead:
+    """A lead; ``bases``: with the legitimate-interest bases a new lead gets; ``consents``:
+    purposes it consented to."""
     n = next(_counter)
     created = overrides.pop("created_at", BASE_TIME + timedelta(minutes=n))
     values: dict[str, Any] = {
@@ -110,6 +154,10 @@ async def a_lead(**overrides: Any) -> Lead:
     await StageChange.create(
         lead_id=lead.id, from_stage=None, to_stage=lead.stage, changed_at=created
     )
+    changes = basis_changes() if bases else []
+    changes += [ConsentChange(p, granted=True) for p in consents]
+    if changes:
+        await ledger_entries(lead.id, changes, created)
     return lead
 
 
@@ -201,6 +249,9 @@ async def a_full_lead(owner: StaffUser | None, team: Team | None, email: str) ->
         details=ACTIVITY_DETAILS,
     )
     await a_stage_change(lead, STAGE_REASON)
+    await ledger_entries(
+        lead.id, [ConsentChange(THIRD_PARTY_SHARING, granted=True)], BASE_TIME, note=CONSENT_NOTE
+    )
     return lead
 
 

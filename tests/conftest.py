@@ -78,6 +78,11 @@ async def database(settings: Settings) -> AsyncIterator[str]:
 
 
 TABLES_CHILDREN_FIRST = (
+    "consent_event",
+    "consent_state",
+    "consent_confirmation",
+    "suppressed_contact",
+    "outbox_message",
     "audit_event",
     "audit_subject",
     "audit_head",

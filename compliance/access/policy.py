@@ -29,9 +29,9 @@ from compliance.access.rules import (
     mask,
     with_consent,
 )
+from compliance.consent.purposes import ANALYTICS, EMAIL_MARKETING
 from server.auth.roles import Role
 
-EMAIL_MARKETING = "email_marketing"
 DSR = "data_subject_request"
 
 ROW_SCOPES: dict[Actor, RowScope] = {
@@ -58,6 +58,10 @@ WRITE_SCOPES: dict[Actor, RowScope] = {
 }
 """Rows each actor may change (the operations themselves are listed in OPERATION_ROLES,
 and an API key's in its scopes)."""
+
+ROW_BASIS: dict[Actor, str] = {Actor.ANALYST: ANALYTICS}
+"""Rows an actor loads only when the lead's consent state allows this purpose: analysts
+work with the leads that have an analytics basis, so every count they see honours it."""
 
 BREAK_GLASS_ROLES = frozenset({Role.ADMIN, Role.SALES_MANAGER})
 BREAK_GLASS_MAX_MINUTES = 60
@@ -86,6 +90,12 @@ POLICY: dict[str, dict[str, FieldPolicy]] = {
         "notes": _personal("free_text"),
         "companyName": _personal("employment", marketer=REVEAL),
         "companyDomain": _personal("employment", marketer=REVEAL),
+        "consents": _personal("consent", marketer=REVEAL),
+        "consentHistory": _personal("consent"),
+    },
+    "ConsentRecord": {
+        "clientNetwork": FieldPolicy("evidence", dict(_DSR)),
+        "note": _personal("free_text"),
     },
     "Activity": {
         "details": _personal("engagement", marketer=REVEAL),
@@ -114,6 +124,7 @@ NOT_SENSITIVE: dict[str, frozenset[str]] = {
             "fitScore",
             "engagementScore",
             "scoredAt",
+            "scoreStatus",
             "createdAt",
             "updatedAt",
             "lastEngagedAt",
@@ -131,6 +142,27 @@ NOT_SENSITIVE: dict[str, frozenset[str]] = {
     "StageChange": frozenset({"id", "fromStage", "toStage", "changedAt", "changedById"}),
     "Utm": frozenset({"source", "medium", "campaign", "term", "content"}),
     "Bant": frozenset({"budget", "authority", "need", "timeline"}),
+    "ConsentStatus": frozenset(
+        {"purpose", "status", "basis", "noticeVersion", "source", "since", "expiresAt"}
+    ),
+    "ConsentRecord": frozenset(
+        {
+            "id",
+            "purpose",
+            "kind",
+            "basis",
+            "noticeVersion",
+            "noticeHash",
+            "source",
+            "sourceRef",
+            "method",
+            "userAgentHash",
+            "occurredAt",
+            "recordedAt",
+            "actorType",
+            "actorId",
+        }
+    ),
 }
 """Fields of personal-data types that say nothing about who the person is: stage, scores,
 times, enums and references to staff, campaigns and teams."""
@@ -149,6 +181,16 @@ OPERATION_ROLES: dict[str, frozenset[Role]] = {
     "auditEvents": frozenset({Role.AUDITOR}),
     "auditVerification": frozenset({Role.AUDITOR, Role.ADMIN}),
     "accessReport": frozenset({Role.AUDITOR, Role.COMPLIANCE_OFFICER}),
+    "grantConsent": frozenset({Role.SALES_REP, Role.SALES_MANAGER, Role.MARKETER}),
+    "withdrawConsent": frozenset({Role.SALES_REP, Role.SALES_MANAGER, Role.MARKETER}),
+    "sendConsentLink": frozenset({Role.SALES_REP, Role.SALES_MANAGER, Role.MARKETER}),
+    "consentReport": frozenset(
+        {Role.MARKETER, Role.ANALYST, Role.COMPLIANCE_OFFICER, Role.AUDITOR, Role.ADMIN}
+    ),
+    "captureLead": frozenset(),
+    "subjectConsent": frozenset(),
+    "setSubjectConsent": frozenset(),
+    "confirmConsent": frozenset(),
 }
 """Staff roles allowed to call these root fields; the others are refused before anything
 resolves. Root fields not listed are open to every signed-in member of staff (and decide

@@ -11,7 +11,13 @@ from leads import service
 from leads.models import subject_of
 from schema.context import Context
 from schema.enums import Stage
-from schema.errors import DuplicateLead, InvalidTransition, NotFound, ValidationErrors
+from schema.errors import (
+    DuplicateLead,
+    InvalidTransition,
+    NotFound,
+    SuppressedContact,
+    ValidationErrors,
+)
 from schema.leads.inputs import ActivityInput, LeadInput, parse_int_id, parse_uuid
 from schema.leads.types import Activity, Lead, StageChange
 
@@ -33,7 +39,7 @@ class StageChangePayload:
 
 
 CreateLeadResult = Annotated[
-    LeadPayload | ValidationErrors | DuplicateLead | NotFound,
+    LeadPayload | ValidationErrors | DuplicateLead | SuppressedContact | NotFound,
     strawberry.union("CreateLeadResult"),
 ]
 UpdateLeadResult = Annotated[
@@ -59,6 +65,8 @@ class LeadMutations:
             row = await service.create_lead(info.context.principal, input.to_values())
         except domain.ValidationFailed as failure:
             return ValidationErrors.of(failure)
+        except domain.Suppressed as failure:
+            return SuppressedContact.of(failure)
         except domain.DuplicateLead as failure:
             return DuplicateLead.of(failure)
         except domain.NotFound as failure:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import strawberry
@@ -12,6 +12,7 @@ from graphql import GraphQLError
 from strawberry.scalars import JSON
 
 from compliance.access.decide import Subject
+from compliance.consent.purposes import PROFILING
 from compliance.crypto.envelope import CiphertextError
 from compliance.crypto.vault import current_vault
 from compliance.fields import personal_fields_of
@@ -20,6 +21,7 @@ from leads.models import subject_of
 from leads.pagination import Page
 from leads.repository import ActivityRow
 from schema.access.extension import protected
+from schema.consent.types import ConsentRecord, ConsentStatus, ScoreStatus
 from schema.context import Context
 from schema.enums import (
     ActivityType,
@@ -234,10 +236,6 @@ class Lead:
     stage: Stage
     status: Status
     stage_entered_at: datetime
-    score: int
-    fit_score: int
-    engagement_score: int
-    scored_at: datetime | None
     created_at: datetime
     updated_at: datetime
     last_engaged_at: datetime | None
@@ -284,6 +282,45 @@ class Lead:
 
     def access_subject(self) -> Subject:
         return subject_of(self._row)
+
+    async def _may_use_scores(self, info: strawberry.Info[Context]) -> bool:
+        states = await info.context.loaders.consent_states.load(self._row.id)
+        state = states.get(PROFILING)
+        return state is not None and state.allows(datetime.now(UTC))
+
+    @strawberry.field(description="Null when the lead has no profiling basis (see scoreStatus).")
+    async def score(self, info: strawberry.Info[Context]) -> int | None:
+        return self._row.score if await self._may_use_scores(info) else None
+
+    @strawberry.field(description="Null when the lead has no profiling basis.")
+    async def fit_score(self, info: strawberry.Info[Context]) -> int | None:
+        return self._row.fit_score if await self._may_use_scores(info) else None
+
+    @strawberry.field(description="Null when the lead has no profiling basis.")
+    async def engagement_score(self, info: strawberry.Info[Context]) -> int | None:
+        return self._row.engagement_score if await self._may_use_scores(info) else None
+
+    @strawberry.field(description="Null when the lead has no profiling basis.")
+    async def scored_at(self, info: strawberry.Info[Context]) -> datetime | None:
+        return self._row.scored_at if await self._may_use_scores(info) else None
+
+    @strawberry.field(description="Scores are used only for leads with a profiling basis.")
+    async def score_status(self, info: strawberry.Info[Context]) -> ScoreStatus:
+        if await self._may_use_scores(info):
+            return ScoreStatus.SCORED
+        return ScoreStatus.NOT_SCORED_NO_BASIS
+
+    @protected(description="Each purpose's current state (consent or other lawful basis).")
+    async def consents(self, info: strawberry.Info[Context]) -> list[ConsentStatus] | None:
+        states = await info.context.loaders.consent_states.load(self._row.id)
+        now = datetime.now(UTC)
+        return [ConsentStatus.of(states[name], now) for name in sorted(states)]
+
+    @protected(description="Every consent event of this lead, oldest first.")
+    async def consent_history(self, info: strawberry.Info[Context]) -> list[ConsentRecord] | None:
+        rows = await info.context.loaders.consent_history.load(self._row.id)
+        subject = self.access_subject()
+        return [ConsentRecord.of(row, subject) for row in rows]
 
     @strawberry.field
     async def owner(self, info: strawberry.Info[Context]) -> StaffMember | None:
@@ -349,10 +386,6 @@ class Lead:
             stage=row.stage,
             status=row.status,
             stage_entered_at=row.stage_entered_at,
-            score=row.score,
-            fit_score=row.fit_score,
-            engagement_score=row.engagement_score,
-            scored_at=row.scored_at,
             created_at=row.created_at,
             updated_at=row.updated_at,
             last_engaged_at=row.last_engaged_at,

@@ -14,11 +14,15 @@ import pytest
 from compliance.access.masking import Maskers
 from compliance.access.policy import DSR, POLICY, ROW_SCOPES
 from compliance.access.rules import Access, Actor, Relation, RowScope
+from compliance.consent.ledger import ConsentChange, basis_changes
+from compliance.consent.purposes import THIRD_PARTY_SHARING
 from leads.models import Lead
 from server.auth.models import StaffUser
 from server.auth.roles import Role
 from tests.builders import (
     ACTIVITY_DETAILS,
+    CONSENT_NETWORK,
+    CONSENT_NOTE,
     FULL_LEAD_VALUES,
     STAGE_REASON,
     PurposeForTests,
@@ -35,7 +39,19 @@ QUERY = """query ($id: ID!) { lead(id: $id) {
   id firstName lastName email phone jobTitle notes companyName companyDomain
   activities(first: 1) { edges { node { details } } }
   stageHistory { toStage reason }
+  consents { purpose status }
+  consentHistory { purpose kind }
+  evidence: consentHistory { clientNetwork note }
 } }"""
+CONSENTS = [
+    {"purpose": name, "status": "GRANTED"}
+    for name in sorted({*(c.purpose for c in basis_changes()), THIRD_PARTY_SHARING})
+]
+HISTORY = [
+    {"purpose": c.purpose, "kind": "GRANTED"}
+    for c in [*basis_changes(), ConsentChange(THIRD_PARTY_SHARING, granted=True)]
+]
+NESTED_UNDER = {("ConsentRecord", "clientNetwork"), ("ConsentRecord", "note")}
 MASKERS = Maskers.default(TEST_KEYRING.derive("pseudonym"))
 
 
@@ -153,6 +169,13 @@ async def test_policy_matrix(
             ACTIVITY_DETAILS,
         ),
         ("StageChange", "reason"): (["lead", "stageHistory", reason_index, "reason"], STAGE_REASON),
+        ("Lead", "consents"): (["lead", "consents"], CONSENTS),
+        ("Lead", "consentHistory"): (["lead", "consentHistory"], HISTORY),
+        ("ConsentRecord", "clientNetwork"): (
+            ["lead", "evidence", len(HISTORY) - 1, "clientNetwork"],
+            CONSENT_NETWORK,
+        ),
+        ("ConsentRecord", "note"): (["lead", "evidence", len(HISTORY) - 1, "note"], CONSENT_NOTE),
     }
     for snake, value in FULL_LEAD_VALUES.items():
         camel = snake.split("_")[0] + "".join(p.title() for p in snake.split("_")[1:])
@@ -164,7 +187,11 @@ async def test_policy_matrix(
     masked_paths = [
         m["path"] for m in body.get("extensions", {}).get("access", {}).get("masked", [])
     ]
+    history_access, _ = _expected(case, "Lead", "consentHistory", HISTORY)
     for (type_name, field), (path, clear) in clear_values.items():
+        if (type_name, field) in NESTED_UNDER and history_access is Access.DENY:
+            assert body["data"]["lead"]["evidence"] is None
+            continue
         access, expected = _expected(case, type_name, field, clear)
         assert _actual(body, path) == expected, f"{type_name}.{field}"
         assert (path in denied_paths) == (access is Access.DENY), f"{type_name}.{field}"

@@ -1,0 +1,367 @@
+"""Appending to the consent ledger and reading the state it implies.
+
+Every function that writes runs inside the caller's transaction, so a consent change
+commits with the lead change it belongs to, or not at all. The current state of a purpose
+for a lead is the latest event's word on it (:func:`derive`); ``consent_state`` holds that
+projection, updated with each event and rebuildable from the ledger
+(:func:`rebuild_state`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from tortoise.expressions import Q, Subquery
+from tortoise.queryset import QuerySet
+
+from audit.events import Actor, Event, Outcome, Target, record_many
+from compliance.consent.evidence import (
+    ConsentKind,
+    ConsentSource,
+    Evidence,
+    client_network,
+    user_agent_hash,
+)
+from compliance.consent.models import ConsentEvent, ConsentState
+from compliance.consent.purposes import LawfulBasis, Purpose, purposes
+from compliance.crypto.vault import current_vault
+from leads.errors import FieldError, ValidationFailed
+
+MAX_NOTE = 500
+MAX_SOURCE_REF = 100
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentChange:
+    purpose: str
+    granted: bool
+    notice_version: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CurrentConsent:
+    """The derived state of one purpose for one lead."""
+
+    purpose: str
+    status: ConsentKind
+    basis: LawfulBasis
+    notice_version: str | None
+    source: ConsentSource
+    since: datetime
+    expires_at: datetime | None
+
+    def allows(self, now: datetime) -> bool:
+        return self.status is ConsentKind.GRANTED and (
+            self.expires_at is None or self.expires_at > now
+        )
+
+
+def basis_changes(excluding: Iterable[str] = ()) -> list[ConsentChange]:
+    """Grants of every legitimate-interest and contract purpose (what a new enquiry
+    establishes), leaving out ``excluding`` (purposes the person already answered)."""
+    skip = set(excluding)
+    return [
+        ConsentChange(p.name, granted=True)
+        for p in purposes()
+        if p.basis is not LawfulBasis.CONSENT and p.name not in skip
+    ]
+
+
+def check_changes(changes: Sequence[ConsentChange], field: str = "consents") -> None:
+    """Every purpose is configured and every notice version is one of its versions."""
+    errors: list[FieldError] = []
+    seen: set[str] = set()
+    for change in changes:
+        purpose = purposes().get(change.purpose)
+        if purpose is None:
+            errors.append(FieldError(f"{field}.purpose", "unknown_purpose", "no such purpose"))
+        elif change.purpose in seen:
+            errors.append(FieldError(f"{field}.purpose", "repeated", "a purpose appears twice"))
+        elif change.granted and purpose.notice_version(change.notice_version) is None:
+            errors.append(
+                FieldError(
+                    f"{field}.noticeVersion",
+                    "unknown_notice",
+                    "noticeVersion is not a version of that purpose's notice",
+                )
+            )
+        seen.add(change.purpose)
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def _check_evidence(evidence: Evidence) -> None:
+    errors = []
+    if evidence.note is not None and len(evidence.note) > MAX_NOTE:
+        errors.append(FieldError("note", "too_long", f"note must be at most {MAX_NOTE} characters"))
+    if evidence.source_ref is not None and len(evidence.source_ref) > MAX_SOURCE_REF:
+        errors.append(
+            FieldError(
+                "sourceRef", "too_long", f"sourceRef must be at most {MAX_SOURCE_REF} characters"
+            )
+        )
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def expiry_of(purpose: Purpose, kind: ConsentKind, occurred_at: datetime) -> datetime | None:
+    if kind is not ConsentKind.GRANTED or purpose.expires_after_days is None:
+        return None
+    return occurred_at + timedelta(days=purpose.expires_after_days)
+
+
+def build_event(
+    lead_id: uuid.UUID,
+    key: bytes | None,
+    purpose: Purpose,
+    kind: ConsentKind,
+    notice_version: str | None,
+    evidence: Evidence,
+    actor: Actor,
+    now: datetime,
+) -> ConsentEvent:
+    """An unsaved ledger row, its evidence sealed with the subject's key (``key`` None:
+    the subject was erased, so no evidence is kept)."""
+    uid = uuid.uuid4()
+    notice = purpose.notice_version(notice_version) if kind is ConsentKind.GRANTED else None
+    sealed: dict[str, object] = {"client_network": None, "note": None}
+    if key is not None:
+        sealed = current_vault().seal_values(
+            ConsentEvent,
+            uid,
+            key,
+            {"client_network": client_network(evidence.client_address), "note": evidence.note},
+        )
+    return ConsentEvent(
+        uid=uid,
+        lead_id=lead_id,
+        purpose=purpose.name,
+        kind=kind.value,
+        basis=purpose.basis.value,
+        notice_version=notice.version if notice else None,
+        notice_hash=notice.digest if notice else None,
+        source=evidence.source.value,
+        source_ref=evidence.source_ref,
+        method=evidence.method.value if evidence.method else None,
+        user_agent_hash=user_agent_hash(evidence.user_agent),
+        occurred_at=evidence.occurred_at or now,
+        recorded_at=now,
+        actor_type=actor.type.value,
+        actor_id=actor.id,
+        **sealed,
+    )
+
+
+def state_row(event: ConsentEvent) -> ConsentState:
+    purpose = purposes().get(event.purpose)
+    kind = ConsentKind(event.kind)
+    return ConsentState(
+        lead_id=event.lead_id,
+        purpose=event.purpose,
+        status=kind.value,
+        basis=event.basis,
+        notice_version=event.notice_version,
+        source=event.source,
+        since=event.occurred_at,
+        expires_at=expiry_of(purpose, kind, event.occurred_at) if purpose else None,
+        event_id=event.id,
+    )
+
+
+async def append(
+    lead_id: uuid.UUID,
+    changes: Sequence[ConsentChange],
+    evidence: Evidence,
+    actor: Actor,
+    *,
+    key: bytes | None,
+    now: datetime | None = None,
+    purpose_of_request: str | None = None,
+) -> list[ConsentEvent]:
+    """Record ``changes`` for one lead (inside the caller's transaction) and move its state.
+
+    A withdrawal of something not granted is skipped when the state already says so (a
+    Global Privacy Control signal on every visit would otherwise fill the ledger). Each
+    event also leaves an audit event naming the purpose, never the evidence.
+    """
+    check_changes(changes)
+    _check_evidence(evidence)
+    when = now or datetime.now(UTC)
+    current = (await current_states([lead_id])).get(lead_id, {})
+    written: list[ConsentEvent] = []
+    for change in changes:
+        purpose = purposes().get(change.purpose)
+        assert purpose is not None
+        kind = ConsentKind.GRANTED if change.granted else ConsentKind.WITHDRAWN
+        existing = current.get(change.purpose)
+        if kind is ConsentKind.WITHDRAWN and existing is not None and not existing.allows(when):
+            continue
+        event = build_event(
+            lead_id, key, purpose, kind, change.notice_version, evidence, actor, when
+        )
+        await event.save()
+        await _move_state(event)
+        written.append(event)
+    if written:
+        await record_many([_audit_event(e, actor, purpose_of_request) for e in written], now=when)
+    return written
+
+
+def _audit_event(event: ConsentEvent, actor: Actor, purpose: str | None) -> Event:
+    return Event(
+        action=f"consent.{event.kind}",
+        outcome=Outcome.SUCCESS,
+        actor=actor,
+        target=Target("lead", str(event.lead_id)),
+        purpose=purpose,
+        details={
+            "purpose": event.purpose,
+            "basis": event.basis,
+            "source": event.source,
+            "notice_version": event.notice_version,
+            "event_id": event.id,
+        },
+    )
+
+
+async def _move_state(event: ConsentEvent) -> None:
+    row = state_row(event)
+    updated = await ConsentState.filter(
+        lead_id=event.lead_id, purpose=event.purpose, event_id__lt=event.id
+    ).update(
+        status=row.status,
+        basis=row.basis,
+        notice_version=row.notice_version,
+        source=row.source,
+        since=row.since,
+        expires_at=row.expires_at,
+        event_id=row.event_id,
+    )
+    if (
+        not updated
+        and not await ConsentState.filter(lead_id=event.lead_id, purpose=event.purpose).exists()
+    ):
+        await row.save()
+
+
+def derive(events: Iterable[ConsentEvent]) -> dict[tuple[uuid.UUID, str], ConsentState]:
+    """The state the ledger implies: for each lead and purpose, its latest event."""
+    latest: dict[tuple[uuid.UUID, str], ConsentEvent] = {}
+    for event in events:
+        key = (event.lead_id, event.purpose)
+        if key not in latest or event.id > latest[key].id:
+            latest[key] = event
+    return {key: state_row(event) for key, event in latest.items()}
+
+
+async def rebuild_state(batch: int = 5000) -> int:
+    """Recompute ``consent_state`` from the ledger (inside the caller's transaction)."""
+    await ConsentState.all().delete()
+    last_id, rows = 0, 0
+    latest: dict[tuple[uuid.UUID, str], ConsentEvent] = {}
+    while True:
+        page = await ConsentEvent.filter(id__gt=last_id).order_by("id").limit(batch)
+        if not page:
+            break
+        for event in page:
+            latest[(event.lead_id, event.purpose)] = event
+        last_id = page[-1].id
+    states = [state_row(e) for e in latest.values()]
+    for start in range(0, len(states), batch):
+        await ConsentState.bulk_create(states[start : start + batch])
+        rows += len(states[start : start + batch])
+    return rows
+
+
+def _current(row: ConsentState) -> CurrentConsent:
+    return CurrentConsent(
+        purpose=row.purpose,
+        status=ConsentKind(row.status),
+        basis=LawfulBasis(row.basis),
+        notice_version=row.notice_version,
+        source=ConsentSource(row.source),
+        since=row.since,
+        expires_at=row.expires_at,
+    )
+
+
+async def current_states(
+    lead_ids: Sequence[uuid.UUID],
+) -> dict[uuid.UUID, dict[str, CurrentConsent]]:
+    found: dict[uuid.UUID, dict[str, CurrentConsent]] = defaultdict(dict)
+    if lead_ids:
+        for row in await ConsentState.filter(lead_id__in=list(lead_ids)):
+            found[row.lead_id][row.purpose] = _current(row)
+    return found
+
+
+async def history(lead_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[ConsentEvent]]:
+    """Every ledger event of these leads, oldest first."""
+    found: dict[uuid.UUID, list[ConsentEvent]] = defaultdict(list)
+    if lead_ids:
+        for row in await ConsentEvent.filter(lead_id__in=list(lead_ids)).order_by("id"):
+            found[row.lead_id].append(row)
+    return found
+
+
+def allowing(purpose: str, now: datetime | None = None) -> QuerySet[ConsentState]:
+    """States that allow ``purpose`` now: granted and not lapsed."""
+    when = now or datetime.now(UTC)
+    return ConsentState.filter(purpose=purpose, status=ConsentKind.GRANTED.value).filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=when)
+    )
+
+
+def leads_allowing(purpose: str, now: datetime | None = None) -> Subquery:
+    """A subquery of the lead ids whose state allows ``purpose``, for ``id__in`` filters,
+    so enforcement happens in SQL and never loads rows it would drop."""
+    return Subquery(allowing(purpose, now).values("lead_id"))
+
+
+async def consented_ids(lead_ids: Sequence[uuid.UUID], purpose: str) -> set[uuid.UUID]:
+    if not lead_ids:
+        return set()
+    rows = (
+        await allowing(purpose).filter(lead_id__in=list(lead_ids)).values_list("lead_id", flat=True)
+    )
+    return {r if isinstance(r, uuid.UUID) else uuid.UUID(str(r)) for r in rows}
+
+
+class LedgerConsentLookup:
+    """The access policy's view of consent: the ledger's current state."""
+
+    async def consented(self, lead_ids: Sequence[uuid.UUID], purpose: str) -> set[uuid.UUID]:
+        return await consented_ids(lead_ids, purpose)
+
+
+async def expire(state: ConsentState, actor: Actor, now: datetime) -> ConsentEvent | None:
+    """Write the expiry of a lapsed grant (inside the caller's transaction). The state row
+    is re-read under a lock, so two job runs never both write it."""
+    current = (
+        await ConsentState.filter(id=state.id, status=ConsentKind.GRANTED.value)
+        .select_for_update()
+        .first()
+    )
+    purpose = purposes().get(state.purpose)
+    if current is None or purpose is None or current.expires_at is None:
+        return None
+    if current.expires_at > now:
+        return None
+    event = build_event(
+        current.lead_id,
+        None,
+        purpose,
+        ConsentKind.EXPIRED,
+        None,
+        Evidence(source=ConsentSource.SYSTEM, occurred_at=current.expires_at),
+        actor,
+        now,
+    )
+    await event.save()
+    await _move_state(event)
+    await record_many([_audit_event(event, actor, None)], now=now)
+    return event
