@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from tortoise.transactions import in_transaction
@@ -83,12 +83,13 @@ class CaptureResult:
 def _apply_gpc(
     changes: Sequence[ConsentChange], gpc: bool
 ) -> tuple[list[ConsentChange], tuple[str, ...], tuple[str, ...]]:
+    """The submission's changes without the purposes a GPC signal opts out of, those
+    purposes, and the grants the signal overrode."""
     if not gpc:
         return list(changes), (), ()
     opted = tuple(p.name for p in purposes() if p.opted_out_by_gpc)
     ignored = tuple(c.purpose for c in changes if c.granted and c.purpose in opted)
-    kept = [c for c in changes if c.purpose not in opted]
-    return [*kept, *(ConsentChange(name, granted=False) for name in opted)], opted, ignored
+    return [c for c in changes if c.purpose not in opted], opted, ignored
 
 
 def _split_double_opt_in(
@@ -187,16 +188,25 @@ async def capture_lead(principal: Principal, request: CaptureRequest) -> Capture
     async with in_transaction("default"):
         if existing_id is None:
             lead = await _create(principal, lead_id, key, cleaned, now)
-            changes_now = [*immediate, *basis_changes(c.purpose for c in changes)]
+            changes_now = [*immediate, *basis_changes({*(c.purpose for c in changes), *opted_out})]
         else:
             lead = await _merge(principal, existing_id, key, cleaned, now)
-            changes_now = [*immediate, *await _basis_missing(lead_id, changes)]
+            changes_now = [*immediate, *await _basis_missing(lead_id, changes, opted_out)]
         await Activity.create(
             lead_id=lead.id, type=request.activity_type, occurred_at=now, details=details
         )
         lead.last_engaged_at = now
         await lead.save(update_fields=["last_engaged_at"])
         events = await append(lead.id, changes_now, evidence, actor, key=key, now=now)
+        if opted_out:
+            events += await append(
+                lead.id,
+                [ConsentChange(name, granted=False) for name in opted_out],
+                replace(evidence, source=ConsentSource.GPC),
+                actor,
+                key=key,
+                now=now,
+            )
         for change in double_opt_in:
             await confirmations.request(
                 lead.id, key, change, cleaned["email"], evidence, now, actor
@@ -223,12 +233,12 @@ async def capture_lead(principal: Principal, request: CaptureRequest) -> Capture
 
 
 async def _basis_missing(
-    lead_id: uuid.UUID, changes: Sequence[ConsentChange]
+    lead_id: uuid.UUID, changes: Sequence[ConsentChange], opted_out: Sequence[str]
 ) -> list[ConsentChange]:
     """For a returning lead: the bases a new enquiry establishes, only where the ledger has
     no word yet (an earlier objection stands)."""
     known = (await current_states([lead_id])).get(lead_id, {})
-    return basis_changes({*(c.purpose for c in changes), *known})
+    return basis_changes({*(c.purpose for c in changes), *known, *opted_out})
 
 
 async def _create(

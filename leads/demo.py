@@ -18,6 +18,10 @@ from typing import TypeVar
 
 from tortoise.transactions import in_transaction
 
+from audit.events import Actor
+from compliance.consent import ledger
+from compliance.consent.evidence import ConsentSource, Evidence
+from compliance.consent.purposes import EMAIL_MARKETING, PROFILING, THIRD_PARTY_SHARING
 from compliance.crypto.vault import current_vault
 from compliance.fields import personal_fields_of
 from leads.contacts import index_rows
@@ -117,6 +121,7 @@ class DemoSeeder:
         self.reps: dict[int, list[StaffUser]] = {}
         self.campaigns: list[Campaign] = []
         self._sequence = 0
+        self.consent_rng = random.Random(seed + 1)
 
     async def seed(
         self, leads: int, on_progress: Callable[[int], None] | None = None
@@ -223,17 +228,41 @@ class DemoSeeder:
             leads.append(lead)
             activities.extend(lead_activities)
             changes.extend(lead_changes)
-        indexes = await self._seal(leads, changes)
+        indexes, keys = await self._seal(leads, changes)
         async with in_transaction("default"):
             await Lead.bulk_create(leads)
             await Activity.bulk_create(activities)
             await StageChange.bulk_create(changes)
             await ContactIndex.bulk_create(indexes)
+            await ledger.append_for_new_leads(
+                [self._consent_of(lead, keys[lead.id]) for lead in leads],
+                Actor.operator(),
+                self.now,
+            )
         self.report.leads += len(leads)
         self.report.activities += len(activities)
         self.report.stage_changes += len(changes)
 
-    async def _seal(self, leads: list[Lead], changes: list[StageChange]) -> list[ContactIndex]:
+    def _consent_of(self, lead: Lead, key: bytes) -> ledger.NewLeadConsent:
+        """Every lead gets its legitimate-interest bases; about 55% consented to email
+        marketing and 10% to partner sharing; 3% objected to profiling."""
+        rng = self.consent_rng
+        objects = rng.random() < 0.03
+        changes = ledger.basis_changes({PROFILING} if objects else ())
+        if objects:
+            changes.append(ledger.ConsentChange(PROFILING, granted=False))
+        if rng.random() < 0.55:
+            changes.append(ledger.ConsentChange(EMAIL_MARKETING, granted=True))
+        if rng.random() < 0.10:
+            changes.append(ledger.ConsentChange(THIRD_PARTY_SHARING, granted=True))
+        evidence = Evidence(
+            source=ConsentSource.FORM, occurred_at=lead.created_at, source_ref="demo-signup"
+        )
+        return ledger.NewLeadConsent(lead.id, key, changes, evidence)
+
+    async def _seal(
+        self, leads: list[Lead], changes: list[StageChange]
+    ) -> tuple[list[ContactIndex], dict[uuid.UUID, bytes]]:
         """Seal personal values with each lead's new data key; return their blind indexes."""
         vault = current_vault()
         keys = await vault.subject_keys([lead.id for lead in leads], create=True)
@@ -250,7 +279,7 @@ class DemoSeeder:
                     StageChange, change.id, keys[change.lead_id], {"reason": change.reason}
                 )
                 change.reason = sealed["reason"]
-        return indexes
+        return indexes, keys
 
     def _make_lead(self) -> tuple[Lead, list[Activity], list[StageChange]]:
         rng = self.rng

@@ -365,3 +365,67 @@ async def expire(state: ConsentState, actor: Actor, now: datetime) -> ConsentEve
     await _move_state(event)
     await record_many([_audit_event(event, actor, None)], now=now)
     return event
+
+
+@dataclass(frozen=True, slots=True)
+class NewLeadConsent:
+    """What one new lead's consent is, for :func:`append_for_new_leads`."""
+
+    lead_id: uuid.UUID
+    key: bytes
+    changes: Sequence[ConsentChange]
+    evidence: Evidence
+
+
+async def append_for_new_leads(
+    entries: Sequence[NewLeadConsent], actor: Actor, now: datetime, *, batch_size: int = 2000
+) -> int:
+    """Bulk :func:`append` for leads that have no ledger entries yet (an import, seeding),
+    inside the caller's transaction: events in bulk, then their states in bulk, and one
+    audit event naming the subjects and the counts. Returns the events written."""
+    for entry in entries:
+        check_changes(entry.changes)
+        _check_evidence(entry.evidence)
+    events = [
+        build_event(
+            entry.lead_id,
+            entry.key,
+            purpose,
+            ConsentKind.GRANTED if change.granted else ConsentKind.WITHDRAWN,
+            change.notice_version,
+            entry.evidence,
+            actor,
+            now,
+        )
+        for entry in entries
+        for change in entry.changes
+        if (purpose := purposes().get(change.purpose)) is not None
+    ]
+    for start in range(0, len(events), batch_size):
+        chunk = events[start : start + batch_size]
+        await ConsentEvent.bulk_create(chunk)
+        ids = dict(
+            await ConsentEvent.filter(uid__in=[e.uid for e in chunk]).values_list("uid", "id")
+        )
+        for event in chunk:
+            event.id = ids[event.uid]
+    states = list(derive(events).values())
+    for start in range(0, len(states), batch_size):
+        await ConsentState.bulk_create(states[start : start + batch_size])
+    if events:
+        kinds: dict[str, int] = defaultdict(int)
+        for event in events:
+            kinds[event.kind] += 1
+        await record_many(
+            [
+                Event(
+                    action="consent.recorded",
+                    outcome=Outcome.SUCCESS,
+                    actor=actor,
+                    subject_ids=tuple(str(e.lead_id) for e in entries),
+                    details={"events": len(events), **kinds},
+                )
+            ],
+            now=now,
+        )
+    return len(events)
