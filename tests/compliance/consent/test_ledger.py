@@ -154,7 +154,8 @@ async def test_evidence_keeps_the_network_sealed_and_the_user_agent_only_as_a_ke
     raw = json.dumps(row[0], default=lambda v: v.hex() if isinstance(v, bytes) else str(v))
     assert "198.51.100" not in raw
     assert "Mozilla" not in raw
-    assert event.user_agent_hash is not None and len(event.user_agent_hash) == 64
+    assert event.user_agent_hash is not None
+    assert len(event.user_agent_hash) == 64
     from compliance.crypto.vault import current_vault
 
     opened = current_vault().open_value(
@@ -219,8 +220,10 @@ def test_a_purposes_file_replaces_the_defaults(tmp_path: Path) -> None:
     loaded = Purposes.from_file(path)
 
     webinars = loaded.get("webinars")
-    assert webinars is not None and webinars.notice.version == "b"
-    assert webinars.notice_version("a") is not None and webinars.double_opt_in
+    assert webinars is not None
+    assert webinars.notice.version == "b"
+    assert webinars.notice_version("a") is not None
+    assert webinars.double_opt_in
     assert loaded.names == ("webinars",)
 
 

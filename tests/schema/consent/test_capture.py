@@ -81,7 +81,8 @@ async def test_a_capture_creates_the_lead_its_activity_and_its_consent_together(
 
     result = await _post(anonymous_client, key, _input())
 
-    assert result["__typename"] == "CapturePayload" and result["created"] is True
+    assert result["__typename"] == "CapturePayload"
+    assert result["created"] is True
     lead = await Lead.get(id=result["lead"]["id"])
     assert await clear_value(lead, "email") == "ada@example.com"
     activity = await Activity.get(lead_id=lead.id)
@@ -200,7 +201,8 @@ def double_opt_in() -> Any:
 async def _confirmation_token() -> str:
     message = await OutboxMessage.get(template="consent_confirmation")
     opened = await open_message(message)
-    assert opened is not None and opened.recipient == "ada@example.com"
+    assert opened is not None
+    assert opened.recipient == "ada@example.com"
     return opened.body.split("token=")[1].split()[0]
 
 
