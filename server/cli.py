@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from server import account_commands, audit_commands, policy_commands
+from server import account_commands, audit_commands, consent_commands, policy_commands
 from server.settings import Environment, Settings, SettingsError
 
 if TYPE_CHECKING:
@@ -225,6 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
     policy_commands.add_schema_commands(schema_commands)
     policy_commands.add_commands(commands)
     audit_commands.add_commands(commands)
+    consent_commands.add_commands(commands)
     return parser
 
 
@@ -273,6 +274,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         _schema_export(args.output)
     elif args.command == "audit":
         _run(audit_commands.run(_settings(), args))
+    elif args.command in ("leads", "jobs", "marketing", "outbox", "consent"):
+        _run(consent_commands.run(_settings(), args))
     elif args.command in ("schema", "policy"):
         policy_commands.run(args)
 
