@@ -34,21 +34,8 @@ async def suppress(
     contacts: Mapping[IndexKind, str | None], reason: str, reference: str | None = None
 ) -> int:
     """Add the contacts' blind indexes (under every configured key version)."""
-    now = datetime.now(UTC)
-    rows = [
-        SuppressedContact(
-            kind=kind.value,
-            key_version=version,
-            digest=digest,
-            reason=reason,
-            reference=reference,
-            created_at=now,
-        )
-        for kind, version, digest in _digests(contacts)
-    ]
-    if rows:
-        await SuppressedContact.bulk_create(rows)
-    return len(rows)
+    digests = [(kind.value, version, digest) for kind, version, digest in _digests(contacts)]
+    return await suppress_indexes(digests, reason, reference)
 
 
 async def suppress_indexes(

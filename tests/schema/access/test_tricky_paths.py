@@ -4,18 +4,23 @@ writes to rows out of scope."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Sequence
-
 import httpx
 import pytest
 
-from compliance.access.consent import install_consent_lookup
-from compliance.access.policy import EMAIL_MARKETING
+from compliance.consent.ledger import ConsentChange
+from compliance.consent.purposes import EMAIL_MARKETING
 from leads.models import Lead
 from server.auth.models import StaffUser
 from server.auth.roles import Role
-from tests.builders import a_full_lead, a_lead, a_staff_user, a_team, graphql, session_token
+from tests.builders import (
+    a_full_lead,
+    a_lead,
+    a_staff_user,
+    a_team,
+    graphql,
+    ledger_entries,
+    session_token,
+)
 
 
 async def _rep_and_stranger() -> tuple[StaffUser, Lead, Lead]:
@@ -147,20 +152,13 @@ async def test_a_lookup_works_once_the_lead_consented(
 ) -> None:
     marketer = await a_staff_user(Role.MARKETER)
     lead = await a_full_lead(None, None, "jane@example.com")
+    await ledger_entries(lead.id, [ConsentChange(EMAIL_MARKETING, granted=True)])
 
-    class Consented:
-        async def consented(self, lead_ids: Sequence[uuid.UUID], purpose: str) -> set[uuid.UUID]:
-            return {i for i in lead_ids if i == lead.id and purpose == EMAIL_MARKETING}
-
-    install_consent_lookup(Consented())
-    try:
-        body = await graphql(
-            anonymous_client,
-            '{ lead(email: "jane@example.com") { email } }',
-            token=await session_token(marketer),
-        )
-    finally:
-        install_consent_lookup(None)
+    body = await graphql(
+        anonymous_client,
+        '{ lead(email: "jane@example.com") { email } }',
+        token=await session_token(marketer),
+    )
 
     assert body["data"] == {"lead": {"email": "jane@example.com"}}
     assert "access" not in body["extensions"]
