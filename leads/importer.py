@@ -31,6 +31,7 @@ from compliance.consent.evidence import ConsentSource, Evidence
 from compliance.consent.purposes import LawfulBasis, purposes
 from compliance.crypto.blind_index import IndexKind
 from compliance.crypto.vault import current_vault
+from leads.bulk import insert_dicts
 from leads.contacts import index_rows, seal_lead
 from leads.enums import CompanySize, Seniority, Source, Stage
 from leads.errors import ValidationFailed
@@ -303,21 +304,29 @@ async def _write_new(
     now: datetime,
     reference: str,
 ) -> int:
-    leads, indexes, changes, consents = [], [], [], []
+    leads: list[dict[str, Any]] = []
+    indexes: list[dict[str, Any]] = []
+    changes: list[dict[str, Any]] = []
+    consents = []
     for lead_id, row in chunk:
         key = keys[lead_id]
         leads.append(
-            Lead(
-                id=lead_id,
+            {
                 **seal_lead(lead_id, key, row.values),
-                stage=Stage.LEAD,
-                stage_entered_at=now,
-                created_at=now,
-                updated_at=now,
-            )
+                "id": lead_id,
+                "stage": Stage.LEAD,
+                "stage_entered_at": now,
+                "created_at": now,
+                "updated_at": now,
+            }
         )
-        indexes.extend(index_rows(lead_id, row.values))
-        changes.append(StageChange(lead_id=lead_id, to_stage=Stage.LEAD, changed_at=now))
+        indexes.extend(
+            {"lead_id": i.lead_id, "kind": i.kind, "key_version": i.key_version, "digest": i.digest}
+            for i in index_rows(lead_id, row.values)
+        )
+        changes.append(
+            {"id": uuid.uuid4(), "lead_id": lead_id, "to_stage": Stage.LEAD, "changed_at": now}
+        )
         consents.append(
             ledger.NewLeadConsent(
                 lead_id,
@@ -326,9 +335,9 @@ async def _write_new(
                 Evidence(ConsentSource.IMPORT, occurred_at=row.consent_at, source_ref=reference),
             )
         )
-    await Lead.bulk_create(leads)
-    await ContactIndex.bulk_create(indexes)
-    await StageChange.bulk_create(changes)
+    await insert_dicts(Lead, leads)
+    await insert_dicts(ContactIndex, indexes)
+    await insert_dicts(StageChange, changes)
     written = await ledger.append_for_new_leads(consents, actor, now)
     await record_many(
         [

@@ -9,11 +9,14 @@ projection, updated with each event and rebuildable from the ledger
 
 from __future__ import annotations
 
+import os
+import time
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
@@ -29,6 +32,7 @@ from compliance.consent.evidence import (
 from compliance.consent.models import ConsentEvent, ConsentState
 from compliance.consent.purposes import LawfulBasis, Purpose, purposes
 from compliance.crypto.vault import current_vault
+from leads.bulk import insert_rows
 from leads.errors import FieldError, ValidationFailed
 
 MAX_NOTE = 500
@@ -58,6 +62,16 @@ class CurrentConsent:
         return self.status is ConsentKind.GRANTED and (
             self.expires_at is None or self.expires_at > now
         )
+
+
+def ordered_uuid() -> uuid.UUID:
+    """A version 7 UUID: millisecond time first, then 74 random bits. Ledger rows get
+    these so their unique index grows at its end instead of at random places (a bulk
+    import writes hundreds of thousands)."""
+    value = (time.time_ns() // 1_000_000) << 80 | int.from_bytes(os.urandom(10), "big")
+    value = (value & ~(0xF << 76)) | (0x7 << 76)
+    value = (value & ~(0x3 << 62)) | (0x2 << 62)
+    return uuid.UUID(int=value)
 
 
 def basis_changes(excluding: Iterable[str] = ()) -> list[ConsentChange]:
@@ -114,6 +128,48 @@ def expiry_of(purpose: Purpose, kind: ConsentKind, occurred_at: datetime) -> dat
     return occurred_at + timedelta(days=purpose.expires_after_days)
 
 
+def event_values(
+    lead_id: uuid.UUID,
+    key: bytes | None,
+    purpose: Purpose,
+    kind: ConsentKind,
+    notice_version: str | None,
+    evidence: Evidence,
+    actor: Actor,
+    now: datetime,
+) -> dict[str, Any]:
+    """The columns of a ledger row, its evidence sealed with the subject's key (``key``
+    None: the subject was erased, so no evidence is kept)."""
+    uid = ordered_uuid()
+    notice = purpose.notice_version(notice_version) if kind is ConsentKind.GRANTED else None
+    sealed: dict[str, Any] = {"client_network": None, "note": None}
+    if key is not None:
+        sealed = current_vault().seal_values(
+            ConsentEvent,
+            uid,
+            key,
+            {"client_network": client_network(evidence.client_address), "note": evidence.note},
+        )
+    return {
+        "uid": uid,
+        "lead_id": lead_id,
+        "purpose": purpose.name,
+        "kind": kind.value,
+        "basis": purpose.basis.value,
+        "notice_version": notice.version if notice else None,
+        "notice_hash": notice.digest if notice else None,
+        "source": evidence.source.value,
+        "source_ref": evidence.source_ref,
+        "method": evidence.method.value if evidence.method else None,
+        "user_agent_hash": user_agent_hash(evidence.user_agent),
+        "occurred_at": evidence.occurred_at or now,
+        "recorded_at": now,
+        "actor_type": actor.type.value,
+        "actor_id": actor.id,
+        **sealed,
+    }
+
+
 def build_event(
     lead_id: uuid.UUID,
     key: bytes | None,
@@ -124,52 +180,65 @@ def build_event(
     actor: Actor,
     now: datetime,
 ) -> ConsentEvent:
-    """An unsaved ledger row, its evidence sealed with the subject's key (``key`` None:
-    the subject was erased, so no evidence is kept)."""
-    uid = uuid.uuid4()
-    notice = purpose.notice_version(notice_version) if kind is ConsentKind.GRANTED else None
-    sealed: dict[str, object] = {"client_network": None, "note": None}
-    if key is not None:
-        sealed = current_vault().seal_values(
-            ConsentEvent,
-            uid,
-            key,
-            {"client_network": client_network(evidence.client_address), "note": evidence.note},
-        )
+    """An unsaved ledger row (see :func:`event_values`)."""
     return ConsentEvent(
-        uid=uid,
-        lead_id=lead_id,
-        purpose=purpose.name,
-        kind=kind.value,
-        basis=purpose.basis.value,
-        notice_version=notice.version if notice else None,
-        notice_hash=notice.digest if notice else None,
-        source=evidence.source.value,
-        source_ref=evidence.source_ref,
-        method=evidence.method.value if evidence.method else None,
-        user_agent_hash=user_agent_hash(evidence.user_agent),
-        occurred_at=evidence.occurred_at or now,
-        recorded_at=now,
-        actor_type=actor.type.value,
-        actor_id=actor.id,
-        **sealed,
+        **event_values(lead_id, key, purpose, kind, notice_version, evidence, actor, now)
     )
+
+
+EVENT_COLUMNS = (
+    "uid",
+    "lead_id",
+    "purpose",
+    "kind",
+    "basis",
+    "notice_version",
+    "notice_hash",
+    "source",
+    "source_ref",
+    "method",
+    "client_network",
+    "user_agent_hash",
+    "note",
+    "occurred_at",
+    "recorded_at",
+    "actor_type",
+    "actor_id",
+)
+STATE_COLUMNS = (
+    "lead_id",
+    "purpose",
+    "status",
+    "basis",
+    "notice_version",
+    "source",
+    "since",
+    "expires_at",
+    "event_id",
+)
+
+
+def _state_values(event: Mapping[str, Any]) -> list[object]:
+    """The state an event implies, in :data:`STATE_COLUMNS` order."""
+    purpose = purposes().get(event["purpose"])
+    kind = ConsentKind(event["kind"])
+    expires = expiry_of(purpose, kind, event["occurred_at"]) if purpose else None
+    return [
+        event["lead_id"],
+        event["purpose"],
+        kind.value,
+        event["basis"],
+        event["notice_version"],
+        event["source"],
+        event["occurred_at"],
+        expires,
+        event["id"],
+    ]
 
 
 def state_row(event: ConsentEvent) -> ConsentState:
-    purpose = purposes().get(event.purpose)
-    kind = ConsentKind(event.kind)
-    return ConsentState(
-        lead_id=event.lead_id,
-        purpose=event.purpose,
-        status=kind.value,
-        basis=event.basis,
-        notice_version=event.notice_version,
-        source=event.source,
-        since=event.occurred_at,
-        expires_at=expiry_of(purpose, kind, event.occurred_at) if purpose else None,
-        event_id=event.id,
-    )
+    values = {name: getattr(event, name) for name in (*EVENT_COLUMNS, "id")}
+    return ConsentState(**dict(zip(STATE_COLUMNS, _state_values(values), strict=True)))
 
 
 async def append(
@@ -387,7 +456,7 @@ async def append_for_new_leads(
         check_changes(entry.changes)
         _check_evidence(entry.evidence)
     events = [
-        build_event(
+        event_values(
             entry.lead_id,
             entry.key,
             purpose,
@@ -403,19 +472,21 @@ async def append_for_new_leads(
     ]
     for start in range(0, len(events), batch_size):
         chunk = events[start : start + batch_size]
-        await ConsentEvent.bulk_create(chunk)
+        await insert_rows(
+            ConsentEvent, EVENT_COLUMNS, [[e[c] for c in EVENT_COLUMNS] for e in chunk]
+        )
         ids = dict(
-            await ConsentEvent.filter(uid__in=[e.uid for e in chunk]).values_list("uid", "id")
+            await ConsentEvent.filter(uid__in=[e["uid"] for e in chunk]).values_list("uid", "id")
         )
         for event in chunk:
-            event.id = ids[event.uid]
-    states = list(derive(events).values())
-    for start in range(0, len(states), batch_size):
-        await ConsentState.bulk_create(states[start : start + batch_size])
+            event["id"] = ids[event["uid"]]
+        # New leads have no state yet and each purpose appears once per lead, so every
+        # event is its purpose's latest word.
+        await insert_rows(ConsentState, STATE_COLUMNS, [_state_values(e) for e in chunk])
     if events:
         kinds: dict[str, int] = defaultdict(int)
         for event in events:
-            kinds[event.kind] += 1
+            kinds[event["kind"]] += 1
         await record_many(
             [
                 Event(
