@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -141,6 +141,43 @@ async def _sign_checkpoints(minutes: int) -> None:
             log.exception("could not sign an audit checkpoint; will try again")
 
 
+async def _every(seconds: float, what: str, job: Callable[[], Awaitable[object]]) -> None:
+    """Run ``job`` every ``seconds``; a failure is logged (by type, never message) and
+    retried at the next turn."""
+    while True:
+        await asyncio.sleep(seconds)
+        try:
+            await job()
+        except Exception as error:
+            log.warning("%s failed; will try again", what, extra={"error": type(error).__name__})
+
+
+def _background_jobs(settings: Settings) -> list[asyncio.Task[None]]:
+    """Jobs ``serve`` runs on its own: delivering the outbox (where a sender is configured)
+    and the consent job. Both are safe with several processes."""
+    from audit.events import Actor
+    from compliance.outbox import FileSender, deliver
+    from leads.consent_jobs import run_consent_job
+
+    tasks = [
+        asyncio.create_task(
+            _every(
+                settings.consent_job_minutes * 60,
+                "consent job",
+                lambda: run_consent_job(Actor.operator(), clock.now()),
+            )
+        )
+    ]
+    if settings.outbox_dir is not None:
+        sender = FileSender(settings.outbox_dir)
+        tasks.append(
+            asyncio.create_task(
+                _every(settings.outbox_interval_seconds, "outbox delivery", lambda: deliver(sender))
+            )
+        )
+    return tasks
+
+
 def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette:
     """The app. ``manage_database=False`` leaves opening the ORM to the caller (tests,
     benchmarks) that has already done it."""
@@ -158,17 +195,20 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
             log.info(keys)
         chain.configure(settings.audit_checkpoint_every, settings.audit_checkpoint_minutes)
         await passwords.prepare()
-        signer = (
-            asyncio.create_task(_sign_checkpoints(settings.audit_checkpoint_minutes))
+        background = (
+            [
+                asyncio.create_task(_sign_checkpoints(settings.audit_checkpoint_minutes)),
+                *_background_jobs(settings),
+            ]
             if manage_database
-            else None
+            else []
         )
         log.info("started", extra={"env": settings.env.value, "database": settings.database_label})
         try:
             yield
         finally:
-            if signer is not None:
-                signer.cancel()
+            for task in background:
+                task.cancel()
             if manage_database:
                 await close_db()
             log.info("stopped")

@@ -102,6 +102,8 @@ class Settings:
     double_opt_in: bool = False
     consent_link_days: int = 30
     outbox_dir: Path | None = None
+    outbox_interval_seconds: int = 30
+    consent_job_minutes: int = 60
 
     @property
     def is_dev(self) -> bool:
@@ -175,6 +177,12 @@ class Settings:
             consent_link_days=reader.integer("CONSENT_LINK_DAYS", 30, minimum=1, maximum=365),
             outbox_dir=reader.optional_path("OUTBOX_DIR")
             or (data_dir / "outbox" if env is Environment.DEV else None),
+            outbox_interval_seconds=reader.integer(
+                "OUTBOX_INTERVAL_SECONDS", 30, minimum=1, maximum=3600
+            ),
+            consent_job_minutes=reader.integer(
+                "CONSENT_JOB_MINUTES", 60, minimum=1, maximum=7 * 24 * 60
+            ),
         )
         if settings.purposes_file is not None:
             from compliance.consent.purposes import PurposeConfigError, Purposes
@@ -224,6 +232,8 @@ class Settings:
             "double_opt_in": str(self.double_opt_in).lower(),
             "consent_link_days": str(self.consent_link_days),
             "outbox_dir": str(self.outbox_dir or ""),
+            "outbox_interval_seconds": str(self.outbox_interval_seconds),
+            "consent_job_minutes": str(self.consent_job_minutes),
         }
 
 

@@ -194,3 +194,32 @@ def test_audit_verify_export_and_retention(tmp_path: Path) -> None:
     assert "0 events older than" in retention.stdout
     assert broken.returncode == 1
     assert "BROKEN at seq 2" in broken.stderr
+
+
+def test_import_reports_bad_lines_then_imports_and_exports_only_consenting_leads(
+    tmp_path: Path,
+) -> None:
+    assert _leadvault(["migrate"], tmp_path, **KEY).returncode == 0
+    csv_file = tmp_path / "leads.csv"
+    csv_file.write_text(
+        "email,first_name,consent_email_marketing\n"
+        "yes@example.com,Yes,yes\n"
+        "no@example.com,No,no\n"
+        "broken,Broken,yes\n"
+    )
+
+    refused = _leadvault(["leads", "import", str(csv_file)], tmp_path, **KEY)
+    partial = _leadvault(["leads", "import", "--partial", str(csv_file)], tmp_path, **KEY)
+    export = _leadvault(["marketing", "export"], tmp_path, **KEY)
+    job = _leadvault(["jobs", "consent", "--dry-run"], tmp_path, **KEY)
+
+    assert refused.returncode == 1
+    assert "line 4: email:" in refused.stderr
+    assert "broken" not in refused.stderr
+    assert partial.returncode == 0, partial.stderr
+    assert "imported 2 new leads from 3 rows" in partial.stdout
+    assert export.returncode == 0, export.stderr
+    assert "yes@example.com" in export.stdout
+    assert "no@example.com" not in export.stdout
+    assert job.returncode == 0
+    assert "lapsed grants to expire: 0" in job.stdout
