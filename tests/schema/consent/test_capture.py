@@ -257,3 +257,35 @@ def test_confirmation_links_start_with_the_public_url() -> None:
         )
     finally:
         install_consent_config(before)
+
+
+async def test_capture_and_consent_changes_leave_no_personal_value_in_the_audit_trail(
+    anonymous_client: httpx.AsyncClient,
+) -> None:
+    key = await _capture_key()
+    captured = await _post(
+        anonymous_client,
+        key,
+        _input("hedy.lamarr@frequency.example", formId="webinar-7"),
+        **{"X-Forwarded-For": "192.0.2.55"},
+    )
+    manager = await a_staff_user(Role.SALES_MANAGER, await a_team())
+    await Lead.filter(id=captured["lead"]["id"]).update(team_id=manager.team_id)
+    await anonymous_client.post(
+        "/graphql",
+        json={
+            "query": 'mutation ($id: ID!) { grantConsent(leadId: $id, purpose: "third_party_sharing",'
+            ' evidence: {method: VERBAL, note: "Hedy agreed on the call"}) { __typename } }',
+            "variables": {"id": captured["lead"]["id"]},
+        },
+        headers=bearer(await session_token(manager)),
+    )
+
+    from tortoise import connections
+
+    rows = await connections.get("default").execute_query_dict("SELECT * FROM audit_event")
+    text = " ".join(" ".join(str(v) for v in row.values()) for row in rows).lower()
+    actions = {row["action"] for row in rows}
+    assert {"lead.created", "consent.granted"} <= actions
+    for value in ("hedy", "lamarr", "frequency.example", "agreed on the call", "formbrowser"):
+        assert value not in text

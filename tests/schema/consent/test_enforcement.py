@@ -224,3 +224,49 @@ async def test_a_marketing_export_holds_only_people_who_consent_right_now() -> N
     event = await AuditEvent.get(action="marketing.exported")
     assert event.subject_ids == [str(yes.id)]
     assert "yes@" not in str(event.details)
+
+
+async def test_evidence_moved_to_another_ledger_row_fails_to_open(
+    client: httpx.AsyncClient, database: str
+) -> None:
+    from tortoise import connections
+
+    lead = await a_lead()
+    first, second = await ledger_entries(
+        lead.id,
+        [ConsentChange(EMAIL_MARKETING, granted=True), ConsentChange(PROFILING, granted=False)],
+        note="Original note",
+    )
+    db = connections.get("default")
+    mark = "$1" if database == "postgres" else "?"
+    row = await db.execute_query_dict(f"SELECT note FROM consent_event WHERE id = {first.id}")
+    if database == "postgres":
+        await db.execute_script("ALTER TABLE consent_event DISABLE TRIGGER consent_event_no_update")
+    else:
+        await db.execute_script("DROP TRIGGER consent_event_no_update")
+    try:
+        await db.execute_query(
+            f"UPDATE consent_event SET note = {mark} WHERE id = {second.id}", [row[0]["note"]]
+        )
+    finally:
+        if database == "postgres":
+            await db.execute_script(
+                "ALTER TABLE consent_event ENABLE TRIGGER consent_event_no_update"
+            )
+        else:
+            await db.execute_script(
+                "CREATE TRIGGER consent_event_no_update BEFORE UPDATE ON consent_event "
+                "BEGIN SELECT RAISE(ABORT, 'consent events are append-only'); END"
+            )
+
+    body = await graphql(
+        client,
+        "query ($id: ID!) { lead(id: $id) { consentHistory { purpose note } } }",
+        {"id": str(lead.id)},
+    )
+
+    history = body["data"]["lead"]["consentHistory"]
+    notes = {h["purpose"]: h["note"] for h in history if h is not None}
+    assert notes.get(EMAIL_MARKETING) == "Original note"
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["DATA_INTEGRITY"]
+    assert "Original note" not in str(body["errors"])
