@@ -274,8 +274,9 @@ async def test_capture_and_consent_changes_leave_no_personal_value_in_the_audit_
     await anonymous_client.post(
         "/graphql",
         json={
-            "query": 'mutation ($id: ID!) { grantConsent(leadId: $id, purpose: "third_party_sharing",'
-            ' evidence: {method: VERBAL, note: "Hedy agreed on the call"}) { __typename } }',
+            "query": "mutation ($id: ID!) { grantConsent(leadId: $id, "
+            'purpose: "third_party_sharing", '
+            'evidence: {method: VERBAL, note: "Hedy agreed on the call"}) { __typename } }',
             "variables": {"id": captured["lead"]["id"]},
         },
         headers=bearer(await session_token(manager)),
