@@ -41,6 +41,7 @@ from leads.contacts import lead_ids_with, replace_indexes, seal_lead, subject_ke
 from leads.enums import ActivityType, Source, Stage
 from leads.errors import FieldError, NotFound, Suppressed, ValidationFailed
 from leads.models import Activity, Lead
+from leads.scoring.service import Trigger, rescore_lead
 from leads.service import (
     _clean_details,
     _ensure_writable,
@@ -211,6 +212,8 @@ async def capture_lead(principal: Principal, request: CaptureRequest) -> Capture
             await confirmations.request(
                 lead.id, key, change, cleaned["email"], evidence, now, actor
             )
+        await rescore_lead(lead.id, Trigger.CAPTURE, now)
+        await lead.refresh_from_db()
         if suppressed:
             await suppression.lift(contacts)
             await record(

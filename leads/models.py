@@ -116,6 +116,8 @@ class Lead(Model):
     fit_score = fields.IntField(default=0)
     engagement_score = fields.IntField(default=0)
     scored_at = UtcDatetimeField(null=True)
+    score_model_version = fields.IntField(null=True)
+    score_breakdown: list[dict[str, Any]] = fields.JSONField(default=list, db_default=[])
 
     created_at = UtcDatetimeField()
     updated_at = UtcDatetimeField()

@@ -26,6 +26,8 @@ from leads.errors import DuplicateLead, FieldError, NotFound, Suppressed, Valida
 from leads.lifecycle import check_transition, status_after
 from leads.models import Activity, Lead, StageChange, subject_of
 from leads.repository import LeadRepository, active_staff, campaign_exists
+from leads.scoring.rescoring import FACT_COLUMNS
+from leads.scoring.service import Trigger, rescore_lead
 from leads.validation import clean_lead_fields, text
 from server.auth.events import actor_of
 from server.auth.principal import Principal
@@ -153,6 +155,8 @@ async def create_lead(principal: Principal, values: Mapping[str, Any]) -> Lead:
         await change.save()
         await _recorded(principal, "lead.created", lead.id, tuple(sorted(cleaned)))
         await record_bases(principal, lead_id, key, now)
+        await rescore_lead(lead_id, Trigger.LEAD_CHANGED, now)
+        await lead.refresh_from_db()
     return lead
 
 
@@ -218,6 +222,9 @@ async def update_lead(principal: Principal, lead_id: uuid.UUID, values: Mapping[
             await lead.save(update_fields=[*changed, "updated_at"])
             await replace_indexes(lead.id, cleaned)
             await _recorded(principal, "lead.updated", lead.id, tuple(sorted(changed)))
+            if changed.keys() & set(FACT_COLUMNS):
+                await rescore_lead(lead.id, Trigger.LEAD_CHANGED, utcnow())
+                await lead.refresh_from_db()
     return lead
 
 
@@ -305,6 +312,8 @@ async def record_activity(principal: Principal, data: ActivityInput) -> tuple[Ac
             update_fields.append("status")
         await lead.save(update_fields=update_fields)
         await _recorded(principal, "lead.activity.recorded", lead.id, activity_type=data.type.value)
+        await rescore_lead(lead.id, Trigger.ACTIVITY, now)
+        await lead.refresh_from_db()
     return activity, lead
 
 

@@ -19,6 +19,7 @@ MODEL_MODULES = [
     "audit.models",
     "compliance.models",
     "compliance.consent.models",
+    "leads.scoring.models",
 ]
 MIGRATIONS_MODULE = "migrations"
 

@@ -1,0 +1,1 @@
+"""Lead scoring: versioned rule models, the engine, rescoring and score history."""

@@ -1,0 +1,333 @@
+"""Scoring leads in batches: read facts and activities, evaluate, write what changed.
+
+One pass over a batch costs a fixed number of statements whatever its size: the leads, their
+activities, their profiling basis, one ``executemany`` of score updates, one of history rows,
+and, for leads that crossed a threshold, their keys, stage changes and stage updates. The same
+code scores one lead when an activity arrives, so every path agrees.
+
+Leads without a profiling basis are not scored: their stored scores are cleared and their
+breakdown is empty. A threshold crossed upwards moves a lead forward (lead → MQL → SQL) with a
+stage change whose reason names the score, the threshold and the model version; scores never
+move a lead backwards.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from tortoise import connections
+
+from audit.events import Actor, Event, Outcome, record_many
+from compliance.consent import ledger
+from compliance.consent.purposes import PROFILING
+from compliance.crypto.vault import current_vault
+from leads.bulk import insert_dicts, insert_rows
+from leads.enums import Stage, Status
+from leads.lifecycle import status_after
+from leads.models import Lead, StageChange
+from leads.scoring.definition import ScoringDefinition
+from leads.scoring.engine import Band, LeadFacts, ScoreResult, evaluate
+from leads.scoring.models import ScoreHistory
+
+FACT_COLUMNS = (
+    "seniority",
+    "company_size",
+    "industry",
+    "country",
+    "region",
+    "budget",
+    "authority",
+    "need",
+    "timeline",
+)
+LEAD_COLUMNS = (
+    "id",
+    *FACT_COLUMNS,
+    "stage",
+    "status",
+    "score",
+    "fit_score",
+    "engagement_score",
+    "score_model_version",
+    "score_breakdown",
+)
+ADVANCES_FROM: dict[Band, frozenset[Stage]] = {
+    Band.MQL: frozenset({Stage.SUBSCRIBER, Stage.LEAD}),
+    Band.SQL: frozenset({Stage.SUBSCRIBER, Stage.LEAD, Stage.MQL}),
+}
+BAND_STAGE = {Band.MQL: Stage.MQL, Band.SQL: Stage.SQL}
+HISTORY_COLUMNS = (
+    "lead_id",
+    "model_version",
+    "score",
+    "fit_score",
+    "engagement_score",
+    "breakdown",
+    "trigger",
+    "computed_at",
+)
+
+
+@dataclass(slots=True)
+class BatchOutcome:
+    seen: int = 0
+    scored: int = 0
+    changed: int = 0
+    cleared: int = 0
+    advanced: list[tuple[uuid.UUID, Stage, Stage]] = field(default_factory=list)
+    last_id: str | None = None
+
+
+def _marks(dialect: str, count: int, start: int = 1) -> list[str]:
+    return (
+        [f"${i}" for i in range(start, start + count)] if dialect == "postgres" else ["?"] * count
+    )
+
+
+SCORE_COLUMNS = (
+    "score",
+    "fit_score",
+    "engagement_score",
+    "scored_at",
+    "score_model_version",
+    "score_breakdown",
+)
+STAGE_COLUMNS = ("stage", "status", "stage_entered_at", "updated_at")
+
+
+def _update_sql(dialect: str, columns: Sequence[str]) -> str:
+    """``UPDATE lead SET … WHERE id``: fixed column names, values as placeholders."""
+    marks = _marks(dialect, len(columns) + 1)
+    sets = ", ".join(f"{c} = {m}" for c, m in zip(columns, marks, strict=False))
+    return f"UPDATE lead SET {sets} WHERE id = {marks[-1]}"  # noqa: S608
+
+
+def _key(value: Any) -> str:
+    return str(value)
+
+
+def _when(value: Any) -> datetime:
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else (value or [])
+
+
+async def _lead_rows(
+    after: str | None, limit: int, lead_ids: Sequence[uuid.UUID] | None
+) -> list[dict[str, Any]]:
+    db = connections.get("default")
+    dialect = db.capabilities.dialect
+    id_field = Lead._meta.fields_map["id"]
+    columns = ", ".join(LEAD_COLUMNS)
+    if lead_ids is not None:
+        marks = ", ".join(_marks(dialect, len(lead_ids)))
+        return await db.execute_query_dict(
+            f"SELECT {columns} FROM lead WHERE id IN ({marks})",  # noqa: S608 - fixed columns
+            [id_field.to_db_value(i, Lead) for i in lead_ids],
+        )
+    mark = _marks(dialect, 2)
+    if after is None:
+        return await db.execute_query_dict(
+            f"SELECT {columns} FROM lead ORDER BY id LIMIT {mark[0]}",  # noqa: S608
+            [limit],
+        )
+    return await db.execute_query_dict(
+        f"SELECT {columns} FROM lead WHERE id > {mark[0]} ORDER BY id LIMIT {mark[1]}",  # noqa: S608
+        [id_field.to_db_value(uuid.UUID(after), Lead), limit],
+    )
+
+
+async def _activities(ids: Sequence[Any]) -> dict[str, list[tuple[str, datetime]]]:
+    db = connections.get("default")
+    marks = ", ".join(_marks(db.capabilities.dialect, len(ids)))
+    rows = await db.execute_query(
+        f"SELECT lead_id, type, occurred_at FROM activity WHERE lead_id IN ({marks})",  # noqa: S608
+        list(ids),
+    )
+    found: dict[str, list[tuple[str, datetime]]] = defaultdict(list)
+    for row in rows[1]:
+        found[_key(row[0])].append((row[1], _when(row[2])))
+    return found
+
+
+def _facts(row: dict[str, Any]) -> LeadFacts:
+    return LeadFacts(**{name: row[name] for name in FACT_COLUMNS})
+
+
+async def score_batch(
+    definition: ScoringDefinition,
+    version: int,
+    now: datetime,
+    trigger: str,
+    *,
+    after: str | None = None,
+    limit: int = 2000,
+    lead_ids: Sequence[uuid.UUID] | None = None,
+    write: bool = True,
+) -> tuple[BatchOutcome, dict[str, ScoreResult | None]]:
+    """Score the next ``limit`` leads after ``after`` (or exactly ``lead_ids``) inside the
+    caller's transaction. ``write=False`` only evaluates (a dry run). Returns the outcome and
+    each lead's result (None: not scored, no profiling basis)."""
+    rows = await _lead_rows(after, limit, lead_ids)
+    outcome = BatchOutcome(last_id=_key(rows[-1]["id"]) if rows else None, seen=len(rows))
+    if not rows:
+        return outcome, {}
+    raw_ids = [row["id"] for row in rows]
+    ids = [i if isinstance(i, uuid.UUID) else uuid.UUID(i) for i in raw_ids]
+    activities = await _activities(raw_ids)
+    allowed = {_key(i) for i in await ledger.consented_ids(ids, PROFILING)}
+    results: dict[str, ScoreResult | None] = {}
+    updates: list[list[Any]] = []
+    history: list[list[Any]] = []
+    advances: list[tuple[dict[str, Any], ScoreResult]] = []
+    fields = Lead._meta.fields_map
+    breakdown_field, id_field, time_field = (
+        fields["score_breakdown"],
+        fields["id"],
+        fields["scored_at"],
+    )
+    stamp = time_field.to_db_value(now, Lead)
+    for row in rows:
+        key = _key(row["id"])
+        if key not in allowed:
+            results[key] = None
+            if (
+                row["score"]
+                or row["fit_score"]
+                or row["engagement_score"]
+                or row["score_model_version"]
+            ):
+                outcome.cleared += 1
+                updates.append(
+                    [0, 0, 0, None, None, breakdown_field.to_db_value([], Lead),
+                     id_field.to_db_value(row["id"], Lead)]
+                )  # fmt: skip
+            continue
+        result = evaluate(definition, _facts(row), activities.get(key, ()), now)
+        results[key] = result
+        outcome.scored += 1
+        breakdown = [c.to_json() for c in result.breakdown]
+        if (
+            row["score"] != result.total
+            or row["fit_score"] != result.fit
+            or row["engagement_score"] != result.engagement
+            or row["score_model_version"] != version
+            or _json(row["score_breakdown"]) != breakdown
+        ):
+            outcome.changed += 1
+            encoded = breakdown_field.to_db_value(breakdown, Lead)
+            updates.append(
+                [result.total, result.fit, result.engagement, stamp, version, encoded,
+                 id_field.to_db_value(row["id"], Lead)]
+            )  # fmt: skip
+            history.append(
+                [row["id"], version, result.total, result.fit, result.engagement, breakdown,
+                 trigger, now]
+            )  # fmt: skip
+        if result.band in ADVANCES_FROM and Stage(row["stage"]) in ADVANCES_FROM[result.band]:
+            advances.append((row, result))
+    if write:
+        await _write(updates, history, advances, definition, version, now, outcome)
+    else:
+        outcome.advanced = [
+            (uuid.UUID(_key(r["id"])), Stage(r["stage"]), BAND_STAGE[res.band])
+            for r, res in advances
+        ]
+    return outcome, results
+
+
+async def _write(
+    updates: list[list[Any]],
+    history: list[list[Any]],
+    advances: list[tuple[dict[str, Any], ScoreResult]],
+    definition: ScoringDefinition,
+    version: int,
+    now: datetime,
+    outcome: BatchOutcome,
+) -> None:
+    db = connections.get("default")
+    if updates:
+        await db.execute_many(_update_sql(db.capabilities.dialect, SCORE_COLUMNS), updates)
+    if history:
+        await insert_rows(ScoreHistory, HISTORY_COLUMNS, history)
+    if advances:
+        await _advance(advances, definition, version, now, outcome)
+
+
+def _reason(result: ScoreResult, definition: ScoringDefinition, version: int) -> str:
+    threshold = definition.sql_threshold if result.band is Band.SQL else definition.mql_threshold
+    return (
+        f"score {result.total} reached the {result.band.value.upper()} threshold {threshold} "
+        f"(scoring model v{version})"
+    )
+
+
+async def _advance(
+    advances: list[tuple[dict[str, Any], ScoreResult]],
+    definition: ScoringDefinition,
+    version: int,
+    now: datetime,
+    outcome: BatchOutcome,
+) -> None:
+    """Move leads that crossed a threshold forward, with a stage change explaining why."""
+    vault = current_vault()
+    ids = [uuid.UUID(_key(row["id"])) for row, _ in advances]
+    keys = await vault.subject_keys(ids)
+    changes: list[dict[str, Any]] = []
+    moves: list[list[Any]] = []
+    fields = Lead._meta.fields_map
+    for (row, result), lead_id in zip(advances, ids, strict=True):
+        key = keys.get(lead_id)
+        if key is None:  # erased: nothing to explain to, nothing to move
+            continue
+        target = BAND_STAGE[result.band]
+        change_id = uuid.uuid4()
+        reason = _reason(result, definition, version)
+        sealed = vault.seal_values(StageChange, change_id, key, {"reason": reason})
+        changes.append(
+            {
+                "id": change_id,
+                "lead_id": lead_id,
+                "from_stage": Stage(row["stage"]),
+                "to_stage": target,
+                "changed_at": now,
+                "reason": sealed["reason"],
+            }
+        )
+        status = status_after(target, Status(row["status"]))
+        moves.append(
+            [
+                target.value,
+                status.value,
+                fields["stage_entered_at"].to_db_value(now, Lead),
+                fields["updated_at"].to_db_value(now, Lead),
+                fields["id"].to_db_value(lead_id, Lead),
+            ]
+        )
+        outcome.advanced.append((lead_id, Stage(row["stage"]), target))
+    if not changes:
+        return
+    await insert_dicts(StageChange, changes)
+    db = connections.get("default")
+    await db.execute_many(_update_sql(db.capabilities.dialect, STAGE_COLUMNS), moves)
+    await record_many(
+        [
+            Event(
+                action="lead.stage.advanced",
+                outcome=Outcome.SUCCESS,
+                actor=Actor.operator(),
+                subject_ids=tuple(str(c["lead_id"]) for c in changes),
+                fields=("stage", "reason"),
+                details={"leads": len(changes), "model_version": version, "by": "score"},
+            )
+        ],
+        now=now,
+    )

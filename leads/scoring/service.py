@@ -1,0 +1,325 @@
+"""Scoring models and rescoring: drafts, publishing, dry runs, the resumable job, and
+scoring one lead as its activity arrives."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
+
+from audit.events import Actor, Event, Outcome, Target, record
+from leads.errors import FieldError, NotFound, ValidationFailed
+from leads.models import Lead
+from leads.scoring.definition import (
+    DEFAULT_DEFINITION,
+    DefinitionError,
+    ScoringDefinition,
+    parse_definition,
+)
+from leads.scoring.engine import Band, ScoreResult
+from leads.scoring.models import ScoringModel, ScoringRun
+from leads.scoring.rescoring import BatchOutcome, score_batch
+
+BATCH = 2000
+LEASE = timedelta(minutes=5)
+
+
+class ModelStatus(enum.StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    RETIRED = "retired"
+
+
+class RunStatus(enum.StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+
+
+class Trigger(enum.StrEnum):
+    ACTIVITY = "activity"
+    CAPTURE = "capture"
+    LEAD_CHANGED = "lead_changed"
+    MODEL_PUBLISHED = "model_published"
+    DECAY = "decay"
+
+
+def _definition(raw: Any, field: str = "definition") -> ScoringDefinition:
+    try:
+        return parse_definition(raw)
+    except DefinitionError as error:
+        raise ValidationFailed(
+            [FieldError(f"{field}.{error.field}", "invalid", f"{field}.{error}")]
+        ) from None
+
+
+async def published_model() -> tuple[int, ScoringDefinition]:
+    """The newest published version and its rules; the default becomes version 1 the first
+    time anything asks (several processes may race: one insert wins)."""
+    row = await ScoringModel.filter(status=ModelStatus.PUBLISHED.value).order_by("-version").first()
+    if row is None:
+        try:
+            async with in_transaction("default"):
+                row = await ScoringModel.create(
+                    version=1,
+                    status=ModelStatus.PUBLISHED.value,
+                    definition=DEFAULT_DEFINITION,
+                    note="default model",
+                    created_at=datetime.now(UTC),
+                    published_at=datetime.now(UTC),
+                )
+        except IntegrityError:
+            row = await ScoringModel.get(version=1)
+    return row.version, parse_definition(row.definition)
+
+
+async def versions() -> list[ScoringModel]:
+    await published_model()
+    return await ScoringModel.all().order_by("-version")
+
+
+async def get_version(version: int) -> ScoringModel:
+    row = await ScoringModel.get_or_none(version=version)
+    if row is None:
+        raise NotFound("scoring model")
+    return row
+
+
+def _audit(actor: Actor, action: str, version: int, **details: str | int | None) -> Event:
+    return Event(
+        action=action,
+        outcome=Outcome.SUCCESS,
+        actor=actor,
+        target=Target("scoring_model", str(version)),
+        details=details,
+    )
+
+
+async def create_draft(
+    actor: Actor, user_id: uuid.UUID | None, definition: Any, note: str | None
+) -> ScoringModel:
+    _definition(definition)
+    await published_model()
+    async with in_transaction("default"):
+        last = await ScoringModel.all().order_by("-version").select_for_update().first()
+        row = await ScoringModel.create(
+            version=(last.version if last else 0) + 1,
+            status=ModelStatus.DRAFT.value,
+            definition=parse_definition(definition).to_json(),
+            note=(note or "")[:500] or None,
+            created_at=datetime.now(UTC),
+            created_by_id=user_id,
+        )
+        await record(_audit(actor, "scoring.model.drafted", row.version))
+    return row
+
+
+async def update_draft(
+    actor: Actor, version: int, definition: Any, note: str | None
+) -> ScoringModel:
+    parsed = _definition(definition)
+    async with in_transaction("default"):
+        row = await ScoringModel.filter(version=version).select_for_update().first()
+        if row is None:
+            raise NotFound("scoring model")
+        if row.status != ModelStatus.DRAFT.value:
+            raise ValidationFailed(
+                [FieldError("version", "not_a_draft", "only a draft can be changed")]
+            )
+        row.definition = parsed.to_json()
+        row.note = (note or "")[:500] or None
+        await row.save(update_fields=["definition", "note"])
+        await record(_audit(actor, "scoring.model.updated", version))
+    return row
+
+
+async def publish(actor: Actor, user_id: uuid.UUID | None, version: int) -> ScoringRun:
+    """Publish a draft (the previous published version is retired, still viewable) and
+    start a rescoring run of every lead under it."""
+    await published_model()
+    now = datetime.now(UTC)
+    async with in_transaction("default"):
+        row = await ScoringModel.filter(version=version).select_for_update().first()
+        if row is None:
+            raise NotFound("scoring model")
+        if row.status != ModelStatus.DRAFT.value:
+            raise ValidationFailed(
+                [FieldError("version", "not_a_draft", "only a draft can be published")]
+            )
+        await ScoringModel.filter(status=ModelStatus.PUBLISHED.value).update(
+            status=ModelStatus.RETIRED.value
+        )
+        row.status, row.published_at, row.published_by_id = (
+            ModelStatus.PUBLISHED.value,
+            now,
+            user_id,
+        )
+        await row.save(update_fields=["status", "published_at", "published_by_id"])
+        run = await ScoringRun.create(
+            model_version=version,
+            trigger=Trigger.MODEL_PUBLISHED.value,
+            status=RunStatus.PENDING.value,
+            total=await Lead.all().count(),
+            created_at=now,
+        )
+        await record(_audit(actor, "scoring.model.published", version, run=str(run.id)))
+    return run
+
+
+@dataclass(frozen=True, slots=True)
+class DryRunReport:
+    version: int
+    against_version: int
+    evaluated: int
+    not_scored: int
+    gain_mql: int
+    lose_mql: int
+    gain_sql: int
+    lose_sql: int
+    changed: int
+
+
+def _at_least(result: ScoreResult | None, band: Band) -> bool:
+    if result is None:
+        return False
+    return result.band is Band.SQL or (band is Band.MQL and result.band is Band.MQL)
+
+
+async def dry_run(version: int, now: datetime | None = None) -> DryRunReport:
+    """Evaluate ``version`` over every lead, without writing, against the published model:
+    how many leads would newly reach (or drop below) MQL and SQL."""
+    when = now or datetime.now(UTC)
+    draft = parse_definition((await get_version(version)).definition)
+    current_version, current = await published_model()
+    counts = dict.fromkeys(("gain_mql", "lose_mql", "gain_sql", "lose_sql", "changed"), 0)
+    evaluated = not_scored = 0
+    after: str | None = None
+    while True:
+        outcome, new = await score_batch(draft, version, when, "dry_run", after=after, write=False)
+        if outcome.last_id is None:
+            break
+        _, old = await score_batch(
+            current, current_version, when, "dry_run", after=after, write=False
+        )
+        after = outcome.last_id
+        for lead_id, result in new.items():
+            evaluated += 1
+            before = old.get(lead_id)
+            if result is None:
+                not_scored += 1
+                continue
+            for band, gain, lose in (
+                (Band.MQL, "gain_mql", "lose_mql"),
+                (Band.SQL, "gain_sql", "lose_sql"),
+            ):
+                was, now_is = _at_least(before, band), _at_least(result, band)
+                counts[gain] += int(now_is and not was)
+                counts[lose] += int(was and not now_is)
+            counts["changed"] += int(before is None or before.total != result.total)
+    return DryRunReport(version, current_version, evaluated, not_scored, **counts)
+
+
+async def _claim(run_id: uuid.UUID | None, now: datetime) -> ScoringRun | None:
+    """Take the lease of a run that is pending, or running with an expired lease (its
+    process died): the database decides, so two processes never work on one run."""
+    open_runs = ScoringRun.filter(
+        Q(status=RunStatus.PENDING.value)
+        | (Q(status=RunStatus.RUNNING.value) & Q(lease_until__lt=now))
+    )
+    if run_id is not None:
+        open_runs = open_runs.filter(id=run_id)
+    candidate = await open_runs.order_by("created_at").first()
+    if candidate is None:
+        return None
+    claimed = await ScoringRun.filter(
+        Q(id=candidate.id)
+        & (
+            Q(status=RunStatus.PENDING.value)
+            | (Q(status=RunStatus.RUNNING.value) & Q(lease_until__lt=now))
+        )
+    ).update(status=RunStatus.RUNNING.value, lease_until=now + LEASE, started_at=now)
+    return await ScoringRun.get(id=candidate.id) if claimed else None
+
+
+async def start_decay_run(now: datetime | None = None) -> ScoringRun:
+    """Queue a rescoring under the published model (engagement decays with time)."""
+    version, _ = await published_model()
+    return await ScoringRun.create(
+        model_version=version,
+        trigger=Trigger.DECAY.value,
+        status=RunStatus.PENDING.value,
+        total=await Lead.all().count(),
+        created_at=now or datetime.now(UTC),
+    )
+
+
+async def run_pending(
+    *,
+    run_id: uuid.UUID | None = None,
+    batch: int = BATCH,
+    on_progress: Callable[[int], None] | None = None,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> ScoringRun | None:
+    """Work through one pending (or abandoned) run to the end, a committed batch at a time:
+    killed halfway, the next call resumes after the last committed lead."""
+    run = await _claim(run_id, now())
+    if run is None:
+        return None
+    model = await get_version(run.model_version)
+    definition = parse_definition(model.definition)
+    while True:
+        moment = now()
+        async with in_transaction("default"):
+            outcome, _ = await score_batch(
+                definition, run.model_version, moment, run.trigger, after=run.cursor, limit=batch
+            )
+            if outcome.last_id is None:
+                run.status, run.finished_at, run.lease_until = RunStatus.DONE.value, moment, None
+                await run.save(update_fields=["status", "finished_at", "lease_until"])
+                await record(_run_event(run))
+                return run
+            _advance_run(run, outcome, moment)
+            await run.save(
+                update_fields=["cursor", "processed", "changed", "advanced", "lease_until"]
+            )
+        if on_progress is not None:
+            on_progress(outcome.seen)
+
+
+def _advance_run(run: ScoringRun, outcome: BatchOutcome, now: datetime) -> None:
+    run.cursor = outcome.last_id
+    run.processed += outcome.seen
+    run.changed += outcome.changed + outcome.cleared
+    run.advanced += len(outcome.advanced)
+    run.lease_until = now + LEASE
+
+
+def _run_event(run: ScoringRun) -> Event:
+    return Event(
+        action="scoring.run.finished",
+        outcome=Outcome.SUCCESS,
+        actor=Actor.operator(),
+        target=Target("scoring_run", str(run.id)),
+        details={
+            "model_version": run.model_version,
+            "trigger": run.trigger,
+            "processed": run.processed,
+            "changed": run.changed,
+            "advanced": run.advanced,
+        },
+    )
+
+
+async def rescore_lead(lead_id: uuid.UUID, trigger: Trigger, now: datetime) -> BatchOutcome:
+    """Score one lead at once (inside the caller's transaction), e.g. as an activity is
+    recorded; a crossed threshold moves it forward in the same transaction."""
+    version, definition = await published_model()
+    outcome, _ = await score_batch(definition, version, now, trigger.value, lead_ids=[lead_id])
+    return outcome
