@@ -18,7 +18,7 @@ from schema.consent.inputs import CaptureLeadInput, ConsentEvidenceInput
 from schema.consent.queries import subject_consent_of
 from schema.consent.types import ConsentRecord, InvalidLink, SubjectConsent
 from schema.context import Context
-from schema.errors import FieldError, NotFound, SuppressedContact, ValidationErrors
+from schema.errors import NotFound, SuppressedContact, ValidationErrors
 from schema.leads.inputs import parse_uuid
 from schema.leads.types import Lead
 from server.request_context import current_client_address
@@ -217,6 +217,3 @@ class ConsentMutations:
         except ConfirmationInvalid as invalid:
             return InvalidLink(message=str(invalid))
         return ConsentConfirmed(purpose=event.purpose)
-
-
-__all__ = ["ConsentMutations", "FieldError"]
