@@ -78,6 +78,9 @@ async def database(settings: Settings) -> AsyncIterator[str]:
 
 
 TABLES_CHILDREN_FIRST = (
+    "score_history",
+    "scoring_run",
+    "scoring_model",
     "consent_event",
     "consent_state",
     "consent_confirmation",
