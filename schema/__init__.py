@@ -33,6 +33,8 @@ from schema.leads.mutations import LeadMutations
 from schema.leads.queries import LeadQueries
 from schema.limits.budget import RequestBudget
 from schema.limits.directives import max_directives_rule
+from schema.scoring.mutations import ScoringMutations
+from schema.scoring.queries import ScoringQueries
 
 MAX_DEPTH = 8
 MAX_TOKENS = 5000
@@ -41,13 +43,18 @@ MAX_DIRECTIVES = 20
 
 
 @strawberry.type
-class Query(LeadQueries, AuthQueries, AccessQueries, AuditQueries, ConsentQueries):
+class Query(LeadQueries, AuthQueries, AccessQueries, AuditQueries, ConsentQueries, ScoringQueries):
     pass
 
 
 @strawberry.type
 class Mutation(
-    LeadMutations, SignInMutations, AdminMutations, BreakGlassMutations, ConsentMutations
+    LeadMutations,
+    SignInMutations,
+    AdminMutations,
+    BreakGlassMutations,
+    ConsentMutations,
+    ScoringMutations,
 ):
     pass
 

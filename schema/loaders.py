@@ -16,6 +16,7 @@ from leads import repository
 from leads.models import Campaign, StageChange, Team
 from leads.pagination import Page
 from leads.repository import ActivityRow
+from leads.scoring.models import ScoreHistory
 from server.auth.models import StaffUser
 
 ActivityKey = tuple[uuid.UUID, int, str | None]
@@ -68,6 +69,19 @@ async def _load_consent_history(keys: Sequence[uuid.UUID]) -> list[list[ConsentE
     return [found.get(key, []) for key in keys]
 
 
+SCORE_HISTORY_DEPTH = 50
+
+
+async def _load_score_history(keys: Sequence[uuid.UUID]) -> list[list[ScoreHistory]]:
+    """The newest entries per lead (at most SCORE_HISTORY_DEPTH), newest first."""
+    found: dict[uuid.UUID, list[ScoreHistory]] = defaultdict(list)
+    for row in await ScoreHistory.filter(lead_id__in=list(keys)).order_by("-id"):
+        entries = found[row.lead_id]
+        if len(entries) < SCORE_HISTORY_DEPTH:
+            entries.append(row)
+    return [found.get(key, []) for key in keys]
+
+
 class Loaders:
     def __init__(self) -> None:
         self.activity_pages = DataLoader(load_fn=_load_activity_pages)
@@ -78,3 +92,4 @@ class Loaders:
         self.subject_keys = DataLoader(load_fn=_load_subject_keys)
         self.consent_states = DataLoader(load_fn=_load_consent_states)
         self.consent_history = DataLoader(load_fn=_load_consent_history)
+        self.score_history = DataLoader(load_fn=_load_score_history)

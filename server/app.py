@@ -153,11 +153,15 @@ async def _every(seconds: float, what: str, job: Callable[[], Awaitable[object]]
 
 
 def _background_jobs(settings: Settings) -> list[asyncio.Task[None]]:
-    """Jobs ``serve`` runs on its own: delivering the outbox (where a sender is configured)
-    and the consent job. Both are safe with several processes."""
+    """Jobs ``serve`` runs on its own: delivering the outbox (where a sender is configured),
+    the consent job and the scoring job (pending rescoring runs, decay when due). All are
+    safe with several processes."""
+    from datetime import timedelta
+
     from audit.events import Actor
     from compliance.outbox import FileSender, deliver
     from leads.consent_jobs import run_consent_job
+    from leads.scoring.service import scoring_job
 
     tasks = [
         asyncio.create_task(
@@ -166,7 +170,14 @@ def _background_jobs(settings: Settings) -> list[asyncio.Task[None]]:
                 "consent job",
                 lambda: run_consent_job(Actor.operator(), clock.now()),
             )
-        )
+        ),
+        asyncio.create_task(
+            _every(
+                settings.scoring_job_seconds,
+                "scoring job",
+                lambda: scoring_job(timedelta(hours=settings.score_decay_hours)),
+            )
+        ),
     ]
     if settings.outbox_dir is not None:
         sender = FileSender(settings.outbox_dir)

@@ -11,7 +11,13 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from server import account_commands, audit_commands, consent_commands, policy_commands
+from server import (
+    account_commands,
+    audit_commands,
+    consent_commands,
+    policy_commands,
+    scoring_commands,
+)
 from server.settings import Environment, Settings, SettingsError
 
 if TYPE_CHECKING:
@@ -65,13 +71,28 @@ async def _seed(settings: Settings, leads: int, seed: int, as_of: date) -> None:
         print(await open_vault(settings))
         with Progress("seeding leads", leads) as progress:
             report = await DemoSeeder(seed, as_of).seed(leads, on_progress=progress.advance)
+        scored = await _score_demo(as_of)
     finally:
         await close_db()
     print(
         f"seeded {report.leads} leads, {report.activities} activities, "
         f"{report.stage_changes} stage changes, {report.campaigns} campaigns, "
-        f"{report.staff} staff in {report.teams} teams"
+        f"{report.staff} staff in {report.teams} teams; {scored} leads scored"
     )
+
+
+async def _score_demo(as_of: date) -> int:
+    """Score the seeded leads under the published model as of the seeding date."""
+    from leads.scoring import service
+    from server.progress import Progress
+
+    moment = datetime.combine(as_of, datetime.min.time(), UTC)
+    run = await service.start_decay_run(moment)
+    with Progress("scoring leads", run.total) as progress:
+        done = await service.run_pending(
+            run_id=run.id, on_progress=progress.advance, now=lambda: moment
+        )
+    return done.changed if done else 0
 
 
 async def _keys(settings: Settings, args: argparse.Namespace) -> None:
@@ -225,7 +246,7 @@ def build_parser() -> argparse.ArgumentParser:
     policy_commands.add_schema_commands(schema_commands)
     policy_commands.add_commands(commands)
     audit_commands.add_commands(commands)
-    consent_commands.add_commands(commands)
+    scoring_commands.add_commands(commands, consent_commands.add_commands(commands))
     return parser
 
 
@@ -274,6 +295,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         _schema_export(args.output)
     elif args.command == "audit":
         _run(audit_commands.run(_settings(), args))
+    elif args.command == "scoring" or (args.command == "jobs" and args.jobs_command == "scoring"):
+        _run(scoring_commands.run(_settings(), args))
     elif args.command in ("leads", "jobs", "marketing", "outbox", "consent"):
         _run(consent_commands.run(_settings(), args))
     elif args.command in ("schema", "policy"):

@@ -12,7 +12,8 @@ from typing import Any
 from server.settings import Settings
 
 
-def add_commands(commands: Any) -> None:
+def add_commands(commands: Any) -> Any:
+    """Adds the commands; returns the ``jobs`` subcommands for other jobs to join."""
     leads = commands.add_parser("leads", help="lead data tools")
     leads_commands = leads.add_subparsers(dest="leads_command", required=True)
     imp = leads_commands.add_parser("import", help="import leads with consent from a CSV file")
@@ -40,6 +41,7 @@ def add_commands(commands: Any) -> None:
     consent = commands.add_parser("consent", help="consent ledger tools")
     consent_commands = consent.add_subparsers(dest="consent_command", required=True)
     consent_commands.add_parser("report", help="leads per purpose, basis, notice and status")
+    return jobs_commands
 
 
 async def run(settings: Settings, args: argparse.Namespace) -> None:

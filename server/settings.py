@@ -104,6 +104,8 @@ class Settings:
     outbox_dir: Path | None = None
     outbox_interval_seconds: int = 30
     consent_job_minutes: int = 60
+    scoring_job_seconds: int = 60
+    score_decay_hours: int = 24
 
     @property
     def is_dev(self) -> bool:
@@ -183,6 +185,10 @@ class Settings:
             consent_job_minutes=reader.integer(
                 "CONSENT_JOB_MINUTES", 60, minimum=1, maximum=7 * 24 * 60
             ),
+            scoring_job_seconds=reader.integer(
+                "SCORING_JOB_SECONDS", 60, minimum=1, maximum=24 * 3600
+            ),
+            score_decay_hours=reader.integer("SCORE_DECAY_HOURS", 24, minimum=1, maximum=24 * 30),
         )
         if settings.purposes_file is not None:
             from compliance.consent.purposes import PurposeConfigError, Purposes
@@ -234,6 +240,8 @@ class Settings:
             "outbox_dir": str(self.outbox_dir or ""),
             "outbox_interval_seconds": str(self.outbox_interval_seconds),
             "consent_job_minutes": str(self.consent_job_minutes),
+            "scoring_job_seconds": str(self.scoring_job_seconds),
+            "score_decay_hours": str(self.score_decay_hours),
         }
 
 

@@ -125,6 +125,8 @@ NOT_SENSITIVE: dict[str, frozenset[str]] = {
             "engagementScore",
             "scoredAt",
             "scoreStatus",
+            "scoreBreakdown",
+            "scoreHistory",
             "createdAt",
             "updatedAt",
             "lastEngagedAt",
@@ -169,6 +171,8 @@ times, enums and references to staff, campaigns and teams."""
 
 PERSONAL_DATA_TYPES = frozenset(POLICY) | frozenset(NOT_SENSITIVE)
 
+_SCORING_EDITORS = frozenset({Role.SALES_MANAGER, Role.MARKETER, Role.ADMIN})
+
 OPERATION_ROLES: dict[str, frozenset[Role]] = {
     "createLead": frozenset({Role.SALES_REP, Role.SALES_MANAGER, Role.MARKETER}),
     "updateLead": frozenset({Role.SALES_REP, Role.SALES_MANAGER}),
@@ -187,6 +191,10 @@ OPERATION_ROLES: dict[str, frozenset[Role]] = {
     "consentReport": frozenset(
         {Role.MARKETER, Role.ANALYST, Role.COMPLIANCE_OFFICER, Role.AUDITOR, Role.ADMIN}
     ),
+    "scoringDryRun": _SCORING_EDITORS,
+    "createScoringDraft": _SCORING_EDITORS,
+    "updateScoringDraft": _SCORING_EDITORS,
+    "publishScoringModel": _SCORING_EDITORS,
     "captureLead": frozenset(),
     "subjectConsent": frozenset(),
     "setSubjectConsent": frozenset(),

@@ -323,3 +323,32 @@ async def rescore_lead(lead_id: uuid.UUID, trigger: Trigger, now: datetime) -> B
     version, definition = await published_model()
     outcome, _ = await score_batch(definition, version, now, trigger.value, lead_ids=[lead_id])
     return outcome
+
+
+async def runs(limit: int = 20) -> list[ScoringRun]:
+    return await ScoringRun.all().order_by("-created_at").limit(limit)
+
+
+async def get_run(run_id: uuid.UUID) -> ScoringRun:
+    row = await ScoringRun.get_or_none(id=run_id)
+    if row is None:
+        raise NotFound("scoring run")
+    return row
+
+
+async def scoring_job(
+    decay_every: timedelta,
+    *,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    on_progress: Callable[[int], None] | None = None,
+) -> ScoringRun | None:
+    """What ``serve`` runs on a schedule: finish a pending (or abandoned) run; otherwise,
+    once ``decay_every`` has passed since the last decay run, start one and work it."""
+    done = await run_pending(now=now, on_progress=on_progress)
+    if done is not None:
+        return done
+    last = await ScoringRun.filter(trigger=Trigger.DECAY.value).order_by("-created_at").first()
+    if last is not None and last.created_at > now() - decay_every:
+        return None
+    run = await start_decay_run(now())
+    return await run_pending(run_id=run.id, now=now, on_progress=on_progress)

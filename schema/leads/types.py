@@ -38,6 +38,8 @@ from schema.enums import (
     Timeline,
 )
 from schema.errors import bad_input
+from schema.loaders import SCORE_HISTORY_DEPTH
+from schema.scoring.types import ScoreContribution, ScoreHistoryEntry
 from server.auth.models import StaffUser
 
 MAX_NESTED_ACTIVITIES = 50
@@ -309,6 +311,27 @@ class Lead:
         if await self._may_use_scores(info):
             return ScoreStatus.SCORED
         return ScoreStatus.NOT_SCORED_NO_BASIS
+
+    @strawberry.field(
+        description="The rules behind the score and their points; they add up to the score. "
+        "Null when the lead has no profiling basis."
+    )
+    async def score_breakdown(
+        self, info: strawberry.Info[Context]
+    ) -> list[ScoreContribution] | None:
+        if not await self._may_use_scores(info):
+            return None
+        return ScoreContribution.all_of(self._row.score_breakdown)
+
+    @strawberry.field(
+        description=f"How the score changed, newest first (at most {SCORE_HISTORY_DEPTH}). "
+        "Null when the lead has no profiling basis."
+    )
+    async def score_history(self, info: strawberry.Info[Context]) -> list[ScoreHistoryEntry] | None:
+        if not await self._may_use_scores(info):
+            return None
+        rows = await info.context.loaders.score_history.load(self._row.id)
+        return [ScoreHistoryEntry.of(row) for row in rows]
 
     @protected(description="Each purpose's current state (consent or other lawful basis).")
     async def consents(self, info: strawberry.Info[Context]) -> list[ConsentStatus] | None:

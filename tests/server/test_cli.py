@@ -223,3 +223,43 @@ def test_import_reports_bad_lines_then_imports_and_exports_only_consenting_leads
     assert "no@example.com" not in export.stdout
     assert job.returncode == 0
     assert "lapsed grants to expire: 0" in job.stdout
+
+
+def test_scoring_commands_draft_dry_run_publish_and_rescore(tmp_path: Path) -> None:
+    dev = {"LEADVAULT_ENV": "dev"}
+    assert _leadvault(["migrate"], tmp_path, **dev).returncode == 0
+    seeded = _leadvault(["seed", "--leads", "40", "--as-of", "2026-06-01"], tmp_path, **dev)
+    assert seeded.returncode == 0, seeded.stderr
+    shown = _leadvault(["scoring", "show", "1"], tmp_path, **dev)
+    definition = json.loads(shown.stdout)
+    definition["sql_threshold"] = 45
+    draft_file = tmp_path / "draft.json"
+    draft_file.write_text(json.dumps(definition))
+    bad_file = tmp_path / "bad.json"
+    bad_file.write_text(json.dumps({**definition, "mql_threshold": 99}))
+
+    bad = _leadvault(["scoring", "draft", str(bad_file)], tmp_path, **dev)
+    drafted = _leadvault(["scoring", "draft", str(draft_file), "--note", "lower"], tmp_path, **dev)
+    dry = _leadvault(["scoring", "dry-run", "2"], tmp_path, **dev)
+    published = _leadvault(["scoring", "publish", "2"], tmp_path, **dev)
+    listed = _leadvault(["scoring", "list"], tmp_path, **dev)
+    job = _leadvault(["jobs", "scoring"], tmp_path, **dev)
+    again = _leadvault(["jobs", "scoring"], tmp_path, **dev)
+
+    assert "leads scored" in seeded.stdout
+    assert bad.returncode == 1
+    assert "definition.mql_threshold" in bad.stderr
+    assert drafted.stdout.strip() == "draft v2 created"
+    assert dry.returncode == 0, dry.stderr
+    assert "v2 against published v1: 40 leads evaluated" in dry.stdout
+    assert published.returncode == 0, published.stderr
+    assert "run " in published.stdout
+    assert "40 leads" in published.stdout
+    assert "v2    published" in listed.stdout
+    assert "v1    retired" in listed.stdout
+    assert "(decay): 40 leads" in job.stdout
+    assert "nothing to do" in again.stdout
+    with sqlite3.connect(tmp_path / "data" / "leadvault.sqlite3") as db:
+        versions = {row[0] for row in db.execute("SELECT score_model_version FROM lead")}
+    assert versions <= {2, None}
+    assert 2 in versions

@@ -247,3 +247,24 @@ async def test_history_is_kept_per_lead_in_order() -> None:
     assert [h.score for h in history] == [25, 65]
     assert history[-1].breakdown[-1]["rule"] == "trial_or_demo_request"
     assert uuid.UUID(str(history[0].lead_id)) == lead.id
+
+
+async def test_the_scoring_job_finishes_pending_runs_first_then_decays_when_due() -> None:
+    await a_lead(seniority=Seniority.VP)
+    draft = await scoring.create_draft(OPERATOR, None, stricter(), None)
+    published = await scoring.publish(OPERATOR, None, draft.version)
+    every = timedelta(hours=24)
+
+    first = await scoring.scoring_job(every, now=lambda: NOW)
+    second = await scoring.scoring_job(every, now=lambda: NOW + timedelta(hours=1))
+    third = await scoring.scoring_job(every, now=lambda: NOW + timedelta(hours=2))
+    fourth = await scoring.scoring_job(every, now=lambda: NOW + timedelta(hours=27))
+
+    assert first is not None
+    assert (first.id, first.status) == (published.id, "done")
+    assert second is not None
+    assert (second.trigger, second.status, second.model_version) == ("decay", "done", 2)
+    assert third is None
+    assert fourth is not None
+    assert fourth.trigger == "decay"
+    assert await ScoringRun.filter(trigger="decay").count() == 2

@@ -1,0 +1,1 @@
+"""Scoring models, rescoring runs and score explanations over GraphQL."""
