@@ -40,6 +40,7 @@ from compliance.crypto.blind_index import IndexKind
 from leads.contacts import lead_ids_with, replace_indexes, seal_lead, subject_key
 from leads.enums import ActivityType, Source, Stage
 from leads.errors import FieldError, NotFound, Suppressed, ValidationFailed
+from leads.followup import send_welcome
 from leads.models import Activity, Lead
 from leads.scoring.service import Trigger, rescore_lead
 from leads.service import (
@@ -47,6 +48,7 @@ from leads.service import (
     _ensure_writable,
     _recorded,
     _sealed_change,
+    auto_assign,
     changed_values,
     utcnow,
 )
@@ -213,6 +215,9 @@ async def capture_lead(principal: Principal, request: CaptureRequest) -> Capture
                 lead.id, key, change, cleaned["email"], evidence, now, actor
             )
         await rescore_lead(lead.id, Trigger.CAPTURE, now)
+        if existing_id is None:
+            await auto_assign(principal, lead, now)
+            await send_welcome(lead.id, key, cleaned.get("email"), now)
         await lead.refresh_from_db()
         if suppressed:
             await suppression.lift(contacts)

@@ -7,6 +7,7 @@ account, not the person. History tables (stage changes, activities) are append-o
 
 from __future__ import annotations
 
+import enum
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +40,8 @@ class Team(Model):
     id = fields.IntField(primary_key=True)
     name = fields.CharField(max_length=100, unique=True)
     created_at = UtcDatetimeField(auto_now_add=True)
+    # the rep who got the last round-robin lead of the team (the next lead goes to the next)
+    last_assigned_id = fields.UUIDField(null=True)
 
     class Meta:
         table = "team"
@@ -119,6 +122,13 @@ class Lead(Model):
     score_model_version = fields.IntField(null=True)
     score_breakdown: list[dict[str, Any]] = fields.JSONField(default=list, db_default=[])
 
+    deal_value = fields.DecimalField(max_digits=14, decimal_places=2, null=True)
+    won_amount = fields.DecimalField(max_digits=14, decimal_places=2, null=True)
+    sql_at = UtcDatetimeField(null=True)
+    first_touch_at = UtcDatetimeField(null=True)
+    assigned_at = UtcDatetimeField(null=True)
+    assignment_reason = fields.CharField(max_length=200, null=True)
+
     created_at = UtcDatetimeField()
     updated_at = UtcDatetimeField()
     last_engaged_at = UtcDatetimeField(null=True)
@@ -130,6 +140,7 @@ class Lead(Model):
             Index(fields=("stage", "created_at"), name="lead_stage_created_idx"),
             Index(fields=("owner_id", "created_at"), name="lead_owner_created_idx"),
             Index(fields=("team_id", "created_at"), name="lead_team_created_idx"),
+            Index(fields=("status", "last_engaged_at"), name="lead_status_engaged_idx"),
         )
 
 
@@ -212,3 +223,38 @@ class ContactIndex(Model):
 def subject_of(lead: Lead) -> Subject:
     """The lead as the access policy sees it: whose it is."""
     return Subject(lead_id=lead.id, owner_id=lead.owner_id, team_id=lead.team_id)
+
+
+class TaskKind(enum.StrEnum):
+    FIRST_CONTACT = "first_contact"
+    FOLLOW_UP = "follow_up"
+
+
+class Task(Model):
+    """Follow-up work on a lead: the first contact a new SQL is owed within its SLA, then
+    the touches of the suggested cadence. A task is breached when it was done late or is
+    still open past its due time."""
+
+    id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
+    lead: fields.ForeignKeyRelation[Lead] = fields.ForeignKeyField(
+        "leadvault.Lead", related_name="tasks", on_delete=fields.CASCADE
+    )
+    lead_id: uuid.UUID
+    owner: fields.ForeignKeyNullableRelation[StaffUser] = fields.ForeignKeyField(
+        "leadvault.StaffUser", related_name="tasks", null=True, on_delete=fields.SET_NULL
+    )
+    owner_id: uuid.UUID | None
+    kind = fields.CharEnumField(TaskKind, max_length=16)
+    step = fields.IntField(default=0)
+    due_at = UtcDatetimeField()
+    completed_at = UtcDatetimeField(null=True)
+    completed_by_id = fields.UUIDField(null=True)
+    created_at = UtcDatetimeField()
+
+    class Meta:
+        table = "task"
+        indexes = (
+            Index(fields=("lead_id", "kind", "step"), name="task_lead_idx"),
+            Index(fields=("kind", "due_at"), name="task_due_idx"),
+            Index(fields=("owner_id", "completed_at", "due_at"), name="task_owner_idx"),
+        )

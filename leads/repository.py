@@ -19,6 +19,7 @@ from compliance.access.decide import decide_now
 from compliance.access.policy import ROW_BASIS, required_policy
 from compliance.access.rules import Access, Actor
 from compliance.consent.ledger import leads_allowing
+from compliance.consent.purposes import EMAIL_MARKETING
 from compliance.crypto.blind_index import IndexKind
 from compliance.scopes import RowScope, lead_scope
 from leads.contacts import lead_ids_with
@@ -58,6 +59,8 @@ class LeadFilter:
     campaign_id: int | None = None
     created_from: datetime | None = None
     created_to: datetime | None = None
+    reengageable: bool | None = None
+    """True: the re-engagement list (cold leads that consent to email marketing now)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +121,8 @@ class LeadRepository:
             query = query.filter(created_at__gte=f.created_from)
         if f.created_to is not None:
             query = query.filter(created_at__lt=f.created_to)
+        if f.reengageable:
+            query = query.filter(status=Status.COLD, id__in=leads_allowing(EMAIL_MARKETING))
         return query
 
     async def get(self, lead_id: uuid.UUID) -> Lead | None:

@@ -20,9 +20,18 @@ from compliance.crypto.blind_index import IndexKind
 from compliance.crypto.vault import current_vault
 from compliance.fields import personal_fields_of
 from compliance.scopes import RowScope, lead_scope
+from leads.assignment import assign_round_robin, team_named
 from leads.contacts import lead_ids_with, replace_indexes, seal_lead, subject_key
 from leads.enums import HUMAN_TOUCH_ACTIVITIES, ActivityType, Stage, Status
 from leads.errors import DuplicateLead, FieldError, NotFound, Suppressed, ValidationFailed
+from leads.followup import (
+    BecameSql,
+    became_sql,
+    followup_config,
+    reassign_open_tasks,
+    send_welcome,
+    touched,
+)
 from leads.lifecycle import check_transition, status_after
 from leads.models import Activity, Lead, StageChange, subject_of
 from leads.repository import LeadRepository, active_staff, campaign_exists
@@ -155,9 +164,22 @@ async def create_lead(principal: Principal, values: Mapping[str, Any]) -> Lead:
         await change.save()
         await _recorded(principal, "lead.created", lead.id, tuple(sorted(cleaned)))
         await record_bases(principal, lead_id, key, now)
+        await auto_assign(principal, lead, now)
+        await send_welcome(lead_id, key, cleaned.get("email"), now)
         await rescore_lead(lead_id, Trigger.LEAD_CHANGED, now)
         await lead.refresh_from_db()
     return lead
+
+
+async def auto_assign(principal: Principal, lead: Lead, now: datetime) -> None:
+    """A new lead without an owner goes round-robin to its team (the creator's team, or the
+    intake team for captures and marketers); one given an owner says so."""
+    if lead.owner_id is not None:
+        await Lead.filter(id=lead.id).update(assigned_at=now, assignment_reason="set when created")
+        return
+    team_id = lead.team_id or await team_named(followup_config().intake_team)
+    if team_id is not None:
+        await assign_round_robin([lead.id], team_id, actor_of(principal), now)
 
 
 async def record_bases(principal: Principal, lead_id: uuid.UUID, key: bytes, now: datetime) -> None:
@@ -212,6 +234,7 @@ async def update_lead(principal: Principal, lead_id: uuid.UUID, values: Mapping[
             owner = await active_staff(cleaned["owner_id"])
             if owner is not None and owner.team_id is not None:
                 cleaned["team_id"] = owner.team_id
+        reassigned = "owner_id" in cleaned and cleaned["owner_id"] != lead.owner_id
         personal = personal_fields_of(Lead)
         key = await subject_key(lead.id, create=False) if personal.keys() & cleaned else None
         changed = changed_values(lead, key, cleaned)
@@ -222,6 +245,10 @@ async def update_lead(principal: Principal, lead_id: uuid.UUID, values: Mapping[
             await lead.save(update_fields=[*changed, "updated_at"])
             await replace_indexes(lead.id, cleaned)
             await _recorded(principal, "lead.updated", lead.id, tuple(sorted(changed)))
+            if reassigned:
+                lead.assigned_at, lead.assignment_reason = utcnow(), "reassigned by staff"
+                await lead.save(update_fields=["assigned_at", "assignment_reason"])
+                await reassign_open_tasks(lead.id, lead.owner_id)
             if changed.keys() & set(FACT_COLUMNS):
                 await rescore_lead(lead.id, Trigger.LEAD_CHANGED, utcnow())
                 await lead.refresh_from_db()
@@ -312,6 +339,8 @@ async def record_activity(principal: Principal, data: ActivityInput) -> tuple[Ac
             update_fields.append("status")
         await lead.save(update_fields=update_fields)
         await _recorded(principal, "lead.activity.recorded", lead.id, activity_type=data.type.value)
+        if data.type in HUMAN_TOUCH_ACTIVITIES:
+            await touched(lead, occurred_at, principal.user_id)
         await rescore_lead(lead.id, Trigger.ACTIVITY, now)
         await lead.refresh_from_db()
     return activity, lead
@@ -348,6 +377,8 @@ async def change_stage(
         lead.stage_entered_at = now
         lead.updated_at = now
         await lead.save(update_fields=["stage", "status", "stage_entered_at", "updated_at"])
+        if to_stage is Stage.SQL:
+            await became_sql([BecameSql(lead.id, lead.source.value, lead.owner_id)], now)
         await _recorded(
             principal,
             "lead.stage.changed",

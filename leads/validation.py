@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Mapping
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from compliance.normalize import normalize_email, normalize_phone
@@ -90,6 +91,24 @@ def passthrough(field: str, value: Any) -> tuple[Any, FieldError | None]:
     return value, None
 
 
+MAX_AMOUNT = Decimal("999999999999.99")
+
+
+def amount(field: str, value: Any) -> tuple[Any, FieldError | None]:
+    """A money amount in the account currency: zero or more, at most two decimals."""
+    if value is None:
+        return None, None
+    try:
+        parsed = Decimal(str(value))
+    except InvalidOperation:
+        return None, FieldError(field, "invalid", f"{field} must be a number")
+    if not parsed.is_finite() or parsed < 0 or parsed > MAX_AMOUNT:
+        return None, FieldError(field, "out_of_range", f"{field} must be from 0 to {MAX_AMOUNT}")
+    if parsed != parsed.quantize(Decimal("0.01")):
+        return None, FieldError(field, "too_precise", f"{field} has at most two decimals")
+    return parsed.quantize(Decimal("0.01")), None
+
+
 LEAD_RULES: dict[str, Cleaner] = {
     "first_name": text(100),
     "last_name": text(100),
@@ -118,6 +137,8 @@ LEAD_RULES: dict[str, Cleaner] = {
     "timeline": passthrough,
     "status": passthrough,
     "owner_id": passthrough,
+    "deal_value": amount,
+    "won_amount": amount,
 }
 
 

@@ -33,6 +33,7 @@ from schema.leads.mutations import LeadMutations
 from schema.leads.queries import LeadQueries
 from schema.limits.budget import RequestBudget
 from schema.limits.directives import max_directives_rule
+from schema.pipeline.followup import FollowUpMutations, FollowUpQueries
 from schema.scoring.mutations import ScoringMutations
 from schema.scoring.queries import ScoringQueries
 
@@ -43,7 +44,15 @@ MAX_DIRECTIVES = 20
 
 
 @strawberry.type
-class Query(LeadQueries, AuthQueries, AccessQueries, AuditQueries, ConsentQueries, ScoringQueries):
+class Query(
+    LeadQueries,
+    AuthQueries,
+    AccessQueries,
+    AuditQueries,
+    ConsentQueries,
+    ScoringQueries,
+    FollowUpQueries,
+):
     pass
 
 
@@ -55,6 +64,7 @@ class Mutation(
     BreakGlassMutations,
     ConsentMutations,
     ScoringMutations,
+    FollowUpMutations,
 ):
     pass
 

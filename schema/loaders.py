@@ -13,7 +13,7 @@ from compliance.consent.ledger import CurrentConsent
 from compliance.consent.models import ConsentEvent
 from compliance.crypto.vault import current_vault
 from leads import repository
-from leads.models import Campaign, StageChange, Team
+from leads.models import Campaign, StageChange, Task, Team
 from leads.pagination import Page
 from leads.repository import ActivityRow
 from leads.scoring.models import ScoreHistory
@@ -82,6 +82,13 @@ async def _load_score_history(keys: Sequence[uuid.UUID]) -> list[list[ScoreHisto
     return [found.get(key, []) for key in keys]
 
 
+async def _load_tasks(keys: Sequence[uuid.UUID]) -> list[list[Task]]:
+    found: dict[uuid.UUID, list[Task]] = defaultdict(list)
+    for row in await Task.filter(lead_id__in=list(keys)).order_by("due_at", "step"):
+        found[row.lead_id].append(row)
+    return [found.get(key, []) for key in keys]
+
+
 class Loaders:
     def __init__(self) -> None:
         self.activity_pages = DataLoader(load_fn=_load_activity_pages)
@@ -93,3 +100,4 @@ class Loaders:
         self.consent_states = DataLoader(load_fn=_load_consent_states)
         self.consent_history = DataLoader(load_fn=_load_consent_history)
         self.score_history = DataLoader(load_fn=_load_score_history)
+        self.tasks = DataLoader(load_fn=_load_tasks)

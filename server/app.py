@@ -154,12 +154,14 @@ async def _every(seconds: float, what: str, job: Callable[[], Awaitable[object]]
 
 def _background_jobs(settings: Settings) -> list[asyncio.Task[None]]:
     """Jobs ``serve`` runs on its own: delivering the outbox (where a sender is configured),
-    the consent job and the scoring job (pending rescoring runs, decay when due). All are
+    the consent job, cold detection (on the consent job's schedule) and the scoring job
+    (pending rescoring runs, decay when due). All are
     safe with several processes."""
     from datetime import timedelta
 
     from audit.events import Actor
     from compliance.outbox import FileSender, deliver
+    from leads.cold import mark_cold
     from leads.consent_jobs import run_consent_job
     from leads.scoring.service import scoring_job
 
@@ -176,6 +178,15 @@ def _background_jobs(settings: Settings) -> list[asyncio.Task[None]]:
                 settings.scoring_job_seconds,
                 "scoring job",
                 lambda: scoring_job(timedelta(hours=settings.score_decay_hours)),
+            )
+        ),
+        asyncio.create_task(
+            _every(
+                settings.consent_job_minutes * 60,
+                "cold detection",
+                lambda: mark_cold(
+                    Actor.operator(), clock.now(), timedelta(days=settings.cold_after_days)
+                ),
             )
         ),
     ]

@@ -15,8 +15,8 @@ from server import (
     account_commands,
     audit_commands,
     consent_commands,
+    pipeline_commands,
     policy_commands,
-    scoring_commands,
 )
 from server.settings import Environment, Settings, SettingsError
 
@@ -246,7 +246,7 @@ def build_parser() -> argparse.ArgumentParser:
     policy_commands.add_schema_commands(schema_commands)
     policy_commands.add_commands(commands)
     audit_commands.add_commands(commands)
-    scoring_commands.add_commands(commands, consent_commands.add_commands(commands))
+    pipeline_commands.add_commands(commands, consent_commands.add_commands(commands))
     return parser
 
 
@@ -295,8 +295,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         _schema_export(args.output)
     elif args.command == "audit":
         _run(audit_commands.run(_settings(), args))
-    elif args.command == "scoring" or (args.command == "jobs" and args.jobs_command == "scoring"):
-        _run(scoring_commands.run(_settings(), args))
+    elif args.command == "scoring" or (
+        args.command == "jobs" and args.jobs_command in ("scoring", "cold")
+    ):
+        _run(pipeline_commands.run(_settings(), args))
     elif args.command in ("leads", "jobs", "marketing", "outbox", "consent"):
         _run(consent_commands.run(_settings(), args))
     elif args.command in ("schema", "policy"):

@@ -85,6 +85,23 @@ async def init_db(settings: Settings, *, global_fallback: bool = True) -> None:
     ledger as the access policy's source of consent."""
     await Tortoise.init(config=_config_for(settings), _enable_global_fallback=global_fallback)
     configure_consent(settings)
+    configure_followup(settings)
+
+
+def configure_followup(settings: Settings) -> None:
+    from datetime import timedelta
+
+    from leads.followup import FollowUpConfig, install_followup_config, parse_sla_by_source
+
+    install_followup_config(
+        FollowUpConfig(
+            sla=timedelta(minutes=settings.first_contact_sla_minutes),
+            sla_by_source=parse_sla_by_source(settings.first_contact_sla_by_source),
+            cold_after=timedelta(days=settings.cold_after_days),
+            intake_team=settings.intake_team,
+            welcome_next_step=settings.welcome_next_step,
+        )
+    )
 
 
 def configure_consent(settings: Settings) -> None:

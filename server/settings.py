@@ -106,6 +106,11 @@ class Settings:
     consent_job_minutes: int = 60
     scoring_job_seconds: int = 60
     score_decay_hours: int = 24
+    first_contact_sla_minutes: int = 60
+    first_contact_sla_by_source: str = ""
+    cold_after_days: int = 30
+    intake_team: str | None = None
+    welcome_next_step: str = "Reply to this message to book a 20-minute call with our team."
 
     @property
     def is_dev(self) -> bool:
@@ -189,7 +194,23 @@ class Settings:
                 "SCORING_JOB_SECONDS", 60, minimum=1, maximum=24 * 3600
             ),
             score_decay_hours=reader.integer("SCORE_DECAY_HOURS", 24, minimum=1, maximum=24 * 30),
+            first_contact_sla_minutes=reader.integer(
+                "FIRST_CONTACT_SLA_MINUTES", 60, minimum=1, maximum=60 * 24 * 30
+            ),
+            first_contact_sla_by_source=reader.text("FIRST_CONTACT_SLA_BY_SOURCE", ""),
+            cold_after_days=reader.integer("COLD_AFTER_DAYS", 30, minimum=1, maximum=3650),
+            intake_team=reader.text("INTAKE_TEAM", "").strip() or None,
+            welcome_next_step=reader.text(
+                "WELCOME_NEXT_STEP",
+                "Reply to this message to book a 20-minute call with our team.",
+            ),
         )
+        from leads.followup import parse_sla_by_source
+
+        try:
+            parse_sla_by_source(settings.first_contact_sla_by_source)
+        except ValueError as error:
+            raise SettingsError(f"{PREFIX}FIRST_CONTACT_SLA_BY_SOURCE: {error}") from None
         if settings.purposes_file is not None:
             from compliance.consent.purposes import PurposeConfigError, Purposes
 
@@ -242,6 +263,11 @@ class Settings:
             "consent_job_minutes": str(self.consent_job_minutes),
             "scoring_job_seconds": str(self.scoring_job_seconds),
             "score_decay_hours": str(self.score_decay_hours),
+            "first_contact_sla_minutes": str(self.first_contact_sla_minutes),
+            "first_contact_sla_by_source": self.first_contact_sla_by_source,
+            "cold_after_days": str(self.cold_after_days),
+            "intake_team": self.intake_team or "",
+            "welcome_next_step": self.welcome_next_step,
         }
 
 

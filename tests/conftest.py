@@ -96,6 +96,7 @@ TABLES_CHILDREN_FIRST = (
     "recovery_code",
     "staff_session",
     "api_key",
+    "task",
     "contact_index",
     "activity",
     "stage_change",

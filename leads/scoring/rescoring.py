@@ -29,6 +29,7 @@ from compliance.consent.purposes import PROFILING
 from compliance.crypto.vault import current_vault
 from leads.bulk import insert_dicts, insert_rows
 from leads.enums import Stage, Status
+from leads.followup import BecameSql, became_sql
 from leads.lifecycle import status_after
 from leads.models import Lead, StageChange
 from leads.scoring.definition import ScoringDefinition
@@ -51,6 +52,8 @@ LEAD_COLUMNS = (
     *FACT_COLUMNS,
     "stage",
     "status",
+    "source",
+    "owner_id",
     "score",
     "fit_score",
     "engagement_score",
@@ -283,6 +286,7 @@ async def _advance(
     keys = await vault.subject_keys(ids)
     changes: list[dict[str, Any]] = []
     moves: list[list[Any]] = []
+    qualified: list[BecameSql] = []
     fields = Lead._meta.fields_map
     for (row, result), lead_id in zip(advances, ids, strict=True):
         key = keys.get(lead_id)
@@ -313,11 +317,15 @@ async def _advance(
             ]
         )
         outcome.advanced.append((lead_id, Stage(row["stage"]), target))
+        if target is Stage.SQL:
+            owner = uuid.UUID(_key(row["owner_id"])) if row["owner_id"] else None
+            qualified.append(BecameSql(lead_id, row["source"], owner))
     if not changes:
         return
     await insert_dicts(StageChange, changes)
     db = connections.get("default")
     await db.execute_many(_update_sql(db.capabilities.dialect, STAGE_COLUMNS), moves)
+    await became_sql(qualified, now)
     await record_many(
         [
             Event(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import strawberry
@@ -60,6 +61,10 @@ class LeadFilter:
     campaign_id: strawberry.ID | None = None
     created_from: datetime | None = strawberry.field(default=None, description="Inclusive.")
     created_to: datetime | None = strawberry.field(default=None, description="Exclusive.")
+    reengageable: bool | None = strawberry.field(
+        default=None,
+        description="True: the re-engagement list, cold leads that consent to email marketing.",
+    )
 
     def to_domain(self) -> DomainLeadFilter:
         return DomainLeadFilter(
@@ -72,6 +77,7 @@ class LeadFilter:
             campaign_id=parse_int_id(self.campaign_id, "campaign_id") if self.campaign_id else None,
             created_from=self.created_from,
             created_to=self.created_to,
+            reengageable=self.reengageable,
         )
 
 
@@ -118,6 +124,12 @@ class LeadInput:
     timeline: Timeline | None = strawberry.UNSET
     status: Status | None = strawberry.UNSET
     owner_id: strawberry.ID | None = strawberry.UNSET
+    deal_value: Decimal | None = strawberry.field(
+        default=strawberry.UNSET, description="Expected value of the deal (account currency)."
+    )
+    won_amount: Decimal | None = strawberry.field(
+        default=strawberry.UNSET, description="Amount won when the lead became a customer."
+    )
 
     def to_values(self) -> dict[str, Any]:
         """Only the fields the caller sent, with ids parsed; enums with null mean default."""
@@ -137,6 +149,8 @@ class LeadInput:
             "industry",
             "source",
             "channel",
+            "deal_value",
+            "won_amount",
         ):
             value = getattr(self, name)
             if value is not strawberry.UNSET:

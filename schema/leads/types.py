@@ -42,6 +42,8 @@ from schema.loaders import SCORE_HISTORY_DEPTH
 from schema.scoring.types import ScoreContribution, ScoreHistoryEntry
 from server.auth.models import StaffUser
 
+strawberry.enum(models.TaskKind, name="TaskKind")
+
 MAX_NESTED_ACTIVITIES = 50
 
 
@@ -223,6 +225,42 @@ class Bant:
     timeline: Timeline
 
 
+@strawberry.type(description="Follow-up work on a lead, due within its SLA or cadence step.")
+class FollowUpTask:
+    id: strawberry.ID
+    lead_id: strawberry.ID
+    kind: models.TaskKind
+    step: int = strawberry.field(description="0: the first contact; 1…: cadence touches.")
+    owner_id: strawberry.ID | None
+    due_at: datetime
+    completed_at: datetime | None
+    completed_by_id: strawberry.ID | None
+    created_at: datetime
+
+    @strawberry.field(description="Done after its due time, or still open past it.")
+    def breached(self) -> bool:
+        if self.completed_at is not None:
+            return self.completed_at > self.due_at
+        return datetime.now(UTC) > self.due_at
+
+    @classmethod
+    def of(cls, row: models.Task) -> FollowUpTask:
+        def opt(value: object) -> strawberry.ID | None:
+            return strawberry.ID(str(value)) if value is not None else None
+
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            lead_id=strawberry.ID(str(row.lead_id)),
+            kind=row.kind,
+            step=row.step,
+            owner_id=opt(row.owner_id),
+            due_at=row.due_at,
+            completed_at=row.completed_at,
+            completed_by_id=opt(row.completed_by_id),
+            created_at=row.created_at,
+        )
+
+
 @strawberry.type(description="A sales lead: a person, their company, and where they stand.")
 class Lead:
     _id: strawberry.Private[str]
@@ -241,6 +279,18 @@ class Lead:
     created_at: datetime
     updated_at: datetime
     last_engaged_at: datetime | None
+    deal_value: Decimal | None = strawberry.field(
+        description="Expected value of the deal (account currency)."
+    )
+    won_amount: Decimal | None = strawberry.field(description="Amount won as a customer.")
+    sql_at: datetime | None = strawberry.field(description="When it first became an SQL.")
+    first_touch_at: datetime | None = strawberry.field(
+        description="The first human touch after it became an SQL."
+    )
+    assigned_at: datetime | None
+    assignment_reason: str | None = strawberry.field(
+        description="How the owner was chosen (round robin, capacity, or by staff)."
+    )
     owner_id: strawberry.ID | None
     team_id: strawberry.ID | None
     campaign_id: strawberry.ID | None
@@ -375,6 +425,19 @@ class Lead:
         page = await info.context.loaders.activity_pages.load((self._row.id, first, after))
         return ActivityConnection.of(page, self.access_subject())
 
+    @strawberry.field(
+        description="Minutes from becoming an SQL to the first human touch (speed-to-lead)."
+    )
+    def speed_to_lead_minutes(self) -> float | None:
+        if self._row.sql_at is None or self._row.first_touch_at is None:
+            return None
+        return round((self._row.first_touch_at - self._row.sql_at).total_seconds() / 60, 1)
+
+    @strawberry.field(description="Follow-up tasks: the first contact, then the cadence.")
+    async def tasks(self, info: strawberry.Info[Context]) -> list[FollowUpTask]:
+        rows = await info.context.loaders.tasks.load(self._row.id)
+        return [FollowUpTask.of(row) for row in rows]
+
     @strawberry.field(description="Oldest first.")
     async def stage_history(self, info: strawberry.Info[Context]) -> list[StageChange]:
         rows = await info.context.loaders.stage_history.load(self._row.id)
@@ -412,6 +475,12 @@ class Lead:
             created_at=row.created_at,
             updated_at=row.updated_at,
             last_engaged_at=row.last_engaged_at,
+            deal_value=row.deal_value,
+            won_amount=row.won_amount,
+            sql_at=row.sql_at,
+            first_touch_at=row.first_touch_at,
+            assigned_at=row.assigned_at,
+            assignment_reason=row.assignment_reason,
             owner_id=opt_id(row.owner_id),
             team_id=opt_id(row.team_id),
             campaign_id=opt_id(row.campaign_id),

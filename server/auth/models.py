@@ -36,6 +36,8 @@ class StaffUser(Model):
     )
     team_id: int | None
     is_active = fields.BooleanField(default=True)
+    # capacity for round-robin assignment in open leads owned (null: no limit)
+    max_open_leads = fields.IntField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     password_hash = fields.CharField(max_length=255, null=True)
     password_changed_at = UtcDatetimeField(null=True)

@@ -1,5 +1,6 @@
-"""``leadvault scoring …`` (model versions, drafts, dry runs, publishing, rescoring) and
-``leadvault jobs scoring`` (finish pending runs, apply decay when due)."""
+"""``leadvault scoring …`` (model versions, drafts, dry runs, publishing, rescoring),
+``leadvault jobs scoring`` (finish pending runs, apply decay when due) and ``leadvault jobs
+cold`` (mark leads that stopped engaging)."""
 
 from __future__ import annotations
 
@@ -38,6 +39,8 @@ def add_commands(commands: Any, jobs_commands: Any) -> None:
     jobs_commands.add_parser(
         "scoring", help="finish pending rescoring runs; rescore for decay when due"
     )
+    cold = jobs_commands.add_parser("cold", help="mark leads with no recent engagement cold")
+    cold.add_argument("--dry-run", action="store_true")
 
 
 async def run(settings: Settings, args: argparse.Namespace) -> None:
@@ -46,7 +49,9 @@ async def run(settings: Settings, args: argparse.Namespace) -> None:
     await init_db(settings)
     try:
         await open_vault(settings)
-        if args.command == "jobs":
+        if args.command == "jobs" and args.jobs_command == "cold":
+            await _cold(settings, args.dry_run)
+        elif args.command == "jobs":
             await _job(settings)
         else:
             await _scoring(args)
@@ -147,3 +152,19 @@ async def _job(settings: Settings) -> None:
             f"run {done.id} ({done.trigger}): {done.processed} leads, "
             f"{done.changed} scores changed, {done.advanced} moved forward"
         )
+
+
+async def _cold(settings: Settings, dry_run: bool) -> None:
+    from datetime import UTC, datetime
+
+    from audit.events import Actor
+    from leads.cold import mark_cold
+
+    after = timedelta(days=settings.cold_after_days)
+    now = datetime.now(UTC)
+    planned = await mark_cold(Actor.operator(), now, after, dry_run=True)
+    print(f"leads with no engagement since {planned.cutoff:%Y-%m-%d}: {planned.leads}")
+    if dry_run:
+        return
+    done = await mark_cold(Actor.operator(), now, after)
+    print(f"marked {done.leads} leads cold")

@@ -1,0 +1,1 @@
+"""Follow-up tasks, assignment and funnel analytics over GraphQL."""
