@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from tortoise.expressions import Q, Subquery
+from tortoise.expressions import F, Q, Subquery
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
@@ -32,7 +32,7 @@ class TaskFilter:
 
 
 def _breached(now: datetime) -> Q:
-    return Q(completed_at__isnull=False, completed_at__gt_field="due_at") | Q(
+    return Q(completed_at__isnull=False, completed_at__gt=F("due_at")) | Q(
         completed_at__isnull=True, due_at__lt=now
     )
 

@@ -245,6 +245,8 @@ def test_scoring_commands_draft_dry_run_publish_and_rescore(tmp_path: Path) -> N
     listed = _leadvault(["scoring", "list"], tmp_path, **dev)
     job = _leadvault(["jobs", "scoring"], tmp_path, **dev)
     again = _leadvault(["jobs", "scoring"], tmp_path, **dev)
+    cold_plan = _leadvault(["jobs", "cold", "--dry-run"], tmp_path, **dev)
+    cold = _leadvault(["jobs", "cold"], tmp_path, **dev)
 
     assert "leads scored" in seeded.stdout
     assert bad.returncode == 1
@@ -259,6 +261,8 @@ def test_scoring_commands_draft_dry_run_publish_and_rescore(tmp_path: Path) -> N
     assert "v1    retired" in listed.stdout
     assert "(decay): 40 leads" in job.stdout
     assert "nothing to do" in again.stdout
+    planned = int(cold_plan.stdout.split(": ")[-1])
+    assert f"marked {planned} leads cold" in cold.stdout
     with sqlite3.connect(tmp_path / "data" / "leadvault.sqlite3") as db:
         versions = {row[0] for row in db.execute("SELECT score_model_version FROM lead")}
     assert versions <= {2, None}
