@@ -34,6 +34,7 @@ from schema.leads.queries import LeadQueries
 from schema.limits.budget import RequestBudget
 from schema.limits.directives import max_directives_rule
 from schema.pipeline.followup import FollowUpMutations, FollowUpQueries
+from schema.pipeline.funnel import FunnelQueries
 from schema.scoring.mutations import ScoringMutations
 from schema.scoring.queries import ScoringQueries
 
@@ -52,6 +53,7 @@ class Query(
     ConsentQueries,
     ScoringQueries,
     FollowUpQueries,
+    FunnelQueries,
 ):
     pass
 

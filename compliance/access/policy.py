@@ -63,6 +63,10 @@ ROW_BASIS: dict[Actor, str] = {Actor.ANALYST: ANALYTICS}
 """Rows an actor loads only when the lead's consent state allows this purpose: analysts
 work with the leads that have an analytics basis, so every count they see honours it."""
 
+AGGREGATE_ONLY = frozenset({Actor.ANALYST})
+"""Actors who see no personal data: aggregates they read (the funnel report) withhold
+cells under five leads so no individual can be singled out."""
+
 BREAK_GLASS_ROLES = frozenset({Role.ADMIN, Role.SALES_MANAGER})
 BREAK_GLASS_MAX_MINUTES = 60
 
@@ -203,6 +207,7 @@ OPERATION_ROLES: dict[str, frozenset[Role]] = {
     "createScoringDraft": _SCORING_EDITORS,
     "updateScoringDraft": _SCORING_EDITORS,
     "publishScoringModel": _SCORING_EDITORS,
+    "funnel": frozenset({Role.SALES_REP, Role.SALES_MANAGER, Role.MARKETER, Role.ANALYST}),
     "tasks": frozenset({Role.SALES_REP, Role.SALES_MANAGER}),
     "completeTask": frozenset({Role.SALES_REP, Role.SALES_MANAGER}),
     "assignLead": frozenset({Role.SALES_MANAGER}),
