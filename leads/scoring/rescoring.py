@@ -24,17 +24,17 @@ from typing import Any
 from tortoise import connections
 
 from audit.events import Actor, Event, Outcome, record_many
-from compliance.consent import ledger
+from compliance.consent.evidence import ConsentKind
+from compliance.consent.models import ConsentState
 from compliance.consent.purposes import PROFILING
 from compliance.crypto.vault import current_vault
-from leads.bulk import insert_dicts, insert_rows
+from leads.bulk import insert_dicts
 from leads.enums import Stage, Status
 from leads.followup import BecameSql, became_sql
 from leads.lifecycle import status_after
 from leads.models import Lead, StageChange
 from leads.scoring.definition import ScoringDefinition
-from leads.scoring.engine import Band, LeadFacts, ScoreResult, evaluate
-from leads.scoring.models import ScoreHistory
+from leads.scoring.engine import Band, ScoreResult, evaluate_fast
 
 FACT_COLUMNS = (
     "seniority",
@@ -148,21 +148,47 @@ async def _lead_rows(
     )
 
 
-async def _activities(ids: Sequence[Any]) -> dict[str, list[tuple[str, datetime]]]:
-    db = connections.get("default")
-    marks = ", ".join(_marks(db.capabilities.dialect, len(ids)))
-    rows = await db.execute_query(
-        f"SELECT lead_id, type, occurred_at FROM activity WHERE lead_id IN ({marks})",  # noqa: S608
-        list(ids),
+async def _activities(
+    ids: Sequence[Any], definition: ScoringDefinition
+) -> dict[str, list[tuple[str, float]]]:
+    """The activities of these leads that some rule of ``definition`` counts."""
+    types = sorted(
+        {
+            a
+            for rule in (*definition.engagement, *definition.negative_activities)
+            for a in rule.activities
+        }
     )
-    found: dict[str, list[tuple[str, datetime]]] = defaultdict(list)
+    found: dict[str, list[tuple[str, float]]] = defaultdict(list)
+    if not types:
+        return found
+    db = connections.get("default")
+    marks = _marks(db.capabilities.dialect, len(ids) + len(types))
+    rows = await db.execute_query(
+        "SELECT lead_id, type, occurred_at FROM activity "  # noqa: S608 - placeholders only
+        f"WHERE lead_id IN ({', '.join(marks[: len(ids)])}) "
+        f"AND type IN ({', '.join(marks[len(ids) :])})",
+        [*ids, *types],
+    )
     for row in rows[1]:
-        found[_key(row[0])].append((row[1], _when(row[2])))
+        found[_key(row[0])].append((row[1], _when(row[2]).timestamp()))
     return found
 
 
-def _facts(row: dict[str, Any]) -> LeadFacts:
-    return LeadFacts(**{name: row[name] for name in FACT_COLUMNS})
+async def _profiled(ids: Sequence[Any], now: datetime) -> set[str]:
+    """Which of these leads have a profiling basis now (one statement, no ORM layer)."""
+    db = connections.get("default")
+    dialect = db.capabilities.dialect
+    marks = _marks(dialect, len(ids) + 3)
+    stamp = ConsentState._meta.fields_map["since"].to_db_value(now, ConsentState)
+    rows = await db.execute_query(
+        "SELECT lead_id FROM consent_state WHERE "  # noqa: S608 - placeholders only
+        f"purpose = {marks[0]} AND status = {marks[1]} AND "
+        f"(expires_at IS NULL OR expires_at > {marks[2]}) "
+        f"AND lead_id IN ({', '.join(marks[3:])})",
+        [PROFILING, ConsentKind.GRANTED.value, stamp, *ids],
+    )
+    return {_key(row[0]) for row in rows[1]}
 
 
 async def score_batch(
@@ -184,9 +210,9 @@ async def score_batch(
     if not rows:
         return outcome, {}
     raw_ids = [row["id"] for row in rows]
-    ids = [i if isinstance(i, uuid.UUID) else uuid.UUID(i) for i in raw_ids]
-    activities = await _activities(raw_ids)
-    allowed = {_key(i) for i in await ledger.consented_ids(ids, PROFILING)}
+    activities = await _activities(raw_ids, definition)
+    allowed = await _profiled(raw_ids, now)
+    at = now.timestamp()
     results: dict[str, ScoreResult | None] = {}
     updates: list[list[Any]] = []
     history: list[list[Any]] = []
@@ -214,7 +240,7 @@ async def score_batch(
                      id_field.to_db_value(row["id"], Lead)]
                 )  # fmt: skip
             continue
-        result = evaluate(definition, _facts(row), activities.get(key, ()), now)
+        result = evaluate_fast(definition, row, activities.get(key, ()), at)
         results[key] = result
         outcome.scored += 1
         breakdown = [c.to_json() for c in result.breakdown]
@@ -226,14 +252,14 @@ async def score_batch(
             or _json(row["score_breakdown"]) != breakdown
         ):
             outcome.changed += 1
-            encoded = breakdown_field.to_db_value(breakdown, Lead)
+            encoded = json.dumps(breakdown)
+            lead_key = id_field.to_db_value(row["id"], Lead)
             updates.append(
-                [result.total, result.fit, result.engagement, stamp, version, encoded,
-                 id_field.to_db_value(row["id"], Lead)]
-            )  # fmt: skip
+                [result.total, result.fit, result.engagement, stamp, version, encoded, lead_key]
+            )
             history.append(
-                [row["id"], version, result.total, result.fit, result.engagement, breakdown,
-                 trigger, now]
+                [lead_key, version, result.total, result.fit, result.engagement, encoded,
+                 trigger, stamp]
             )  # fmt: skip
         if result.band in ADVANCES_FROM and Stage(row["stage"]) in ADVANCES_FROM[result.band]:
             advances.append((row, result))
@@ -260,7 +286,12 @@ async def _write(
     if updates:
         await db.execute_many(_update_sql(db.capabilities.dialect, SCORE_COLUMNS), updates)
     if history:
-        await insert_rows(ScoreHistory, HISTORY_COLUMNS, history)
+        names = ", ".join(f'"{c}"' for c in HISTORY_COLUMNS)
+        marks = ", ".join(_marks(db.capabilities.dialect, len(HISTORY_COLUMNS)))
+        await db.execute_many(
+            f"INSERT INTO score_history ({names}) VALUES ({marks})",  # noqa: S608 - fixed
+            history,
+        )
     if advances:
         await _advance(advances, definition, version, now, outcome)
 
