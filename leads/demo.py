@@ -347,14 +347,38 @@ class DemoSeeder:
         lead.stage = stage
         lead.stage_entered_at = entered
         lead.status = self._status_for(stage, entered)
+        self._deal(lead, changes)
         if stage not in (Stage.SUBSCRIBER, Stage.LEAD) or rng.random() < 0.3:
             owner = rng.choice(self.reps[team.id])
             lead.owner_id = owner.id
         activities = self._activities(lead_id, created, stage, lead.owner_id)
         engaged = [a.occurred_at for a in activities if a.recorded_by_id is None]
         lead.last_engaged_at = max(engaged) if engaged else None
+        if lead.sql_at is not None:
+            touches = [
+                a.occurred_at
+                for a in activities
+                if a.recorded_by_id is not None and a.occurred_at >= lead.sql_at
+            ]
+            lead.first_touch_at = min(touches) if touches else None
         lead.updated_at = max([created, entered, *[a.occurred_at for a in activities]])
         return lead, activities, changes
+
+    @staticmethod
+    def _deal(lead: Lead, changes: list[StageChange]) -> None:
+        """Deal values for leads that reached opportunity, won amounts for customers, and
+        the time each became an SQL (from a generator of their own, so the main sequence
+        and everything seeded from it stay as they were)."""
+        reached = {change.to_stage: change.changed_at for change in changes}
+        lead.sql_at = reached.get(Stage.SQL)
+        if Stage.OPPORTUNITY not in reached:
+            return
+        own = random.Random(lead.id.int)
+        lead.deal_value = Decimal(own.randrange(50, 1200) * 100)
+        if Stage.CUSTOMER in reached:
+            lead.won_amount = (lead.deal_value * Decimal(str(own.uniform(0.8, 1.1)))).quantize(
+                Decimal("0.01")
+            )
 
     def _next_sequence(self) -> int:
         self._sequence += 1
