@@ -56,6 +56,7 @@ class ScoringRun(Model):
     model_version = fields.IntField()
     trigger = fields.CharField(max_length=32)
     status = fields.CharField(max_length=16)
+    # the position of the last lead done: its row id on SQLite, its id on PostgreSQL
     cursor = fields.CharField(max_length=36, null=True)
     processed = fields.IntField(default=0)
     changed = fields.IntField(default=0)

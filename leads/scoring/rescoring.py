@@ -137,14 +137,18 @@ async def _lead_rows(
             [id_field.to_db_value(i, Lead) for i in lead_ids],
         )
     mark = _marks(dialect, 2)
-    if after is None:
-        return await db.execute_query_dict(
-            f"SELECT {columns} FROM lead ORDER BY id LIMIT {mark[0]}",  # noqa: S608
-            [limit],
-        )
+    # The walk's position: on SQLite the row id (leads come off the disk in the order they
+    # were written, and so do their activities), on PostgreSQL the lead id.
+    position = "id" if dialect == "postgres" else "rowid"
+    start: Any = None
+    if after is not None:
+        start = id_field.to_db_value(uuid.UUID(after), Lead) if position == "id" else int(after)
+    where = f"WHERE {position} > {mark[0]} " if start is not None else ""
+    limit_mark = mark[1] if start is not None else mark[0]
     return await db.execute_query_dict(
-        f"SELECT {columns} FROM lead WHERE id > {mark[0]} ORDER BY id LIMIT {mark[1]}",  # noqa: S608
-        [id_field.to_db_value(uuid.UUID(after), Lead), limit],
+        f"SELECT {columns}, {position} AS walk_position FROM lead {where}"  # noqa: S608 - fixed
+        f"ORDER BY {position} LIMIT {limit_mark}",
+        [start, limit] if start is not None else [limit],
     )
 
 
@@ -206,7 +210,10 @@ async def score_batch(
     caller's transaction. ``write=False`` only evaluates (a dry run). Returns the outcome and
     each lead's result (None: not scored, no profiling basis)."""
     rows = await _lead_rows(after, limit, lead_ids)
-    outcome = BatchOutcome(last_id=_key(rows[-1]["id"]) if rows else None, seen=len(rows))
+    outcome = BatchOutcome(
+        last_id=_key(rows[-1].get("walk_position", rows[-1]["id"])) if rows else None,
+        seen=len(rows),
+    )
     if not rows:
         return outcome, {}
     raw_ids = [row["id"] for row in rows]
