@@ -18,6 +18,7 @@ from audit.events import Actor, Event, Outcome, record
 from compliance.consent import ledger
 from compliance.consent.purposes import EMAIL_MARKETING
 from compliance.crypto.vault import current_vault
+from leads.enums import Status
 from leads.models import Lead
 
 BATCH = 1000
@@ -35,13 +36,16 @@ class MarketingContact:
 
 
 async def audience(
-    now: datetime, campaign_id: int | None = None
+    now: datetime, campaign_id: int | None = None, cold: bool = False
 ) -> AsyncIterator[list[MarketingContact]]:
-    """Batches of contacts that consented to email marketing (and have an email)."""
+    """Batches of contacts that consented to email marketing (and have an email); with
+    ``cold``, only cold leads (the re-engagement list)."""
     vault = current_vault()
     query = Lead.filter(id__in=ledger.leads_allowing(EMAIL_MARKETING, now), email__isnull=False)
     if campaign_id is not None:
         query = query.filter(campaign_id=campaign_id)
+    if cold:
+        query = query.filter(status=Status.COLD)
     after: uuid.UUID | None = None
     while True:
         page_query = query.filter(id__gt=after) if after is not None else query
@@ -78,11 +82,13 @@ async def export_csv(
     now: datetime,
     campaign_id: int | None = None,
     on_progress: Callable[[int], None] | None = None,
+    *,
+    cold: bool = False,
 ) -> int:
     writer = csv.writer(out)
     writer.writerow(COLUMNS)
     subjects: list[str] = []
-    async for batch in audience(now, campaign_id):
+    async for batch in audience(now, campaign_id, cold):
         for c in batch:
             writer.writerow(
                 [c.lead_id, c.email, c.first_name, c.last_name, c.company_name, c.country]
@@ -98,7 +104,7 @@ async def export_csv(
             subject_ids=tuple(subjects),
             fields=tuple(COLUMNS[1:]),
             purpose=EMAIL_MARKETING,
-            details={"rows": len(subjects), "campaign_id": campaign_id},
+            details={"rows": len(subjects), "campaign_id": campaign_id, "cold_only": cold},
         ),
         now=now,
     )

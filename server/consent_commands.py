@@ -35,6 +35,9 @@ def add_commands(commands: Any) -> Any:
     )
     export.add_argument("--output", "-o", type=Path, default=None)
     export.add_argument("--campaign", type=int, default=None)
+    export.add_argument(
+        "--cold", action="store_true", help="only cold leads (the re-engagement list)"
+    )
     outbox = commands.add_parser("outbox", help="messages to data subjects")
     outbox_commands = outbox.add_subparsers(dest="outbox_command", required=True)
     outbox_commands.add_parser("deliver", help="send pending messages")
@@ -122,10 +125,10 @@ async def _export(args: argparse.Namespace, actor: Any) -> None:
 
     now = datetime.now(UTC)
     if args.output is None:
-        rows = await export_csv(sys.stdout, actor, now, args.campaign)
+        rows = await export_csv(sys.stdout, actor, now, args.campaign, cold=args.cold)
     else:
         with args.output.open("w", encoding="utf-8", newline="") as handle:
-            rows = await export_csv(handle, actor, now, args.campaign)
+            rows = await export_csv(handle, actor, now, args.campaign, cold=args.cold)
         args.output.chmod(0o600)
     print(f"exported {rows} contacts who consent to email marketing", file=sys.stderr)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime, timedelta
 
 from audit.events import Actor
@@ -9,6 +10,7 @@ from audit.models import AuditEvent
 from compliance.consent.purposes import EMAIL_MARKETING
 from leads.cold import mark_cold
 from leads.enums import Stage, Status
+from leads.marketing import export_csv
 from leads.models import Lead
 from leads.repository import LeadFilter, LeadOrder, LeadRepository
 from server.auth.principal import Principal
@@ -55,3 +57,17 @@ async def test_the_re_engagement_list_holds_cold_leads_that_consent_to_email() -
 
     assert listed == 1
     assert [edge.id for edge in page.items] == [cold_yes.id]
+
+
+async def test_the_cold_export_holds_only_cold_leads_that_consent() -> None:
+    await a_lead(status=Status.COLD, email="cold@example.com", consents=(EMAIL_MARKETING,))
+    await a_lead(status=Status.COLD, email="silent@example.com")
+    await a_lead(email="warm@example.com", consents=(EMAIL_MARKETING,))
+    out = io.StringIO()
+
+    rows = await export_csv(out, Actor.operator(), datetime.now(UTC), cold=True)
+
+    assert rows == 1
+    assert "cold@example.com" in out.getvalue()
+    assert "warm@example.com" not in out.getvalue()
+    assert "silent@example.com" not in out.getvalue()
