@@ -122,3 +122,21 @@ async def test_a_database_with_audit_events_upgrades_and_its_events_join_the_cha
     report = json.loads(_upgrade_step(upgrade_database_url, "latest"))
 
     assert report == {"ok": True, "checked": 3}
+
+
+async def test_a_database_with_leads_upgrades_through_scoring_and_the_pipeline_columns(
+    upgrade_database_url: str,
+) -> None:
+    _upgrade_step(upgrade_database_url, "0005_consent_ledger")
+    _upgrade_step(upgrade_database_url, "lead")
+    _upgrade_step(upgrade_database_url, "latest")
+
+    lead = json.loads(_upgrade_step(upgrade_database_url, "read-lead"))
+
+    assert lead == {
+        "breakdown": [],
+        "version": None,
+        "deal_value": None,
+        "sql_at": None,
+        "reason": None,
+    }

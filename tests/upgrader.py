@@ -41,6 +41,37 @@ async def _write_pre_chain_events(count: int) -> None:
         )
 
 
+LEAD_ID = "00000000-0000-4000-8000-000000000001"
+
+
+async def _write_lead_before_scoring() -> None:
+    """A lead as releases before scoring stored it (only the columns they had)."""
+    db = connections.get("default")
+    postgres = db.capabilities.dialect == "postgres"
+    marks = ", ".join(f"${i}" if postgres else "?" for i in range(1, 17))
+    when = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+    await db.execute_query(
+        "INSERT INTO lead (id, seniority, company_size, source, budget, authority, need, "
+        "timeline, stage, status, stage_entered_at, score, fit_score, engagement_score, "
+        f"created_at, updated_at) VALUES ({marks})",
+        [LEAD_ID, "vp", "51-200", "web_form", "unknown", "unknown", "unknown", "unknown",
+         "lead", "open", when, 0, 0, 0, when, when],
+    )  # fmt: skip
+
+
+async def _lead_after_upgrade() -> dict[str, object]:
+    from leads.models import Lead
+
+    lead = await Lead.get(id=LEAD_ID)
+    return {
+        "breakdown": lead.score_breakdown,
+        "version": lead.score_model_version,
+        "deal_value": lead.deal_value,
+        "sql_at": lead.sql_at,
+        "reason": lead.assignment_reason,
+    }
+
+
 async def main(url: str, step: str) -> None:
     config = tortoise_config(url)
     if step.startswith("0"):
@@ -53,6 +84,12 @@ async def main(url: str, step: str) -> None:
     try:
         if step == "events":
             await _write_pre_chain_events(3)
+            return
+        if step == "lead":
+            await _write_lead_before_scoring()
+            return
+        if step == "read-lead":
+            print(json.dumps(await _lead_after_upgrade()))
             return
         await Tortoise.close_connections()
         try:
