@@ -268,3 +268,18 @@ async def test_the_scoring_job_finishes_pending_runs_first_then_decays_when_due(
     assert fourth is not None
     assert fourth.trigger == "decay"
     assert await ScoringRun.filter(trigger="decay").count() == 2
+
+
+async def test_a_run_clears_stored_scores_of_leads_that_lost_their_basis() -> None:
+    kept = await a_lead(seniority=Seniority.VP)
+    lost = await a_lead(bases=False, score=55, fit_score=30, engagement_score=25)
+    await Lead.filter(id=lost.id).update(score_model_version=1)
+    run = await scoring.start_decay_run(NOW)
+
+    done = await scoring.run_pending(run_id=run.id, now=lambda: NOW)
+
+    assert done is not None
+    assert done.changed == 2
+    cleared = await Lead.get(id=lost.id)
+    assert (cleared.score, cleared.score_model_version, cleared.scored_at) == (0, None, None)
+    assert (await Lead.get(id=kept.id)).score == 30
