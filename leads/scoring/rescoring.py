@@ -104,12 +104,11 @@ SCORE_COLUMNS = (
 STAGE_COLUMNS = ("stage", "status", "stage_entered_at", "updated_at")
 
 
-def _update_sql(dialect: str, columns: Sequence[str], key: str = "id") -> str:
-    """``UPDATE lead SET … WHERE id`` (or ``rowid``, on SQLite when walking the table):
-    fixed column names, values as placeholders."""
+def _update_sql(dialect: str, columns: Sequence[str]) -> str:
+    """``UPDATE lead SET … WHERE id``: fixed column names, values as placeholders."""
     marks = _marks(dialect, len(columns) + 1)
     sets = ", ".join(f"{c} = {m}" for c, m in zip(columns, marks, strict=False))
-    return f"UPDATE lead SET {sets} WHERE {key} = {marks[-1]}"  # noqa: S608
+    return f"UPDATE lead SET {sets} WHERE id = {marks[-1]}"  # noqa: S608
 
 
 def _key(value: Any) -> str:
@@ -232,10 +231,6 @@ async def score_batch(
         fields["scored_at"],
     )
     stamp = time_field.to_db_value(now, Lead)
-    # walking SQLite's table, rows are updated by row id (no trip through the id index)
-    by_rowid = (
-        "walk_position" in rows[0] and connections.get("default").capabilities.dialect != "postgres"
-    )
     for row in rows:
         key = _key(row["id"])
         if key not in allowed:
@@ -249,7 +244,7 @@ async def score_batch(
                 outcome.cleared += 1
                 updates.append(
                     [0, 0, 0, None, None, breakdown_field.to_db_value([], Lead),
-                     row["walk_position"] if by_rowid else id_field.to_db_value(row["id"], Lead)]
+                     id_field.to_db_value(row["id"], Lead)]
                 )  # fmt: skip
             continue
         result = evaluate_fast(definition, row, activities.get(key, ()), at)
@@ -267,9 +262,8 @@ async def score_batch(
             encoded = json.dumps(breakdown)
             lead_key = id_field.to_db_value(row["id"], Lead)
             updates.append(
-                [result.total, result.fit, result.engagement, stamp, version, encoded,
-                 row["walk_position"] if by_rowid else lead_key]
-            )  # fmt: skip
+                [result.total, result.fit, result.engagement, stamp, version, encoded, lead_key]
+            )
             history.append(
                 [lead_key, version, result.total, result.fit, result.engagement, encoded,
                  trigger, stamp]
@@ -277,7 +271,7 @@ async def score_batch(
         if result.band in ADVANCES_FROM and Stage(row["stage"]) in ADVANCES_FROM[result.band]:
             advances.append((row, result))
     if write:
-        await _write(updates, history, advances, definition, version, now, outcome, by_rowid)
+        await _write(updates, history, advances, definition, version, now, outcome)
     else:
         outcome.advanced = [
             (uuid.UUID(_key(r["id"])), Stage(r["stage"]), BAND_STAGE[res.band])
@@ -294,12 +288,10 @@ async def _write(
     version: int,
     now: datetime,
     outcome: BatchOutcome,
-    by_rowid: bool,
 ) -> None:
     db = connections.get("default")
     if updates:
-        key = "rowid" if by_rowid else "id"
-        await db.execute_many(_update_sql(db.capabilities.dialect, SCORE_COLUMNS, key), updates)
+        await db.execute_many(_update_sql(db.capabilities.dialect, SCORE_COLUMNS), updates)
     if history:
         names = ", ".join(f'"{c}"' for c in HISTORY_COLUMNS)
         marks = ", ".join(_marks(db.capabilities.dialect, len(HISTORY_COLUMNS)))
