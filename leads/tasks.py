@@ -4,6 +4,8 @@ completing a task by hand (a recorded call, meeting or email completes it on its
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -41,6 +43,14 @@ def visible(principal: Principal, *, writing: bool = False) -> QuerySet[Task]:
     """Tasks of the leads the principal may load (or change)."""
     leads = LeadRepository(principal, writing=writing).readable()
     return Task.filter(lead_id__in=Subquery(leads.values("id")))
+
+
+async def tasks_for(lead_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[Task]]:
+    """Every task of these leads (already loaded within scope), soonest due first."""
+    found: dict[uuid.UUID, list[Task]] = defaultdict(list)
+    for row in await Task.filter(lead_id__in=list(lead_ids)).order_by("due_at", "step"):
+        found[row.lead_id].append(row)
+    return found
 
 
 async def list_tasks(

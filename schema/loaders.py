@@ -16,7 +16,9 @@ from leads import repository
 from leads.models import Campaign, StageChange, Task, Team
 from leads.pagination import Page
 from leads.repository import ActivityRow
+from leads.scoring import service as scoring
 from leads.scoring.models import ScoreHistory
+from leads.tasks import tasks_for
 from server.auth.models import StaffUser
 
 ActivityKey = tuple[uuid.UUID, int, str | None]
@@ -69,23 +71,16 @@ async def _load_consent_history(keys: Sequence[uuid.UUID]) -> list[list[ConsentE
     return [found.get(key, []) for key in keys]
 
 
-SCORE_HISTORY_DEPTH = 50
+SCORE_HISTORY_DEPTH = scoring.HISTORY_DEPTH
 
 
 async def _load_score_history(keys: Sequence[uuid.UUID]) -> list[list[ScoreHistory]]:
-    """The newest entries per lead (at most SCORE_HISTORY_DEPTH), newest first."""
-    found: dict[uuid.UUID, list[ScoreHistory]] = defaultdict(list)
-    for row in await ScoreHistory.filter(lead_id__in=list(keys)).order_by("-id"):
-        entries = found[row.lead_id]
-        if len(entries) < SCORE_HISTORY_DEPTH:
-            entries.append(row)
+    found = await scoring.history_for(keys)
     return [found.get(key, []) for key in keys]
 
 
 async def _load_tasks(keys: Sequence[uuid.UUID]) -> list[list[Task]]:
-    found: dict[uuid.UUID, list[Task]] = defaultdict(list)
-    for row in await Task.filter(lead_id__in=list(keys)).order_by("due_at", "step"):
-        found[row.lead_id].append(row)
+    found = await tasks_for(keys)
     return [found.get(key, []) for key in keys]
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import enum
 import uuid
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from tortoise import connections
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
@@ -24,7 +26,7 @@ from leads.scoring.definition import (
     parse_definition,
 )
 from leads.scoring.engine import Band, ScoreResult
-from leads.scoring.models import ScoringModel, ScoringRun
+from leads.scoring.models import ScoreHistory, ScoringModel, ScoringRun
 from leads.scoring.rescoring import BatchOutcome, score_batch
 
 BATCH = 2000
@@ -352,3 +354,34 @@ async def scoring_job(
         return None
     run = await start_decay_run(now())
     return await run_pending(run_id=run.id, now=now, on_progress=on_progress)
+
+
+HISTORY_DEPTH = 50
+
+
+async def history_for(
+    lead_ids: Sequence[uuid.UUID], depth: int = HISTORY_DEPTH
+) -> dict[uuid.UUID, list[ScoreHistory]]:
+    """The newest ``depth`` history entries of each lead, newest first, in one statement
+    (a window per lead, so a long history is never read in full)."""
+    if not lead_ids:
+        return {}
+    db = connections.get("default")
+    postgres = db.capabilities.dialect == "postgres"
+    marks = [f"${n}" if postgres else "?" for n in range(1, len(lead_ids) + 2)]
+    id_field = ScoreHistory._meta.fields_map["lead_id"]
+    window = "ROW_NUMBER() OVER (PARTITION BY lead_id ORDER BY id DESC) AS place"
+    within = ", ".join(marks[:-1])
+    ranked = f"(SELECT h.*, {window} FROM score_history h WHERE lead_id IN ({within}))"  # noqa: S608
+    columns = 'id, lead_id, model_version, score, fit_score, engagement_score, breakdown, "trigger"'
+    sql = (
+        f"SELECT {columns}, computed_at FROM {ranked} r WHERE place <= {marks[-1]} ORDER BY id DESC"  # noqa: S608
+    )
+    rows = await db.execute_query_dict(
+        sql, [*(id_field.to_db_value(i, ScoreHistory) for i in lead_ids), depth]
+    )
+    found: dict[uuid.UUID, list[ScoreHistory]] = defaultdict(list)
+    for row in rows:
+        entry = ScoreHistory._init_from_db(**row)
+        found[entry.lead_id].append(entry)
+    return found

@@ -283,3 +283,19 @@ async def test_a_run_clears_stored_scores_of_leads_that_lost_their_basis() -> No
     cleared = await Lead.get(id=lost.id)
     assert (cleared.score, cleared.score_model_version, cleared.scored_at) == (0, None, None)
     assert (await Lead.get(id=kept.id)).score == 30
+
+
+async def test_history_for_reads_only_the_newest_entries_of_each_lead() -> None:
+    first, second = await a_lead(country="DE"), await a_lead(country="DE")
+    for n in range(3):
+        await activity(first, ActivityType.PRICING_PAGE_VIEW, NOW - (2 - n) * 30 * DAY)
+        await scoring.rescore_lead(first.id, scoring.Trigger.ACTIVITY, NOW)
+    await scoring.rescore_lead(second.id, scoring.Trigger.ACTIVITY, NOW)
+
+    found = await scoring.history_for([first.id, second.id], depth=2)
+
+    everything = await ScoreHistory.filter(lead_id=first.id).order_by("-id")
+    assert len(everything) == 3
+    assert [h.id for h in found[first.id]] == [h.id for h in everything[:2]]
+    assert [h.lead_id for h in found[second.id]] == [second.id]
+    assert found[first.id][0].breakdown == everything[0].breakdown
