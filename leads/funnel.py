@@ -49,17 +49,15 @@ from typing import Any
 
 from tortoise import connections
 
-from compliance.access.policy import AGGREGATE_ONLY, ROW_BASIS
+from compliance.access.policy import AGGREGATE_ONLY
 from compliance.access.rules import Actor
-from compliance.consent.evidence import ConsentKind
-from compliance.scopes import RowScope, lead_scope
 from leads.enums import Stage
-from leads.lifecycle import FUNNEL
-from leads.models import Lead
+from leads.lifecycle import FUNNEL, RANK
+from leads.models import Campaign, Lead
+from leads.repository import LeadFilter, LeadRepository
 from server.auth.principal import Principal
 
 MIN_CELL = 5
-RANK: dict[Stage, int] = {stage: n for n, stage in enumerate(FUNNEL)}
 STEPS: tuple[tuple[Stage, Stage], ...] = tuple(pairwise(FUNNEL[1:]))
 """lead → MQL → SQL → opportunity → customer."""
 
@@ -73,7 +71,8 @@ class FunnelFilter:
 
 
 class _Sql:
-    """Placeholders in the dialect's style, numbered as values are added."""
+    """Placeholders in the dialect's style, numbered as values are added (after the base
+    query's own values, which come first)."""
 
     def __init__(self, dialect: str) -> None:
         self.dialect = dialect
@@ -103,39 +102,25 @@ def _db(field_name: str, value: Any) -> Any:
     return Lead._meta.fields_map[field_name].to_db_value(value, Lead)
 
 
-def _base(sql: _Sql, principal: Principal, chosen: FunnelFilter, now: datetime) -> str:
-    """``WITH base AS (…)``: the leads in view (row scope, basis, filters)."""
-    conditions: list[str] = []
-    scope = lead_scope(principal)
-    if scope.kind is RowScope.OWN:
-        conditions.append(f"l.owner_id = {sql(_db('id', scope.owner_id))}")
-    elif scope.kind is RowScope.TEAM:
-        conditions.append(f"l.team_id = {sql(scope.team_id)}")
-    elif scope.kind is RowScope.PURPOSE:
-        ids = ", ".join(sql(_db("id", i)) for i in sorted(scope.lead_ids))
-        conditions.append(f"l.id IN ({ids})")
-    elif scope.kind is not RowScope.ALL:
-        conditions.append("1 = 0")
-    basis = ROW_BASIS.get(Actor.of_role(principal.role))
-    if basis is not None and not principal.break_glass_active:
-        conditions.append(
-            "l.id IN (SELECT cs.lead_id FROM consent_state cs WHERE "
-            f"cs.purpose = {sql(basis)} AND cs.status = {sql(ConsentKind.GRANTED.value)} "
-            f"AND (cs.expires_at IS NULL OR cs.expires_at > {sql(_db('created_at', now))}))"
-        )
-    if chosen.created_from is not None:
-        conditions.append(f"l.created_at >= {sql(_db('created_at', chosen.created_from))}")
-    if chosen.created_to is not None:
-        conditions.append(f"l.created_at < {sql(_db('created_at', chosen.created_to))}")
-    if chosen.team_id is not None:
-        conditions.append(f"l.team_id = {sql(chosen.team_id)}")
-    if chosen.owner_id is not None:
-        conditions.append(f"l.owner_id = {sql(_db('id', chosen.owner_id))}")
-    where = " AND ".join(conditions) or "1 = 1"
-    return (
-        "WITH base AS (SELECT l.id, l.stage, l.source, l.channel, l.campaign_id, l.created_at, "
-        f"l.deal_value, l.won_amount, l.sql_at, l.first_touch_at FROM lead l WHERE {where})"
+BASE_COLUMNS = (
+    "id", "stage", "source", "channel", "campaign_id", "created_at", "deal_value",
+    "won_amount", "sql_at", "first_touch_at",
+)  # fmt: skip
+
+
+def _base(sql: _Sql, principal: Principal, chosen: FunnelFilter) -> str:
+    """``WITH base AS (…)``: the leads in view, as the repository selects them (row scope,
+    basis, filters), so the report enforces exactly what every list does."""
+    repository = LeadRepository(principal)
+    lead_filter = LeadFilter(
+        created_from=chosen.created_from,
+        created_to=chosen.created_to,
+        team_id=chosen.team_id,
+        owner_id=chosen.owner_id,
     )
+    text, values = repository.as_sql(repository.matching(lead_filter).values(*BASE_COLUMNS))
+    sql.values.extend(values)
+    return f"WITH base AS ({text})"
 
 
 def _groups_sql(sql: _Sql, base: str) -> str:
@@ -201,14 +186,6 @@ def _sla_sql(sql: _Sql, base: str, now: datetime) -> str:
 
 # ---------------------------------------------------------------------------------------
 # results
-
-
-@dataclass(slots=True)
-class Cell:
-    """A count and the figures derived from it; ``suppressed`` when withheld."""
-
-    count: int | None
-    suppressed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -310,7 +287,6 @@ class FunnelReport:
 class _Totals:
     leads: int = 0
     reached: list[int] = field(default_factory=lambda: [0] * len(FUNNEL))
-    customers: int = 0
     won_n: int = 0
     won_sum: Decimal = Decimal(0)
     lost: int = 0
@@ -325,8 +301,6 @@ class _Totals:
         self.lost += int(row["lost"] or 0)
         self.won_n += int(row["won_n"] or 0)
         self.won_sum += Decimal(str(row["won_sum"] or 0))
-        if row["stage"] == Stage.CUSTOMER.value:
-            self.customers += n
         if row["stage"] == Stage.OPPORTUNITY.value:
             self.open_opportunities += n
             self.open_value += Decimal(str(row["open_value"] or 0))
@@ -419,7 +393,7 @@ async def funnel_report(principal: Principal, chosen: FunnelFilter, now: datetim
 
     async def run(build: Any, *extra: Any) -> list[dict[str, Any]]:
         sql = _Sql(dialect)
-        text = build(sql, _base(sql, principal, chosen, now), *extra)
+        text = build(sql, _base(sql, principal, chosen), *extra)
         return list(await db.execute_query_dict(text, sql.values))
 
     group_rows = await run(_groups_sql)
@@ -470,7 +444,7 @@ async def funnel_report(principal: Principal, chosen: FunnelFilter, now: datetim
         velocity.append(MonthCount(str(row["month"]), guard.count(n), growth))
         previous = n
 
-    customers = totals.customers
+    customers = totals.reached[RANK[Stage.CUSTOMER]]
     win_rate = guard.ratio(customers, customers + totals.lost, customers, totals.lost)
     average_deal = None if guard.small(totals.won_n) else _divide(totals.won_sum, totals.won_n)
     open_opps = guard.count(totals.open_opportunities)
@@ -529,8 +503,6 @@ async def funnel_report(principal: Principal, chosen: FunnelFilter, now: datetim
 async def _campaign_costs(
     guard: _Guard, groups: dict[Any, _Totals]
 ) -> tuple[list[CampaignCost], Decimal | None, Decimal | None]:
-    from leads.models import Campaign
-
     ids = [int(k) for k in groups if k is not None]
     rows = await Campaign.filter(id__in=ids).order_by("name") if ids else []
     result: list[CampaignCost] = []

@@ -19,7 +19,8 @@ FUNNEL: tuple[Stage, ...] = (
     Stage.OPPORTUNITY,
     Stage.CUSTOMER,
 )
-_RANK = {stage: index for index, stage in enumerate(FUNNEL)}
+RANK: dict[Stage, int] = {stage: index for index, stage in enumerate(FUNNEL)}
+"""Each funnel stage's position (disqualified has none)."""
 
 
 def check_transition(current: Stage, target: Stage, reason: str | None) -> None:
@@ -43,7 +44,7 @@ def check_transition(current: Stage, target: Stage, reason: str | None) -> None:
         return
     if target is Stage.CUSTOMER and current is not Stage.OPPORTUNITY:
         raise InvalidTransition(current, target, "only an opportunity can become a customer")
-    if _RANK[target] < _RANK[current] and not has_reason:
+    if RANK[target] < RANK[current] and not has_reason:
         raise InvalidTransition(current, target, "moving a lead backwards needs a reason")
 
 

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tortoise.expressions import Q
-from tortoise.queryset import QuerySet
+from tortoise.queryset import AwaitableQuery, QuerySet
 
 from compliance.access.decide import decide_now
 from compliance.access.policy import ROW_BASIS, required_policy
@@ -98,7 +98,9 @@ class LeadRepository:
             return query.filter(id__in=sorted(scope.lead_ids))
         return query.filter(Q(pk__isnull=True))
 
-    def _filtered(self, lead_filter: LeadFilter) -> QuerySet[Lead]:
+    def matching(self, lead_filter: LeadFilter) -> QuerySet[Lead]:
+        """The readable leads that match ``lead_filter`` (every list, count and report
+        starts here)."""
         query = self.readable()
         f = lead_filter
         if f.stages:
@@ -125,6 +127,14 @@ class LeadRepository:
             query = query.filter(status=Status.COLD, id__in=leads_allowing(EMAIL_MARKETING))
         return query
 
+    def as_sql(self, query: AwaitableQuery[Any]) -> tuple[str, list[Any]]:
+        """``query`` (built from :meth:`matching`) as parameterised SQL, to be embedded in a
+        report that needs SQL the ORM cannot express, keeping the row scope in one place."""
+        query._choose_db_if_not_chosen()
+        query._make_query()
+        text, values = query.query.get_parameterized_sql()
+        return text, list(values)
+
     async def get(self, lead_id: uuid.UUID) -> Lead | None:
         return await self.readable().filter(id=lead_id).first()
 
@@ -135,7 +145,7 @@ class LeadRepository:
         self, lead_filter: LeadFilter, order: LeadOrder, first: int, after: str | None
     ) -> Page[Lead]:
         column = order.field.value
-        query = self._filtered(lead_filter)
+        query = self.matching(lead_filter)
         descending = order.direction is SortDirection.DESC
         if after is not None:
             value, row_id = decode_cursor(
@@ -153,7 +163,7 @@ class LeadRepository:
         return Page(items=items, cursors=cursors, has_next_page=len(rows) > first)
 
     async def count(self, lead_filter: LeadFilter) -> int:
-        return await self._filtered(lead_filter).count()
+        return await self.matching(lead_filter).count()
 
     async def find_by_contact(self, kind: IndexKind, value: str) -> Lead | None:
         """The newest lead in scope whose email/phone matches, through the blind index, if
