@@ -1,4 +1,4 @@
-"""Bulk inserts without building an ORM object per row.
+"""Bulk SQL without building an ORM object per row.
 
 Imports and seeding write hundreds of thousands of rows; constructing a model instance for
 each costs more than the database does. :func:`insert_rows` converts each value with the
@@ -13,12 +13,27 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from tortoise.models import Model
+from tortoise.queryset import AwaitableQuery
+
+
+def marks(dialect: str, count: int, start: int = 1) -> list[str]:
+    """``count`` placeholders in the dialect's style (PostgreSQL's numbered from ``start``)."""
+    if dialect == "postgres":
+        return [f"${i}" for i in range(start, start + count)]
+    return ["?"] * count
 
 
 def _placeholders(dialect: str, count: int) -> str:
-    if dialect == "postgres":
-        return ", ".join(f"${i}" for i in range(1, count + 1))
-    return ", ".join("?" for _ in range(count))
+    return ", ".join(marks(dialect, count))
+
+
+def as_sql(query: AwaitableQuery[Any]) -> tuple[str, list[Any]]:
+    """An ORM query as parameterised SQL, to embed in a statement the ORM cannot express
+    while the rules the query carries (row scope, consent) stay defined in one place."""
+    query._choose_db_if_not_chosen()
+    query._make_query()
+    text, values = query.query.get_parameterized_sql()
+    return text, list(values)
 
 
 async def insert_rows(

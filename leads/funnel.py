@@ -51,6 +51,7 @@ from tortoise import connections
 
 from compliance.access.policy import AGGREGATE_ONLY
 from compliance.access.rules import Actor
+from leads.bulk import as_sql
 from leads.enums import Stage
 from leads.lifecycle import FUNNEL, RANK
 from leads.models import Campaign, Lead
@@ -118,7 +119,7 @@ def _base(sql: _Sql, principal: Principal, chosen: FunnelFilter) -> str:
         team_id=chosen.team_id,
         owner_id=chosen.owner_id,
     )
-    text, values = repository.as_sql(repository.matching(lead_filter).values(*BASE_COLUMNS))
+    text, values = as_sql(repository.matching(lead_filter).values(*BASE_COLUMNS))
     sql.values.extend(values)
     return f"WITH base AS ({text})"
 

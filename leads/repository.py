@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tortoise.expressions import Q
-from tortoise.queryset import AwaitableQuery, QuerySet
+from tortoise.queryset import QuerySet
 
 from compliance.access.decide import decide_now
 from compliance.access.policy import ROW_BASIS, required_policy
@@ -126,14 +126,6 @@ class LeadRepository:
         if f.reengageable:
             query = query.filter(status=Status.COLD, id__in=leads_allowing(EMAIL_MARKETING))
         return query
-
-    def as_sql(self, query: AwaitableQuery[Any]) -> tuple[str, list[Any]]:
-        """``query`` (built from :meth:`matching`) as parameterised SQL, to be embedded in a
-        report that needs SQL the ORM cannot express, keeping the row scope in one place."""
-        query._choose_db_if_not_chosen()
-        query._make_query()
-        text, values = query.query.get_parameterized_sql()
-        return text, list(values)
 
     async def get(self, lead_id: uuid.UUID) -> Lead | None:
         return await self.readable().filter(id=lead_id).first()

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from tortoise import connections
 from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 
@@ -32,7 +33,7 @@ from compliance.consent.evidence import (
 from compliance.consent.models import ConsentEvent, ConsentState
 from compliance.consent.purposes import LawfulBasis, Purpose, purposes
 from compliance.crypto.vault import current_vault
-from leads.bulk import insert_rows
+from leads.bulk import as_sql, insert_rows, marks
 from leads.errors import FieldError, ValidationFailed
 
 MAX_NOTE = 500
@@ -392,12 +393,24 @@ def leads_allowing(purpose: str, now: datetime | None = None) -> Subquery:
 
 
 async def consented_ids(lead_ids: Sequence[uuid.UUID], purpose: str) -> set[uuid.UUID]:
-    if not lead_ids:
+    column = ConsentState._meta.fields_map["lead_id"]
+    keys = await consented_keys([column.to_db_value(i, ConsentState) for i in lead_ids], purpose)
+    return {uuid.UUID(key) for key in keys}
+
+
+async def consented_keys(
+    db_ids: Sequence[Any], purpose: str, now: datetime | None = None
+) -> set[str]:
+    """Which of these leads (ids as the database holds them) :func:`allowing` lets through,
+    as strings, in one statement: the rule stays the query's, the thousands of ids are bound
+    without the ORM building a term for each (the batch path of scoring)."""
+    if not db_ids:
         return set()
-    rows = (
-        await allowing(purpose).filter(lead_id__in=list(lead_ids)).values_list("lead_id", flat=True)
-    )
-    return {r if isinstance(r, uuid.UUID) else uuid.UUID(str(r)) for r in rows}
+    text, values = as_sql(allowing(purpose, now).values("lead_id"))
+    db = connections.get("default")
+    within = ", ".join(marks(db.capabilities.dialect, len(db_ids), start=len(values) + 1))
+    rows = await db.execute_query(f'{text} AND "lead_id" IN ({within})', [*values, *db_ids])
+    return {str(row[0]) for row in rows[1]}
 
 
 class LedgerConsentLookup:

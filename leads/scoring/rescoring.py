@@ -24,10 +24,10 @@ from typing import Any
 from tortoise import connections
 
 from audit.events import Actor, Event, Outcome, record_many
-from compliance.consent.evidence import ConsentKind
-from compliance.consent.models import ConsentState
+from compliance.consent import ledger
 from compliance.consent.purposes import PROFILING
 from compliance.crypto.vault import current_vault
+from leads import bulk
 from leads.bulk import insert_dicts
 from leads.enums import Stage, Status
 from leads.followup import BecameSql, became_sql
@@ -87,12 +87,6 @@ class BatchOutcome:
     last_id: str | None = None
 
 
-def _marks(dialect: str, count: int, start: int = 1) -> list[str]:
-    return (
-        [f"${i}" for i in range(start, start + count)] if dialect == "postgres" else ["?"] * count
-    )
-
-
 SCORE_COLUMNS = (
     "score",
     "fit_score",
@@ -106,7 +100,7 @@ STAGE_COLUMNS = ("stage", "status", "stage_entered_at", "updated_at")
 
 def _update_sql(dialect: str, columns: Sequence[str]) -> str:
     """``UPDATE lead SET … WHERE id``: fixed column names, values as placeholders."""
-    marks = _marks(dialect, len(columns) + 1)
+    marks = bulk.marks(dialect, len(columns) + 1)
     sets = ", ".join(f"{c} = {m}" for c, m in zip(columns, marks, strict=False))
     return f"UPDATE lead SET {sets} WHERE id = {marks[-1]}"  # noqa: S608
 
@@ -131,12 +125,12 @@ async def _lead_rows(
     id_field = Lead._meta.fields_map["id"]
     columns = ", ".join(LEAD_COLUMNS)
     if lead_ids is not None:
-        marks = ", ".join(_marks(dialect, len(lead_ids)))
+        marks = ", ".join(bulk.marks(dialect, len(lead_ids)))
         return await db.execute_query_dict(
             f"SELECT {columns} FROM lead WHERE id IN ({marks})",  # noqa: S608 - fixed columns
             [id_field.to_db_value(i, Lead) for i in lead_ids],
         )
-    mark = _marks(dialect, 2)
+    mark = bulk.marks(dialect, 2)
     # The walk's position: on SQLite the row id (leads come off the disk in the order they
     # were written, and so do their activities), on PostgreSQL the lead id.
     position = "id" if dialect == "postgres" else "rowid"
@@ -167,7 +161,7 @@ async def _activities(
     if not types:
         return found
     db = connections.get("default")
-    marks = _marks(db.capabilities.dialect, len(ids) + len(types))
+    marks = bulk.marks(db.capabilities.dialect, len(ids) + len(types))
     rows = await db.execute_query(
         "SELECT lead_id, type, occurred_at FROM activity "  # noqa: S608 - placeholders only
         f"WHERE lead_id IN ({', '.join(marks[: len(ids)])}) "
@@ -177,22 +171,6 @@ async def _activities(
     for row in rows[1]:
         found[_key(row[0])].append((row[1], _when(row[2]).timestamp()))
     return found
-
-
-async def _profiled(ids: Sequence[Any], now: datetime) -> set[str]:
-    """Which of these leads have a profiling basis now (one statement, no ORM layer)."""
-    db = connections.get("default")
-    dialect = db.capabilities.dialect
-    marks = _marks(dialect, len(ids) + 3)
-    stamp = ConsentState._meta.fields_map["since"].to_db_value(now, ConsentState)
-    rows = await db.execute_query(
-        "SELECT lead_id FROM consent_state WHERE "  # noqa: S608 - placeholders only
-        f"purpose = {marks[0]} AND status = {marks[1]} AND "
-        f"(expires_at IS NULL OR expires_at > {marks[2]}) "
-        f"AND lead_id IN ({', '.join(marks[3:])})",
-        [PROFILING, ConsentKind.GRANTED.value, stamp, *ids],
-    )
-    return {_key(row[0]) for row in rows[1]}
 
 
 async def score_batch(
@@ -218,7 +196,7 @@ async def score_batch(
         return outcome, {}
     raw_ids = [row["id"] for row in rows]
     activities = await _activities(raw_ids, definition)
-    allowed = await _profiled(raw_ids, now)
+    allowed = await ledger.consented_keys(raw_ids, PROFILING, now)
     at = now.timestamp()
     results: dict[str, ScoreResult | None] = {}
     updates: list[list[Any]] = []
@@ -294,7 +272,7 @@ async def _write(
         await db.execute_many(_update_sql(db.capabilities.dialect, SCORE_COLUMNS), updates)
     if history:
         names = ", ".join(f'"{c}"' for c in HISTORY_COLUMNS)
-        marks = ", ".join(_marks(db.capabilities.dialect, len(HISTORY_COLUMNS)))
+        marks = ", ".join(bulk.marks(db.capabilities.dialect, len(HISTORY_COLUMNS)))
         await db.execute_many(
             f"INSERT INTO score_history ({names}) VALUES ({marks})",  # noqa: S608 - fixed
             history,

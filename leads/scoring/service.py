@@ -17,6 +17,7 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from audit.events import Actor, Event, Outcome, Target, record
+from leads.bulk import marks
 from leads.errors import FieldError, NotFound, ValidationFailed
 from leads.models import Lead
 from leads.scoring.definition import (
@@ -367,16 +368,14 @@ async def history_for(
     if not lead_ids:
         return {}
     db = connections.get("default")
-    postgres = db.capabilities.dialect == "postgres"
-    marks = [f"${n}" if postgres else "?" for n in range(1, len(lead_ids) + 2)]
+    placeholders = marks(db.capabilities.dialect, len(lead_ids) + 1)
     id_field = ScoreHistory._meta.fields_map["lead_id"]
     window = "ROW_NUMBER() OVER (PARTITION BY lead_id ORDER BY id DESC) AS place"
-    within = ", ".join(marks[:-1])
+    within = ", ".join(placeholders[:-1])
     ranked = f"(SELECT h.*, {window} FROM score_history h WHERE lead_id IN ({within}))"  # noqa: S608
     columns = 'id, lead_id, model_version, score, fit_score, engagement_score, breakdown, "trigger"'
-    sql = (
-        f"SELECT {columns}, computed_at FROM {ranked} r WHERE place <= {marks[-1]} ORDER BY id DESC"  # noqa: S608
-    )
+    newest = f"WHERE place <= {placeholders[-1]} ORDER BY id DESC"
+    sql = f"SELECT {columns}, computed_at FROM {ranked} r {newest}"  # noqa: S608
     rows = await db.execute_query_dict(
         sql, [*(id_field.to_db_value(i, ScoreHistory) for i in lead_ids), depth]
     )
