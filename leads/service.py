@@ -150,6 +150,7 @@ async def create_lead(principal: Principal, values: Mapping[str, Any]) -> Lead:
             stage_entered_at=now,
             created_at=now,
             updated_at=now,
+            **_given_owner(cleaned, now),
         )
         await replace_indexes(lead_id, cleaned)
         change = _sealed_change(
@@ -171,11 +172,17 @@ async def create_lead(principal: Principal, values: Mapping[str, Any]) -> Lead:
     return lead
 
 
+def _given_owner(cleaned: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+    """A lead created with an owner says so (stored with the lead)."""
+    if cleaned.get("owner_id") is None:
+        return {}
+    return {"assigned_at": now, "assignment_reason": "set when created"}
+
+
 async def auto_assign(principal: Principal, lead: Lead, now: datetime) -> None:
     """A new lead without an owner goes round-robin to its team (the creator's team, or the
-    intake team for captures and marketers); one given an owner says so."""
+    intake team for captures and marketers)."""
     if lead.owner_id is not None:
-        await Lead.filter(id=lead.id).update(assigned_at=now, assignment_reason="set when created")
         return
     team_id = lead.team_id or await team_named(followup_config().intake_team)
     if team_id is not None:

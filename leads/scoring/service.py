@@ -80,7 +80,20 @@ async def published_model() -> tuple[int, ScoringDefinition]:
                 )
         except IntegrityError:
             row = await ScoringModel.get(version=1)
-    return row.version, parse_definition(row.definition)
+    return row.version, _published_definition(row)
+
+
+_PUBLISHED: dict[tuple[int, datetime | None], ScoringDefinition] = {}
+
+
+def _published_definition(row: ScoringModel) -> ScoringDefinition:
+    """A published version's rules, parsed once per process (a published version never
+    changes): every recorded activity asks for them."""
+    key = (row.version, row.published_at)
+    found = _PUBLISHED.get(key)
+    if found is None:
+        found = _PUBLISHED[key] = parse_definition(row.definition)
+    return found
 
 
 async def versions() -> list[ScoringModel]:
@@ -275,8 +288,7 @@ async def run_pending(
     run = await _claim(run_id, now())
     if run is None:
         return None
-    model = await get_version(run.model_version)
-    definition = parse_definition(model.definition)
+    definition = _published_definition(await get_version(run.model_version))
     while True:
         moment = now()
         async with in_transaction("default"):

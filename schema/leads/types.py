@@ -17,6 +17,7 @@ from compliance.crypto.envelope import CiphertextError
 from compliance.crypto.vault import current_vault
 from compliance.fields import personal_fields_of
 from leads import models
+from leads.followup import is_breached
 from leads.models import subject_of
 from leads.pagination import Page
 from leads.repository import ActivityRow
@@ -236,12 +237,11 @@ class FollowUpTask:
     completed_at: datetime | None
     completed_by_id: strawberry.ID | None
     created_at: datetime
+    _row: strawberry.Private[models.Task]
 
     @strawberry.field(description="Done after its due time, or still open past it.")
     def breached(self) -> bool:
-        if self.completed_at is not None:
-            return self.completed_at > self.due_at
-        return datetime.now(UTC) > self.due_at
+        return is_breached(self._row, datetime.now(UTC))
 
     @classmethod
     def of(cls, row: models.Task) -> FollowUpTask:
@@ -249,6 +249,7 @@ class FollowUpTask:
             return strawberry.ID(str(value)) if value is not None else None
 
         return cls(
+            _row=row,
             id=strawberry.ID(str(row.id)),
             lead_id=strawberry.ID(str(row.lead_id)),
             kind=row.kind,
