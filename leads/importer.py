@@ -290,8 +290,7 @@ async def import_csv(
                     now=now,
                 )
     except BaseException:
-        for lead_id in ids:
-            await vault.keystore.shred(str(lead_id))
+        await vault.keystore.shred_many(str(lead_id) for lead_id in ids)
         raise
     report.written = True
     return report

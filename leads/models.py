@@ -132,6 +132,8 @@ class Lead(Model):
     created_at = UtcDatetimeField()
     updated_at = UtcDatetimeField()
     last_engaged_at = UtcDatetimeField(null=True)
+    # set when the person was erased (by request or by retention): personal fields are gone
+    erased_at = UtcDatetimeField(null=True)
 
     class Meta:
         table = "lead"

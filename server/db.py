@@ -20,6 +20,7 @@ MODEL_MODULES = [
     "compliance.models",
     "compliance.consent.models",
     "leads.scoring.models",
+    "compliance.dsr.models",
 ]
 MIGRATIONS_MODULE = "migrations"
 

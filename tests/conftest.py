@@ -78,6 +78,11 @@ async def database(settings: Settings) -> AsyncIterator[str]:
 
 
 TABLES_CHILDREN_FIRST = (
+    "dsr_export",
+    "dsr_subject",
+    "dsr_request",
+    "legal_hold",
+    "job_lease",
     "score_history",
     "scoring_run",
     "scoring_model",

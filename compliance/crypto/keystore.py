@@ -154,10 +154,30 @@ class SubjectKeyStore:
 
     async def shred(self, subject_id: str) -> bool:
         """Delete the subject's data key for good. True if there was one."""
+        return await self.shred_many([subject_id]) > 0
+
+    async def shred_many(self, subject_ids: Iterable[str]) -> int:
+        """Delete these subjects' data keys for good; returns how many there were.
+
+        On SQLite the deleted rows are overwritten (``secure_delete``) and the write-ahead
+        log is checkpointed and truncated, so the wrapped key does not linger in free pages
+        or old log frames of the key store file. (PostgreSQL keeps dead rows until
+        ``VACUUM``; run it on the key store after erasures.)
+        """
+        wanted = sorted(set(subject_ids))
+        if not wanted:
+            return 0
+        sqlite = self._db.capabilities.dialect == "sqlite"
+        if sqlite:
+            await self._db.execute_script("PRAGMA secure_delete = ON")
+        marks = ", ".join("?" * len(wanted))
         count, _ = await self._db.execute_query(
-            self._sql("DELETE FROM subject_key WHERE subject_id = ?"), [subject_id]
+            self._sql(f"DELETE FROM subject_key WHERE subject_id IN ({marks})"),  # noqa: S608
+            wanted,
         )
-        return count > 0
+        if sqlite:
+            await self._db.execute_script("PRAGMA wal_checkpoint(TRUNCATE)")
+        return count
 
     async def status(self) -> dict[int, int]:
         """How many subject keys each master key version wraps."""

@@ -1,0 +1,165 @@
+"""What erasing a person does to each table, one small strategy per table.
+
+Erasure keeps the lead row and everything the funnel counts (stage, stage history times,
+source, channel, campaign, country, company size, industry, amounts, tasks), so aggregates
+do not change, and removes or blanks everything that is about the person:
+
+- ``contact_index``: the blind indexes are copied to the suppression list (so the same
+  email or phone is refused later unless the person consents again), then deleted;
+- ``lead``: every personal column, the company name and domain, region, free-form UTM term
+  and content, and the score explanation are cleared; ``erased_at`` is set;
+- ``activity``: the event metadata (``details``) is cleared; type and time stay;
+- ``stage_change``: the written reasons are cleared;
+- ``score_history``: deleted (profiling of the person);
+- ``outbox_message`` and ``consent_confirmation``: deleted (a message or pending opt-in for
+  someone who no longer exists);
+- ``consent_event``: kept, as the proof of what the person agreed to and withdrew; its
+  sealed evidence (network, note) becomes unreadable when the key is shredded.
+
+Then the executor shreds the person's data key, so any ciphertext left anywhere (including
+backups) is unreadable. Every strategy works on a batch of leads and is safe to run again.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from compliance.categories import DataCategory
+from compliance.consent.models import ConsentConfirmation, ConsentEvent, OutboxMessage
+from compliance.consent.suppression import suppress_indexes
+from leads.models import Activity, ContactIndex, Lead, StageChange
+from leads.scoring.models import ScoreHistory
+
+
+@dataclass(frozen=True, slots=True)
+class TableCount:
+    table: str
+    action: str
+    fields: tuple[str, ...]
+    rows: int
+
+
+class Strategy:
+    table: str
+    action: str
+    fields: tuple[str, ...]
+    category: DataCategory = DataCategory.LEADS
+
+    async def apply(self, lead_ids: Sequence[uuid.UUID], now: datetime, reference: str) -> int:
+        raise NotImplementedError
+
+    def count(self, rows: int) -> TableCount:
+        return TableCount(self.table, self.action, self.fields, rows)
+
+
+class SuppressContacts(Strategy):
+    table, action, fields = "suppressed_contact", "added", ("kind", "key_version", "digest")
+
+    async def apply(self, lead_ids: Sequence[uuid.UUID], now: datetime, reference: str) -> int:
+        rows = await ContactIndex.filter(lead_id__in=list(lead_ids)).values_list(
+            "kind", "key_version", "digest"
+        )
+        unique = sorted({(str(k), int(v), str(d)) for k, v, d in rows})
+        return await suppress_indexes(unique, "erasure", reference)
+
+
+class DeleteContactIndexes(Strategy):
+    table, action, fields = "contact_index", "deleted", ("kind", "key_version", "digest")
+
+    async def apply(self, lead_ids: Sequence[uuid.UUID], now: datetime, reference: str) -> int:
+        return await ContactIndex.filter(lead_id__in=list(lead_ids)).delete()
+
+
+class BlankLead(Strategy):
+    table, action = "lead", "anonymised"
+    fields = (
+        "first_name",
+        "last_name",
+        "email",
+        "phone",
+        "job_title",
+        "notes",
+        "company_name",
+        "company_domain",
+        "region",
+        "utm_term",
+        "utm_content",
+        "score_breakdown",
+    )
+
+    async def apply(self, lead_ids: Sequence[uuid.UUID], now: datetime, reference: str) -> int:
+        cleared: dict[str, object] = {name: None for name in self.fields}
+        cleared["score_breakdown"] = []
+        return await Lead.filter(id__in=list(lead_ids)).update(
+            **cleared, erased_at=now, updated_at=now
+        )
+
+
+class BlankActivityDetails(Strategy):
+    table, action, fields = "activity", "anonymised", ("details",)
+    category = DataCategory.ACTIVITIES
+
+    async def apply(self, lead_ids: Sequence[uuid.UUID], now: datetime, reference: str) -> int:
+        return await Activity.filter(lead_id__in=list(lead_ids)).update(details={})
+
+
+class BlankStageReasons(Strategy):
+    table, action, fields = "stage_change", "anonymised", ("reason",)
+
+    async def apply(self, lead_ids: Sequence[uuid.UUID], now: datetime, reference: str) -> int:
+        return await StageChange.filter(lead_id__in=list(lead_ids), reason__isnull=False).update(
+            reason=None
+        )
+
+
+class DeleteRows(Strategy):
+    def __init__(self, model: type[ScoreHistory | OutboxMessage | ConsentConfirmation]) -> None:
+        self.model = model
+        self.table = model._meta.db_table
+        self.action = "deleted"
+        self.fields = tuple(name for name in model._meta.db_fields if name not in ("id", "lead_id"))
+
+    async def apply(self, lead_ids: Sequence[uuid.UUID], now: datetime, reference: str) -> int:
+        return await self.model.filter(lead_id__in=list(lead_ids)).delete()
+
+
+class KeepShreddedEvidence(Strategy):
+    table, action, fields = "consent_event", "evidence_shredded", ("client_network", "note")
+
+    async def apply(self, lead_ids: Sequence[uuid.UUID], now: datetime, reference: str) -> int:
+        return await ConsentEvent.filter(lead_id__in=list(lead_ids)).count()
+
+
+STRATEGIES: tuple[Strategy, ...] = (
+    SuppressContacts(),
+    DeleteContactIndexes(),
+    BlankLead(),
+    BlankActivityDetails(),
+    BlankStageReasons(),
+    DeleteRows(ScoreHistory),
+    DeleteRows(OutboxMessage),
+    DeleteRows(ConsentConfirmation),
+    KeepShreddedEvidence(),
+)
+"""In order: the suppression copy must be taken before the indexes go."""
+
+
+async def anonymise(
+    lead_ids: Sequence[uuid.UUID],
+    now: datetime,
+    reference: str,
+    *,
+    held_categories: frozenset[DataCategory] = frozenset(),
+) -> list[TableCount]:
+    """Apply every strategy to the leads (inside the caller's transaction). Strategies of a
+    held category are skipped and reported with ``action`` ``held``."""
+    counts = []
+    for strategy in STRATEGIES:
+        if strategy.category in held_categories:
+            counts.append(TableCount(strategy.table, "held", strategy.fields, 0))
+            continue
+        counts.append(strategy.count(await strategy.apply(lead_ids, now, reference)))
+    return counts

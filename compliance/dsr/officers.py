@@ -1,0 +1,39 @@
+"""Who may work data-subject requests: compliance officers in a signed-in session, and the
+operator at the server's shell. Every change names its actor in the audit trail."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from audit.events import Actor
+from server.auth.admin import OPERATOR, Operator, audit_actor
+from server.auth.errors import Forbidden, StepUpRequired
+from server.auth.principal import Principal
+from server.auth.roles import Role
+
+Officer = Principal | Operator
+
+__all__ = ["OPERATOR", "Officer", "actor_of", "authorize", "require_step_up", "user_id_of"]
+
+
+def authorize(officer: Officer) -> None:
+    if isinstance(officer, Operator):
+        return
+    if officer.is_service or officer.role is not Role.COMPLIANCE_OFFICER:
+        raise Forbidden
+
+
+def require_step_up(officer: Officer, window: timedelta, now: datetime) -> None:
+    """Approving an erasure needs a TOTP check within ``window`` (the operator at the shell
+    holds the database credentials anyway)."""
+    if isinstance(officer, Principal) and not officer.mfa_within(window, now):
+        raise StepUpRequired(window)
+
+
+def user_id_of(officer: Officer) -> uuid.UUID | None:
+    return None if isinstance(officer, Operator) else officer.user_id
+
+
+def actor_of(officer: Officer) -> Actor:
+    return audit_actor(officer)
