@@ -107,9 +107,7 @@ async def test_the_right_code_verifies_and_links_every_lead_of_the_person() -> N
     verified = await identity.verify_code(officer, request.id, await sent_code(request.id), NOW)
 
     assert verified.status is RequestStatus.VERIFIED
-    linked = {
-        s.lead_id: s.matched_on for s in await RequestSubject.filter(request_id=request.id)
-    }
+    linked = {s.lead_id: s.matched_on for s in await RequestSubject.filter(request_id=request.id)}
     assert linked == {by_email.id: "email", duplicate.id: "email", by_phone.id: "phone"}
 
 
