@@ -30,6 +30,7 @@ from server.auth.authenticate import RequestAuth, authenticate, client_address
 from server.auth.errors import InvalidCredentials
 from server.auth.policy import AuthPolicy
 from server.db import close_db, database_is_ready, init_db, open_vault
+from server.downloads import export_download
 from server.graphql_http import Refusal, admit, check_content_type, read_body, replay
 from server.middleware import RequestIdMiddleware, SecurityHeadersMiddleware
 from server.persisted import PersistedOperations
@@ -263,5 +264,6 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/graphql", graphql_app, methods=["GET", "POST"]),
+        Route("/dsr/exports/{export_id}", export_download, methods=["GET"]),
     ]
     return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)

@@ -87,6 +87,42 @@ async def init_db(settings: Settings, *, global_fallback: bool = True) -> None:
     await Tortoise.init(config=_config_for(settings), _enable_global_fallback=global_fallback)
     configure_consent(settings)
     configure_followup(settings)
+    configure_dsr(settings)
+
+
+def configure_dsr(settings: Settings) -> None:
+    """Deadlines, identity codes, exports and retention from the settings; the request
+    purpose provider for compliance officers."""
+    from datetime import timedelta
+
+    from compliance.access.purpose import register_purpose_provider
+    from compliance.dsr.config import DsrConfig, install_dsr_config, parse_holidays
+    from compliance.dsr.subjects import RequestPurposes
+    from compliance.retention_policy import RetentionPolicy, install_retention_policy
+
+    install_dsr_config(
+        DsrConfig(
+            holidays=parse_holidays(settings.dsr_holidays),
+            code_lifetime=timedelta(minutes=settings.dsr_code_minutes),
+            step_up_window=timedelta(minutes=settings.step_up_minutes),
+            export_dir=settings.data_dir / "exports",
+            export_lifetime=timedelta(days=settings.retention_export_days),
+            link_lifetime=timedelta(hours=settings.dsr_link_hours),
+            public_url=settings.public_url,
+            controller=settings.controller_name,
+            recipients=settings.recipients,
+        )
+    )
+    install_retention_policy(
+        RetentionPolicy(
+            lead_months=settings.retention_lead_months,
+            activity_months=settings.retention_activity_months,
+            session_days=settings.retention_session_days,
+            export_days=settings.retention_export_days,
+            audit_days=settings.audit_retention_days,
+        )
+    )
+    register_purpose_provider(RequestPurposes())
 
 
 def configure_followup(settings: Settings) -> None:

@@ -9,20 +9,15 @@ because values may be secrets.
 from __future__ import annotations
 
 import enum
-import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
-PREFIX = "LEADVAULT_"
-_E = TypeVar("_E", bound=enum.StrEnum)
+from server.env_reader import PREFIX, EnvReader, SettingsError
 
-
-class SettingsError(ValueError):
-    """A setting is missing or invalid; the message names it."""
+__all__ = ["PREFIX", "Environment", "Secret", "Settings", "SettingsError", "redact_url"]
 
 
 class Environment(enum.StrEnum):
@@ -64,9 +59,6 @@ def redact_url(url: str) -> str:
         host = f"{host}:{parts.port}"
     netloc = f"{parts.username or ''}:**********@{host}"
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
-
-
-_DB_SCHEMES = ("sqlite", "postgres", "asyncpg")
 
 
 @dataclass(frozen=True)
@@ -111,6 +103,16 @@ class Settings:
     cold_after_days: int = 30
     intake_team: str | None = None
     welcome_next_step: str = "Reply to this message to book a 20-minute call with our team."
+    dsr_holidays: str = ""
+    dsr_code_minutes: int = 30
+    dsr_link_hours: int = 24
+    controller_name: str = "LeadVault operator"
+    recipients: tuple[str, ...] = ()
+    retention_lead_months: int = 24
+    retention_activity_months: int = 25
+    retention_session_days: int = 90
+    retention_export_days: int = 7
+    retention_job_hours: int = 24
 
     @property
     def is_dev(self) -> bool:
@@ -125,7 +127,7 @@ class Settings:
         cls, environ: Mapping[str, str] | None = None, *, default_env: Environment | None = None
     ) -> Settings:
         env_map = os.environ if environ is None else environ
-        reader = _Reader(env_map)
+        reader = EnvReader(env_map)
         env = reader.choice("ENV", Environment, default_env or Environment.PROD)
         data_dir = Path(reader.text("DATA_DIR", "data"))
         default_db = f"sqlite://{data_dir / 'leadvault.sqlite3'}"
@@ -204,6 +206,28 @@ class Settings:
                 "WELCOME_NEXT_STEP",
                 "Reply to this message to book a 20-minute call with our team.",
             ),
+            dsr_holidays=reader.text("DSR_HOLIDAYS", ""),
+            dsr_code_minutes=reader.integer("DSR_CODE_MINUTES", 30, minimum=5, maximum=24 * 60),
+            dsr_link_hours=reader.integer("DSR_LINK_HOURS", 24, minimum=1, maximum=7 * 24),
+            controller_name=reader.text("CONTROLLER_NAME", "LeadVault operator"),
+            recipients=tuple(
+                part.strip() for part in reader.text("RECIPIENTS", "").split(";") if part.strip()
+            ),
+            retention_lead_months=reader.integer(
+                "RETENTION_LEAD_MONTHS", 24, minimum=1, maximum=1200
+            ),
+            retention_activity_months=reader.integer(
+                "RETENTION_ACTIVITY_MONTHS", 25, minimum=1, maximum=1200
+            ),
+            retention_session_days=reader.integer(
+                "RETENTION_SESSION_DAYS", 90, minimum=1, maximum=36500
+            ),
+            retention_export_days=reader.integer(
+                "RETENTION_EXPORT_DAYS", 7, minimum=1, maximum=365
+            ),
+            retention_job_hours=reader.integer(
+                "RETENTION_JOB_HOURS", 24, minimum=1, maximum=24 * 30
+            ),
         )
         from leads.followup import parse_sla_by_source
 
@@ -211,6 +235,12 @@ class Settings:
             parse_sla_by_source(settings.first_contact_sla_by_source)
         except ValueError as error:
             raise SettingsError(f"{PREFIX}FIRST_CONTACT_SLA_BY_SOURCE: {error}") from None
+        from compliance.dsr.config import parse_holidays
+
+        try:
+            parse_holidays(settings.dsr_holidays)
+        except ValueError as error:
+            raise SettingsError(f"{PREFIX}DSR_HOLIDAYS: {error}") from None
         if settings.purposes_file is not None:
             from compliance.consent.purposes import PurposeConfigError, Purposes
 
@@ -268,106 +298,14 @@ class Settings:
             "cold_after_days": str(self.cold_after_days),
             "intake_team": self.intake_team or "",
             "welcome_next_step": self.welcome_next_step,
+            "dsr_holidays": self.dsr_holidays,
+            "dsr_code_minutes": str(self.dsr_code_minutes),
+            "dsr_link_hours": str(self.dsr_link_hours),
+            "controller_name": self.controller_name,
+            "recipients": ";".join(self.recipients),
+            "retention_lead_months": str(self.retention_lead_months),
+            "retention_activity_months": str(self.retention_activity_months),
+            "retention_session_days": str(self.retention_session_days),
+            "retention_export_days": str(self.retention_export_days),
+            "retention_job_hours": str(self.retention_job_hours),
         }
-
-
-class _Reader:
-    def __init__(self, environ: Mapping[str, str]) -> None:
-        self._environ = environ
-
-    def _raw(self, name: str) -> str | None:
-        value = self._environ.get(PREFIX + name)
-        if value is None or value.strip() == "":
-            return None
-        return value.strip()
-
-    def text(self, name: str, default: str) -> str:
-        return self._raw(name) or default
-
-    def optional_path(self, name: str) -> Path | None:
-        raw = self._raw(name)
-        return Path(raw) if raw else None
-
-    def database_url(self, name: str, default: str) -> str:
-        url = self.text(name, default)
-        scheme = url.split("://", 1)[0] if "://" in url else ""
-        if scheme not in _DB_SCHEMES:
-            raise SettingsError(
-                f"{PREFIX}{name}: must start with sqlite://, postgres:// or asyncpg://"
-            )
-        return url
-
-    def integer(self, name: str, default: int, *, minimum: int, maximum: int) -> int:
-        raw = self._raw(name)
-        if raw is None:
-            return default
-        try:
-            value = int(raw)
-        except ValueError:
-            raise SettingsError(f"{PREFIX}{name}: must be a whole number") from None
-        if not minimum <= value <= maximum:
-            raise SettingsError(f"{PREFIX}{name}: must be between {minimum} and {maximum}")
-        return value
-
-    def flag(self, name: str, default: bool) -> bool:
-        raw = self._raw(name)
-        if raw is None:
-            return default
-        lowered = raw.lower()
-        if lowered in ("1", "true", "yes", "on"):
-            return True
-        if lowered in ("0", "false", "no", "off"):
-            return False
-        raise SettingsError(f"{PREFIX}{name}: must be true or false")
-
-    def choice(self, name: str, kind: type[_E], default: _E) -> _E:
-        raw = self._raw(name)
-        if raw is None:
-            return default
-        try:
-            return kind(raw.lower())
-        except ValueError:
-            allowed = ", ".join(member.value for member in kind)
-            raise SettingsError(f"{PREFIX}{name}: must be one of {allowed}") from None
-
-    def choice_str(self, name: str, allowed: tuple[str, ...], default: str) -> str:
-        raw = self._raw(name)
-        if raw is None:
-            return default
-        if raw.upper() not in allowed:
-            raise SettingsError(f"{PREFIX}{name}: must be one of {', '.join(allowed)}")
-        return raw.upper()
-
-    def addresses(self, name: str) -> tuple[str, ...]:
-        raw = self._raw(name)
-        if raw is None:
-            return ()
-        addresses = tuple(part.strip() for part in raw.split(",") if part.strip())
-        for address in addresses:
-            try:
-                ipaddress.ip_address(address)
-            except ValueError:
-                raise SettingsError(
-                    f"{PREFIX}{name}: each entry must be an IP address such as 10.0.0.5"
-                ) from None
-        return addresses
-
-    def public_url(self, name: str, default: str) -> str:
-        url = self.text(name, default).rstrip("/")
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise SettingsError(f"{PREFIX}{name}: must look like https://consent.example.com")
-        return url
-
-    def origins(self, name: str) -> tuple[str, ...]:
-        raw = self._raw(name)
-        if raw is None:
-            return ()
-        origins = tuple(part.strip().rstrip("/") for part in raw.split(",") if part.strip())
-        for origin in origins:
-            parts = urlsplit(origin)
-            if parts.scheme not in ("http", "https") or not parts.netloc or parts.path:
-                raise SettingsError(
-                    f"{PREFIX}{name}: each origin must look like https://app.example.com"
-                )
-        return origins

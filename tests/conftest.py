@@ -162,6 +162,8 @@ def dsr_purposes() -> Iterator[builders.PurposeForTests]:
     )
 
     provider = builders.PurposeForTests()
-    register_purpose_provider(provider)
+    previous = register_purpose_provider(provider)
     yield provider
     unregister_purpose_provider(DSR)
+    if previous is not None:
+        register_purpose_provider(previous)

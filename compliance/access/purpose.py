@@ -40,8 +40,11 @@ class PurposeProvider(Protocol):
 _providers: dict[str, PurposeProvider] = {}
 
 
-def register_purpose_provider(provider: PurposeProvider) -> None:
+def register_purpose_provider(provider: PurposeProvider) -> PurposeProvider | None:
+    """Install ``provider`` for its kind; returns the one it replaced, if any."""
+    previous = _providers.get(provider.kind)
     _providers[provider.kind] = provider
+    return previous
 
 
 def unregister_purpose_provider(kind: str) -> None:

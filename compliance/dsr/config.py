@@ -16,7 +16,7 @@ class DsrConfig:
     step_up_window: timedelta = timedelta(minutes=10)
     export_dir: Path = Path("data/exports")
     export_lifetime: timedelta = timedelta(days=7)
-    link_lifetime: timedelta = timedelta(minutes=30)
+    link_lifetime: timedelta = timedelta(hours=24)
     public_url: str = "http://127.0.0.1:8000"
     controller: str = "LeadVault operator"
     recipients: tuple[str, ...] = field(default_factory=tuple)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -9,7 +10,7 @@ import pytest
 from audit.models import AuditEvent
 from compliance.consent.models import OutboxMessage
 from compliance.dsr import identity, requests
-from compliance.dsr.config import DsrConfig, install_dsr_config
+from compliance.dsr.config import dsr_config, install_dsr_config
 from compliance.dsr.errors import CodeRejected, RequestRefused
 from compliance.dsr.models import (
     DataSubjectRequest,
@@ -112,7 +113,8 @@ async def test_the_right_code_verifies_and_links_every_lead_of_the_person() -> N
 
 
 async def test_wrong_codes_are_counted_and_the_limit_needs_a_new_code() -> None:
-    install_dsr_config(DsrConfig(code_attempts=3))
+    before = dsr_config()
+    install_dsr_config(replace(before, code_attempts=3))
     try:
         _, officer = await an_officer()
         request = await a_request(officer)
@@ -139,7 +141,7 @@ async def test_wrong_codes_are_counted_and_the_limit_needs_a_new_code() -> None:
         verified = await identity.verify_code(officer, request.id, fresh, later)
         assert verified.status is RequestStatus.VERIFIED
     finally:
-        install_dsr_config(None)
+        install_dsr_config(before)
 
 
 async def test_an_expired_code_is_refused() -> None:
