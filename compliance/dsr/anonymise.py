@@ -153,11 +153,15 @@ async def anonymise(
     reference: str,
     *,
     held_categories: frozenset[DataCategory] = frozenset(),
+    suppress: bool = True,
 ) -> list[TableCount]:
     """Apply every strategy to the leads (inside the caller's transaction). Strategies of a
-    held category are skipped and reported with ``action`` ``held``."""
+    held category are skipped and reported with ``action`` ``held``; ``suppress=False``
+    (retention: the person did not object) leaves the suppression list alone."""
     counts = []
     for strategy in STRATEGIES:
+        if not suppress and isinstance(strategy, SuppressContacts):
+            continue
         if strategy.category in held_categories:
             counts.append(TableCount(strategy.table, "held", strategy.fields, 0))
             continue

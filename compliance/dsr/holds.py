@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Iterable
 from datetime import datetime
 
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 from tortoise.transactions import in_transaction
 
 from audit.events import Event, Outcome, Target, record
@@ -130,10 +130,11 @@ async def subject_holds(lead_ids: Iterable[uuid.UUID], now: datetime) -> dict[uu
     return {lead_id: hold_id for lead_id, hold_id in rows}
 
 
+def held_lead_ids(now: datetime) -> Subquery:
+    """Ids of leads under an active subject hold, to embed in a query."""
+    return Subquery(LegalHold.filter(_active(now), lead_id__isnull=False).values("lead_id"))
+
+
 def held_leads(now: datetime) -> Q:
     """Leads under an active subject hold, as a condition for excluding them."""
-    from tortoise.expressions import Subquery
-
-    return Q(
-        id__in=Subquery(LegalHold.filter(_active(now), lead_id__isnull=False).values("lead_id"))
-    )
+    return Q(id__in=held_lead_ids(now))
