@@ -180,6 +180,14 @@ async def run(
     return report
 
 
+async def scheduled(policy: RetentionPolicy, now: datetime, actor: Actor) -> RetentionReport | None:
+    """The run ``serve`` starts on its schedule; None when another process has it."""
+    try:
+        return await run(policy, now, actor)
+    except RetentionBusy:
+        return None
+
+
 async def _run(
     policy: RetentionPolicy, now: datetime, actor: Actor, progress: Progress, holder: str
 ) -> RetentionReport:

@@ -155,13 +155,16 @@ async def _every(seconds: float, what: str, job: Callable[[], Awaitable[object]]
 
 def _background_jobs(settings: Settings) -> list[asyncio.Task[None]]:
     """Jobs ``serve`` runs on its own: delivering the outbox (where a sender is configured),
-    the consent job, cold detection (on the consent job's schedule) and the scoring job
-    (pending rescoring runs, decay when due). All are
-    safe with several processes."""
+    the consent job, cold detection (on the consent job's schedule), the scoring job
+    (pending rescoring runs, decay when due), approved erasures (every minute) and the
+    retention job (LEADVAULT_RETENTION_JOB_HOURS). All are safe with several processes."""
     from datetime import timedelta
 
     from audit.events import Actor
+    from compliance import retention
+    from compliance.dsr.erasure import run_approved
     from compliance.outbox import FileSender, deliver
+    from compliance.retention_policy import retention_policy
     from leads.cold import mark_cold
     from leads.consent_jobs import run_consent_job
     from leads.scoring.service import scoring_job
@@ -188,6 +191,16 @@ def _background_jobs(settings: Settings) -> list[asyncio.Task[None]]:
                 lambda: mark_cold(
                     Actor.operator(), clock.now(), timedelta(days=settings.cold_after_days)
                 ),
+            )
+        ),
+        asyncio.create_task(
+            _every(60, "erasure job", lambda: run_approved(Actor.operator(), clock.now))
+        ),
+        asyncio.create_task(
+            _every(
+                settings.retention_job_hours * 3600,
+                "retention job",
+                lambda: retention.scheduled(retention_policy(), clock.now(), Actor.operator()),
             )
         ),
     ]

@@ -15,6 +15,7 @@ from server import (
     account_commands,
     audit_commands,
     consent_commands,
+    dsr_commands,
     pipeline_commands,
     policy_commands,
 )
@@ -246,7 +247,9 @@ def build_parser() -> argparse.ArgumentParser:
     policy_commands.add_schema_commands(schema_commands)
     policy_commands.add_commands(commands)
     audit_commands.add_commands(commands)
-    pipeline_commands.add_commands(commands, consent_commands.add_commands(commands))
+    jobs = consent_commands.add_commands(commands)
+    pipeline_commands.add_commands(commands, jobs)
+    dsr_commands.add_commands(commands, jobs)
     return parser
 
 
@@ -295,6 +298,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         _schema_export(args.output)
     elif args.command == "audit":
         _run(audit_commands.run(_settings(), args))
+    elif args.command == "dsr" and args.dsr_command == "verify-certificate":
+        dsr_commands.verify_certificate(args)
+    elif dsr_commands.handles(args):
+        _run(dsr_commands.run(_settings(), args))
     elif args.command == "scoring" or (
         args.command == "jobs" and args.jobs_command in ("scoring", "cold")
     ):

@@ -316,4 +316,15 @@ async def approved_pending() -> list[uuid.UUID]:
     return list(rows)  # type: ignore[arg-type]
 
 
-__all__ = ["Execution", "Interrupted", "TableCount", "approve", "execute", "submit"]
+__all__ = ["Execution", "Interrupted", "TableCount", "approve", "execute", "run_approved", "submit"]
+
+
+async def run_approved(actor: Actor, now: Callable[[], datetime]) -> list[Execution]:
+    """The erasure job: carry out every approved erasure not yet done (each under its own
+    lease, so several processes share the work without doing anything twice)."""
+    done = []
+    for request_id in await approved_pending():
+        result = await execute(request_id, now=now, actor=actor)
+        if result is not None:
+            done.append(result)
+    return done

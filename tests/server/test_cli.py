@@ -267,3 +267,76 @@ def test_scoring_commands_draft_dry_run_publish_and_rescore(tmp_path: Path) -> N
         versions = {row[0] for row in db.execute("SELECT score_model_version FROM lead")}
     assert versions <= {2, None}
     assert 2 in versions
+
+
+def test_an_erasure_request_end_to_end_from_the_shell(tmp_path: Path) -> None:
+    outbox = tmp_path / "outbox"
+    env = {**KEY, "LEADVAULT_OUTBOX_DIR": str(outbox)}
+    assert _leadvault(["migrate"], tmp_path, **env).returncode == 0
+    csv_file = tmp_path / "leads.csv"
+    csv_file.write_text("email,first_name,consent_email_marketing\nada@example.com,Ada,yes\n")
+    assert _leadvault(["leads", "import", str(csv_file)], tmp_path, **env).returncode == 0
+
+    created = _leadvault(
+        [
+            "dsr",
+            "create",
+            "--kind",
+            "erasure",
+            "--jurisdiction",
+            "gdpr",
+            "--email",
+            "ada@example.com",
+        ],
+        tmp_path,
+        **env,
+    )
+    assert created.returncode == 0, created.stderr
+    request_id = created.stdout.split()[0]
+    assert _leadvault(["dsr", "send-code", request_id], tmp_path, **env).returncode == 0
+    assert _leadvault(["outbox", "deliver"], tmp_path, **env).returncode == 0
+    body = json.loads(next(outbox.glob("*.json")).read_text())["body"]
+    code = next(word.rstrip(".") for word in body.split() if word.rstrip(".").isdigit())
+    wrong = _leadvault(
+        ["dsr", "verify", request_id, "000000" if code != "000000" else "1"], tmp_path, **env
+    )
+    verified = _leadvault(["dsr", "verify", request_id, code], tmp_path, **env)
+    submitted = _leadvault(["dsr", "submit", request_id], tmp_path, **env)
+    approved = _leadvault(["dsr", "approve", request_id], tmp_path, **env)
+    executed = _leadvault(["jobs", "erasure"], tmp_path, **env)
+    certificate = tmp_path / "certificate.json"
+    written = _leadvault(
+        ["dsr", "certificate", request_id, "-o", str(certificate)], tmp_path, **env
+    )
+    checked = _leadvault(["dsr", "verify-certificate", str(certificate)], tmp_path)
+    document = json.loads(certificate.read_text())
+    document["subjects"][0]["outcome"] = "held"
+    tampered = tmp_path / "tampered.json"
+    tampered.write_text(json.dumps(document))
+    refused = _leadvault(["dsr", "verify-certificate", str(tampered)], tmp_path)
+    retention = _leadvault(["jobs", "retention", "--dry-run"], tmp_path, **env)
+    ropa = _leadvault(["ropa", "export", "--format", "csv"], tmp_path, **env)
+    csv_file.write_text("email,first_name,consent_email_marketing\nada@example.com,Ada,no\n")
+    reimport = _leadvault(["leads", "import", str(csv_file)], tmp_path, **env)
+
+    assert wrong.returncode == 1
+    assert "wrong_code" in wrong.stderr
+    assert verified.returncode == 0, verified.stderr
+    assert "verified" in verified.stdout
+    assert submitted.returncode == 0, submitted.stderr
+    assert approved.returncode == 0, approved.stderr
+    assert executed.returncode == 0, executed.stderr
+    assert "1 subject(s) erased, 0 held (completed)" in executed.stdout
+    assert written.returncode == 0
+    assert checked.returncode == 0, checked.stderr
+    assert "certificate OK" in checked.stdout
+    assert refused.returncode == 1
+    assert "does not match" in refused.stderr
+    assert retention.returncode == 0, retention.stderr
+    assert "would go" in retention.stdout
+    assert ropa.returncode == 0, ropa.stderr
+    assert ropa.stdout.startswith("controller,purpose,")
+    assert reimport.returncode == 1
+    assert "erased contact" in reimport.stderr
+    for path in (tmp_path / "data").glob("*.sqlite3*"):
+        assert b"ada@example.com" not in path.read_bytes()
