@@ -28,6 +28,8 @@ from schema.auth.queries import AuthQueries
 from schema.auth.sign_in import SignInMutations
 from schema.consent.mutations import ConsentMutations
 from schema.consent.queries import ConsentQueries
+from schema.dsr.mutations import DsrMutations
+from schema.dsr.queries import DsrQueries
 from schema.gate import AuthenticationGate
 from schema.leads.mutations import LeadMutations
 from schema.leads.queries import LeadQueries
@@ -54,6 +56,7 @@ class Query(
     ScoringQueries,
     FollowUpQueries,
     FunnelQueries,
+    DsrQueries,
 ):
     pass
 
@@ -67,6 +70,7 @@ class Mutation(
     ConsentMutations,
     ScoringMutations,
     FollowUpMutations,
+    DsrMutations,
 ):
     pass
 

@@ -1,0 +1,2 @@
+"""GraphQL for compliance officers: data-subject requests, legal holds, the record of
+processing."""

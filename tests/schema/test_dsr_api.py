@@ -1,0 +1,218 @@
+"""The data-subject request API, as a compliance officer's front end uses it."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from compliance.dsr import certificate
+from compliance.dsr.models import DataSubjectRequest
+from server.auth.roles import Role
+from tests.builders import a_full_lead, a_staff_user, bearer, graphql, session_token
+from tests.compliance.dsr.helpers import sent_code
+
+CREATE = """
+mutation($input: NewDataSubjectRequestInput!) {
+  createDataSubjectRequest(input: $input) {
+    __typename
+    ... on DataSubjectRequest { id status dueAt firstDueAt alert }
+    ... on ValidationErrors { errors { field code } }
+  }
+}"""
+STEPS = """
+mutation($id: ID!, $code: String!, $me: ID!) {
+  verifyIdentity(requestId: $id, code: $code) {
+    __typename ... on DataSubjectRequest { status subjectIds }
+    ... on IdentityCodeRejected { reason remainingAttempts }
+  }
+  assignDataSubjectRequest(requestId: $id, assigneeId: $me) {
+    __typename ... on DataSubjectRequest { status assignedToId }
+  }
+}"""
+APPROVE = """
+mutation($id: ID!) {
+  approveErasure(requestId: $id) {
+    __typename
+    ... on DataSubjectRequest { status outcome certificate }
+    ... on StepUpRequired { maxAgeMinutes }
+  }
+}"""
+READ_LEAD = "query($id: ID!) { lead(id: $id) { ... on Lead { email lastName } } }"
+
+
+async def officer_token(
+    mfa_verified_at: datetime | None = None,
+) -> tuple[str, Any]:
+    user = await a_staff_user(Role.COMPLIANCE_OFFICER)
+    return await session_token(user, mfa_verified_at=mfa_verified_at), user
+
+
+async def a_request(client: httpx.AsyncClient, token: str, kind: str = "erasure") -> str:
+    created = await graphql(
+        client,
+        CREATE,
+        {"input": {"kind": kind, "jurisdiction": "gdpr", "email": "ada@example.com"}},
+        token=token,
+    )
+    request = created["data"]["createDataSubjectRequest"]
+    assert request["__typename"] == "DataSubjectRequest"
+    return str(request["id"])
+
+
+async def test_an_officer_takes_an_erasure_from_receipt_to_certificate(
+    anonymous_client: httpx.AsyncClient,
+) -> None:
+    lead = await a_full_lead(None, None, "ada@example.com")
+    token, user = await officer_token()
+    request_id = await a_request(anonymous_client, token)
+
+    send = await graphql(
+        anonymous_client,
+        "mutation($id: ID!) { sendIdentityCode(requestId: $id) { __typename } }",
+        {"id": request_id},
+        token=token,
+    )
+    code = await sent_code(uuid.UUID(request_id))
+    steps = await graphql(
+        anonymous_client,
+        STEPS,
+        {"id": request_id, "code": code, "me": str(user.id)},
+        token=token,
+    )
+    as_purpose = await anonymous_client.post(
+        "/graphql",
+        json={"query": READ_LEAD, "variables": {"id": str(lead.id)}},
+        headers={**bearer(token), "X-LeadVault-Purpose": f"data_subject_request:{request_id}"},
+    )
+    submitted = await graphql(
+        anonymous_client,
+        "mutation($id: ID!) { submitErasure(requestId: $id) { __typename "
+        "... on DataSubjectRequest { status } } }",
+        {"id": request_id},
+        token=token,
+    )
+    approved = await graphql(anonymous_client, APPROVE, {"id": request_id}, token=token)
+
+    assert send["data"]["sendIdentityCode"]["__typename"] == "IdentityCodeSent"
+    assert steps["data"]["verifyIdentity"] == {
+        "__typename": "DataSubjectRequest",
+        "status": "verified",
+        "subjectIds": [str(lead.id)],
+    }
+    assert steps["data"]["assignDataSubjectRequest"]["status"] == "in_progress"
+    assert as_purpose.json()["data"]["lead"]["email"] == "ada@example.com"
+    assert submitted["data"]["submitErasure"]["status"] == "awaiting_approval"
+    result = approved["data"]["approveErasure"]
+    assert result["status"] == "completed"
+    assert result["outcome"] == "completed"
+    assert certificate.verify(result["certificate"]).valid
+
+
+async def test_approval_without_a_recent_step_up_is_refused(
+    anonymous_client: httpx.AsyncClient,
+) -> None:
+    await a_full_lead(None, None, "ada@example.com")
+    token, user = await officer_token(datetime.now(UTC) - timedelta(hours=1))
+    request_id = await a_request(anonymous_client, token)
+    await graphql(
+        anonymous_client,
+        "mutation($id: ID!) { sendIdentityCode(requestId: $id) { __typename } }",
+        {"id": request_id},
+        token=token,
+    )
+    code = await sent_code(uuid.UUID(request_id))
+    await graphql(
+        anonymous_client,
+        STEPS,
+        {"id": request_id, "code": code, "me": str(user.id)},
+        token=token,
+    )
+    await graphql(
+        anonymous_client,
+        "mutation($id: ID!) { submitErasure(requestId: $id) { __typename } }",
+        {"id": request_id},
+        token=token,
+    )
+
+    refused = await graphql(anonymous_client, APPROVE, {"id": request_id}, token=token)
+
+    assert refused["data"]["approveErasure"] == {
+        "__typename": "StepUpRequired",
+        "maxAgeMinutes": 10,
+    }
+    assert (await DataSubjectRequest.get(id=request_id)).approved_at is None
+
+
+async def test_invalid_input_names_the_field(anonymous_client: httpx.AsyncClient) -> None:
+    token, _ = await officer_token()
+
+    result = await graphql(
+        anonymous_client,
+        CREATE,
+        {"input": {"kind": "forget_me", "jurisdiction": "gdpr", "email": "nope"}},
+        token=token,
+    )
+
+    errors = result["data"]["createDataSubjectRequest"]["errors"]
+    assert {e["field"] for e in errors} == {"kind", "email"}
+
+
+@pytest.mark.parametrize("role", [Role.SALES_REP, Role.MARKETER, Role.AUDITOR, Role.ADMIN])
+async def test_other_roles_cannot_see_or_open_requests(
+    anonymous_client: httpx.AsyncClient, role: Role
+) -> None:
+    token = await session_token(await a_staff_user(role))
+
+    listed = await graphql(anonymous_client, "{ dataSubjectRequests { id } }", token=token)
+    created = await graphql(
+        anonymous_client,
+        CREATE,
+        {"input": {"kind": "access", "jurisdiction": "gdpr", "email": "a@example.com"}},
+        token=token,
+    )
+
+    assert listed["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert created["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert await DataSubjectRequest.all().count() == 0
+
+
+async def test_anonymous_callers_are_refused(anonymous_client: httpx.AsyncClient) -> None:
+    result = await graphql(anonymous_client, "{ dataSubjectRequests { id } }")
+
+    assert result["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_deadline_alerts_and_the_record_of_processing(
+    anonymous_client: httpx.AsyncClient,
+) -> None:
+    token, _ = await officer_token()
+    late = await graphql(
+        anonymous_client,
+        CREATE,
+        {
+            "input": {
+                "kind": "access",
+                "jurisdiction": "gdpr",
+                "email": "late@example.com",
+                "receivedAt": (datetime.now(UTC) - timedelta(days=40)).isoformat(),
+            }
+        },
+        token=token,
+    )
+    await a_request(anonymous_client, token, kind="access")
+    auditor = await session_token(await a_staff_user(Role.AUDITOR))
+
+    overdue = await graphql(
+        anonymous_client,
+        "{ dataSubjectRequests(filter: {alert: OVERDUE}) { id alert } }",
+        token=token,
+    )
+    ropa = await graphql(anonymous_client, "{ recordOfProcessing }", token=auditor)
+
+    late_id = late["data"]["createDataSubjectRequest"]["id"]
+    assert overdue["data"]["dataSubjectRequests"] == [{"id": late_id, "alert": "overdue"}]
+    assert ropa["data"]["recordOfProcessing"]["processing_activities"]
