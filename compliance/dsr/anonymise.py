@@ -26,6 +26,10 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
+
+from tortoise.functions import Count
+from tortoise.queryset import QuerySet
 
 from compliance.categories import DataCategory
 from compliance.consent.models import ConsentConfirmation, ConsentEvent, OutboxMessage
@@ -43,34 +47,51 @@ class TableCount:
 
 
 class Strategy:
+    """What erasure does to one table. ``rows`` selects the rows of the given leads that
+    the strategy touches (counted per lead before it acts)."""
+
     table: str
     action: str
     fields: tuple[str, ...]
     category: DataCategory = DataCategory.LEADS
 
-    async def apply(self, lead_ids: Sequence[uuid.UUID], now: datetime, reference: str) -> int:
+    def rows(self, lead_ids: Sequence[uuid.UUID]) -> QuerySet[Any]:
         raise NotImplementedError
 
-    def count(self, rows: int) -> TableCount:
-        return TableCount(self.table, self.action, self.fields, rows)
+    async def apply(self, lead_ids: Sequence[uuid.UUID], now: datetime, reference: str) -> None:
+        raise NotImplementedError
+
+    async def per_lead(self, lead_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
+        found = (
+            await self.rows(lead_ids)
+            .annotate(n=Count("lead_id"))
+            .group_by("lead_id")
+            .values_list("lead_id", "n")
+        )
+        return {lead_id: int(n) for lead_id, n in found}
 
 
 class SuppressContacts(Strategy):
     table, action, fields = "suppressed_contact", "added", ("kind", "key_version", "digest")
 
-    async def apply(self, lead_ids: Sequence[uuid.UUID], now: datetime, reference: str) -> int:
-        rows = await ContactIndex.filter(lead_id__in=list(lead_ids)).values_list(
-            "kind", "key_version", "digest"
+    def rows(self, lead_ids: Sequence[uuid.UUID]) -> QuerySet[Any]:
+        return ContactIndex.filter(lead_id__in=list(lead_ids))
+
+    async def apply(self, lead_ids: Sequence[uuid.UUID], now: datetime, reference: str) -> None:
+        found = await self.rows(lead_ids).values_list("kind", "key_version", "digest")
+        await suppress_indexes(
+            [(str(k), int(v), str(d)) for k, v, d in found], "erasure", reference
         )
-        unique = sorted({(str(k), int(v), str(d)) for k, v, d in rows})
-        return await suppress_indexes(unique, "erasure", reference)
 
 
 class DeleteContactIndexes(Strategy):
     table, action, fields = "contact_index", "deleted", ("kind", "key_version", "digest")
 
-    async def apply(self, lead_ids: Sequence[uuid.UUID], now: datetime, reference: str) -> int:
-        return await ContactIndex.filter(lead_id__in=list(lead_ids)).delete()
+    def rows(self, lead_ids: Sequence[uuid.UUID]) -> QuerySet[Any]:
+        return ContactIndex.filter(lead_id__in=list(lead_ids))
+
+    async def apply(self, lead_ids: Sequence[uuid.UUID], now: datetime, reference: str) -> None:
+        await self.rows(lead_ids).delete()
 
 
 class BlankLead(Strategy):
@@ -90,29 +111,38 @@ class BlankLead(Strategy):
         "score_breakdown",
     )
 
-    async def apply(self, lead_ids: Sequence[uuid.UUID], now: datetime, reference: str) -> int:
+    def rows(self, lead_ids: Sequence[uuid.UUID]) -> QuerySet[Any]:
+        return Lead.filter(id__in=list(lead_ids))
+
+    async def per_lead(self, lead_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
+        found = await self.rows(lead_ids).values_list("id", flat=True)
+        return dict.fromkeys(found, 1)  # type: ignore[arg-type]
+
+    async def apply(self, lead_ids: Sequence[uuid.UUID], now: datetime, reference: str) -> None:
         cleared: dict[str, object] = {name: None for name in self.fields}
         cleared["score_breakdown"] = []
-        return await Lead.filter(id__in=list(lead_ids)).update(
-            **cleared, erased_at=now, updated_at=now
-        )
+        await self.rows(lead_ids).update(**cleared, erased_at=now, updated_at=now)
 
 
 class BlankActivityDetails(Strategy):
     table, action, fields = "activity", "anonymised", ("details",)
     category = DataCategory.ACTIVITIES
 
-    async def apply(self, lead_ids: Sequence[uuid.UUID], now: datetime, reference: str) -> int:
-        return await Activity.filter(lead_id__in=list(lead_ids)).update(details={})
+    def rows(self, lead_ids: Sequence[uuid.UUID]) -> QuerySet[Any]:
+        return Activity.filter(lead_id__in=list(lead_ids))
+
+    async def apply(self, lead_ids: Sequence[uuid.UUID], now: datetime, reference: str) -> None:
+        await self.rows(lead_ids).update(details={})
 
 
 class BlankStageReasons(Strategy):
     table, action, fields = "stage_change", "anonymised", ("reason",)
 
-    async def apply(self, lead_ids: Sequence[uuid.UUID], now: datetime, reference: str) -> int:
-        return await StageChange.filter(lead_id__in=list(lead_ids), reason__isnull=False).update(
-            reason=None
-        )
+    def rows(self, lead_ids: Sequence[uuid.UUID]) -> QuerySet[Any]:
+        return StageChange.filter(lead_id__in=list(lead_ids), reason__isnull=False)
+
+    async def apply(self, lead_ids: Sequence[uuid.UUID], now: datetime, reference: str) -> None:
+        await self.rows(lead_ids).update(reason=None)
 
 
 class DeleteRows(Strategy):
@@ -122,15 +152,21 @@ class DeleteRows(Strategy):
         self.action = "deleted"
         self.fields = tuple(name for name in model._meta.db_fields if name not in ("id", "lead_id"))
 
-    async def apply(self, lead_ids: Sequence[uuid.UUID], now: datetime, reference: str) -> int:
-        return await self.model.filter(lead_id__in=list(lead_ids)).delete()
+    def rows(self, lead_ids: Sequence[uuid.UUID]) -> QuerySet[Any]:
+        return self.model.filter(lead_id__in=list(lead_ids))
+
+    async def apply(self, lead_ids: Sequence[uuid.UUID], now: datetime, reference: str) -> None:
+        await self.rows(lead_ids).delete()
 
 
 class KeepShreddedEvidence(Strategy):
     table, action, fields = "consent_event", "evidence_shredded", ("client_network", "note")
 
-    async def apply(self, lead_ids: Sequence[uuid.UUID], now: datetime, reference: str) -> int:
-        return await ConsentEvent.filter(lead_id__in=list(lead_ids)).count()
+    def rows(self, lead_ids: Sequence[uuid.UUID]) -> QuerySet[Any]:
+        return ConsentEvent.filter(lead_id__in=list(lead_ids))
+
+    async def apply(self, lead_ids: Sequence[uuid.UUID], now: datetime, reference: str) -> None:
+        return None
 
 
 STRATEGIES: tuple[Strategy, ...] = (
@@ -154,16 +190,25 @@ async def anonymise(
     *,
     held_categories: frozenset[DataCategory] = frozenset(),
     suppress: bool = True,
-) -> list[TableCount]:
-    """Apply every strategy to the leads (inside the caller's transaction). Strategies of a
-    held category are skipped and reported with ``action`` ``held``; ``suppress=False``
+    counted: bool = True,
+) -> dict[uuid.UUID, list[TableCount]]:
+    """Apply every strategy to the leads, a statement or two per table whatever their number
+    (inside the caller's transaction). Returns what each lead had in each table (``counted``
+    False skips the counting: retention needs only the total). Strategies of a held
+    category are skipped and reported with ``action`` ``held``; ``suppress=False``
     (retention: the person did not object) leaves the suppression list alone."""
-    counts = []
+    per_lead: dict[uuid.UUID, list[TableCount]] = {lead_id: [] for lead_id in lead_ids}
     for strategy in STRATEGIES:
         if not suppress and isinstance(strategy, SuppressContacts):
             continue
         if strategy.category in held_categories:
-            counts.append(TableCount(strategy.table, "held", strategy.fields, 0))
+            for counts in per_lead.values():
+                counts.append(TableCount(strategy.table, "held", strategy.fields, 0))
             continue
-        counts.append(strategy.count(await strategy.apply(lead_ids, now, reference)))
-    return counts
+        found = await strategy.per_lead(lead_ids) if counted else {}
+        await strategy.apply(lead_ids, now, reference)
+        for lead_id, counts in per_lead.items():
+            counts.append(
+                TableCount(strategy.table, strategy.action, strategy.fields, found.get(lead_id, 0))
+            )
+    return per_lead

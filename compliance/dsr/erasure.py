@@ -1,19 +1,21 @@
 """Erasure requests: submission, approval with step-up MFA, and the executor.
 
-The executor works one subject (lead) at a time, in steps whose completion is committed
-with their effect: (1) anonymise every table (see :mod:`compliance.dsr.anonymise`) and
-record the counts, (2) shred the subject's data key and record it. A rerun skips what is
-recorded, so a crash at any point is finished by the next run without repeating work. A
-database lease on the request keeps a second process off it. A subject under a legal hold
-(or every subject, while the ``leads`` category is held) is left intact and recorded as
-held; a hold on ``activities`` keeps activity metadata. The request then completes (or
-completes partly), the requester's own contact details are shredded, and a signed
-certificate is stored.
+The executor works in steps whose completion is committed with their effect: (1) anonymise
+every table for a batch of subjects (see :mod:`compliance.dsr.anonymise`) and record what
+each subject had, (2) shred the subjects' data keys, (3) complete the request with its
+certificate. A rerun skips what is recorded, so a crash at any point is finished by the
+next run without repeating work. A database lease on the request keeps a second process
+off it; the erasure job takes up to a hundred approved requests together. A subject under
+a legal hold (or every subject, while the ``leads`` category is held) is left intact and
+recorded as held; a hold on ``activities`` keeps activity metadata. The request then
+completes (or completes partly), the requester's own contact details are shredded, and a
+signed certificate is stored.
 """
 
 from __future__ import annotations
 
 import json
+import secrets
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,7 +25,7 @@ from typing import Any
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from audit.events import Actor, Event, Outcome, Target, record
+from audit.events import Actor, Event, Outcome, Target, record, record_many
 from compliance.categories import DataCategory
 from compliance.crypto.vault import current_vault
 from compliance.dsr import certificate, holds
@@ -113,27 +115,31 @@ class Execution:
     certificate: dict[str, Any] | None
 
 
-async def _take_lease(request_id: uuid.UUID, now: datetime) -> bool:
-    taken = await DataSubjectRequest.filter(
-        Q(lease_until__isnull=True) | Q(lease_until__lt=now), id=request_id
-    ).update(lease_until=now + LEASE)
-    return taken == 1
-
-
 BATCH = 100
-"""Subjects anonymised per transaction and shredded per key-store statement."""
+"""Subjects anonymised per transaction."""
 
 
-async def _erase_batch(
-    batch: list[RequestSubject],
-    request: DataSubjectRequest,
-    now: Callable[[], datetime],
-    step: Callable[[str], None],
+async def _take_leases(request_ids: list[uuid.UUID], now: datetime) -> list[uuid.UUID]:
+    """Lease the requests no other process holds (one statement); returns those taken."""
+    mine = now + LEASE + timedelta(microseconds=secrets.randbelow(10**6))
+    await DataSubjectRequest.filter(
+        Q(lease_until__isnull=True) | Q(lease_until__lt=now), id__in=request_ids
+    ).update(lease_until=mine)
+    taken = await DataSubjectRequest.filter(id__in=request_ids, lease_until=mine).values_list(
+        "id", flat=True
+    )
+    return list(taken)  # type: ignore[arg-type]
+
+
+async def _anonymise(
+    subjects: list[RequestSubject], now: Callable[[], datetime], step: Callable[[str], None]
 ) -> None:
-    when = now()
-    todo = [s for s in batch if s.anonymised_at is None]
-    if todo:
-        held_subjects = await holds.subject_holds([s.lead_id for s in todo], when)
+    """Step 1: anonymise pending subjects, BATCH per transaction, recording per subject
+    what was done (or the hold that kept it)."""
+    todo = [s for s in subjects if s.outcome is SubjectOutcome.PENDING and not s.anonymised_at]
+    for first in range(0, len(todo), BATCH):
+        batch, when = todo[first : first + BATCH], now()
+        held_subjects = await holds.subject_holds([s.lead_id for s in batch], when)
         all_held = await holds.category_hold(DataCategory.LEADS, when)
         kept = frozenset(
             {DataCategory.ACTIVITIES}
@@ -141,36 +147,108 @@ async def _erase_batch(
             else set()
         )
         async with in_transaction("default"):
-            for subject in todo:
+            erasing = []
+            for subject in batch:
                 hold = held_subjects.get(subject.lead_id) or all_held
                 if hold is not None:
                     subject.outcome, subject.hold_id = SubjectOutcome.HELD, hold
                     await subject.save(update_fields=["outcome", "hold_id"])
-                    continue
-                counts = await anonymise(
-                    [subject.lead_id], when, f"dsr:{request.id}", held_categories=kept
-                )
+                else:
+                    erasing.append(subject)
+            done = await anonymise([s.lead_id for s in erasing], when, "dsr", held_categories=kept)
+            for subject in erasing:
                 subject.counts = {
-                    f"{c.table}|{c.action}|{','.join(c.fields)}": c.rows for c in counts
+                    f"{c.table}|{c.action}|{','.join(c.fields)}": c.rows
+                    for c in done[subject.lead_id]
                 }
                 subject.anonymised_at = when
                 await subject.save(update_fields=["counts", "anonymised_at"])
-            await DataSubjectRequest.filter(id=request.id).update(lease_until=when + LEASE)
         step("anonymised")
-    shred = [
-        s
-        for s in batch
-        if s.outcome is SubjectOutcome.PENDING and s.anonymised_at and not s.key_shredded_at
-    ]
-    if shred:
-        await current_vault().keystore.shred_many(str(s.lead_id) for s in shred)
-        step("key_shredded")
-        done = now()
-        await RequestSubject.filter(id__in=[s.id for s in shred]).update(
-            key_shredded_at=done, outcome=SubjectOutcome.ERASED
+
+
+async def execute_many(
+    request_ids: list[uuid.UUID],
+    *,
+    now: Callable[[], datetime],
+    actor: Actor,
+    step: Callable[[str], None] = lambda _: None,
+) -> list[Execution]:
+    """Carry out approved erasures together: (1) anonymise their subjects in batches,
+    (2) shred every subject key and the requests' own keys in one key-store statement,
+    (3) complete the requests with their certificates and audit events in one transaction.
+    Each step is recorded as it commits, so a rerun after a crash finishes without
+    repeating work. Requests another process holds are skipped. ``step`` is called after
+    each committed step (a test hook; raising there simulates a crash)."""
+    taken = await _take_leases(request_ids, now())
+    if not taken:
+        return []
+    try:
+        requests = await DataSubjectRequest.filter(id__in=taken).order_by("received_at", "id")
+        rows = await RequestSubject.filter(request_id__in=taken).order_by("id")
+        by_request: dict[uuid.UUID, list[RequestSubject]] = {r.id: [] for r in requests}
+        for row in rows:
+            by_request[row.request_id].append(row)
+        await _anonymise(rows, now, step)
+        shred = [s for s in rows if s.anonymised_at and not s.key_shredded_at]
+        await current_vault().keystore.shred_many(
+            [str(s.lead_id) for s in shred] + [str(r.id) for r in requests]
         )
+        step("key_shredded")
+        completed_at = now()
         for subject in shred:
-            subject.key_shredded_at, subject.outcome = done, SubjectOutcome.ERASED
+            subject.key_shredded_at, subject.outcome = completed_at, SubjectOutcome.ERASED
+        results, events = [], []
+        async with in_transaction("default"):
+            if shred:
+                await RequestSubject.filter(id__in=[s.id for s in shred]).update(
+                    key_shredded_at=completed_at, outcome=SubjectOutcome.ERASED
+                )
+            for request in requests:
+                subjects = by_request[request.id]
+                document = build_certificate(request, subjects, completed_at)
+                request.status, request.completed_at = RequestStatus.COMPLETED, completed_at
+                request.outcome = document["outcome"]
+                request.certificate = json.dumps(document, sort_keys=True)
+                request.lease_until = None
+                await save(
+                    request,
+                    completed_at,
+                    "status",
+                    "completed_at",
+                    "outcome",
+                    "certificate",
+                    "lease_until",
+                )
+                results.append(_execution(request, subjects, document))
+                events.append(_executed_event(request, subjects, document, actor))
+            await record_many(events, now=completed_at)
+    except BaseException:
+        await DataSubjectRequest.filter(id__in=taken, status__not=RequestStatus.COMPLETED).update(
+            lease_until=None
+        )
+        raise
+    return results
+
+
+def _executed_event(
+    request: DataSubjectRequest,
+    subjects: list[RequestSubject],
+    document: dict[str, Any],
+    actor: Actor,
+) -> Event:
+    return Event(
+        action="dsr.erasure.executed",
+        outcome=Outcome.SUCCESS,
+        actor=actor,
+        target=Target("data_subject_request", str(request.id)),
+        subject_ids=tuple(str(s.lead_id) for s in subjects),
+        details={
+            "subjects": len(subjects),
+            "erased": sum(s.outcome is SubjectOutcome.ERASED for s in subjects),
+            "held": sum(s.outcome is SubjectOutcome.HELD for s in subjects),
+            "outcome": document["outcome"],
+        },
+    )
 
 
 def _tables(subjects: list[RequestSubject]) -> list[dict[str, Any]]:
@@ -235,8 +313,8 @@ async def execute(
     actor: Actor,
     step: Callable[[str], None] = lambda _: None,
 ) -> Execution | None:
-    """Carry out an approved erasure; None when another process holds it. ``step`` is
-    called after each committed step (a test hook; raising there simulates a crash)."""
+    """Carry out one approved erasure (see :func:`execute_many`); None when another
+    process holds it. A completed erasure returns its stored certificate."""
     request = await DataSubjectRequest.get_or_none(id=request_id)
     if request is None:
         raise RequestRefused("not_found", "no such request")
@@ -245,51 +323,8 @@ async def execute(
         return _execution(request, await _subjects(request.id), json.loads(request.certificate))
     if request.approved_at is None or request.status not in _APPROVED:
         raise RequestRefused("not_approved", "the erasure has not been approved")
-    if not await _take_lease(request.id, now()):
-        return None
-    try:
-        subjects = await _subjects(request.id)
-        pending = [s for s in subjects if s.outcome is SubjectOutcome.PENDING]
-        for first in range(0, len(pending), BATCH):
-            await _erase_batch(pending[first : first + BATCH], request, now, step)
-        await current_vault().keystore.shred(str(request.id))
-        step("requester_shredded")
-        completed_at = now()
-        document = build_certificate(request, subjects, completed_at)
-        async with in_transaction("default"):
-            request.status, request.completed_at = RequestStatus.COMPLETED, completed_at
-            request.outcome = document["outcome"]
-            request.certificate = json.dumps(document, sort_keys=True)
-            request.lease_until = None
-            await save(
-                request,
-                completed_at,
-                "status",
-                "completed_at",
-                "outcome",
-                "certificate",
-                "lease_until",
-            )
-            await record(
-                Event(
-                    action="dsr.erasure.executed",
-                    outcome=Outcome.SUCCESS,
-                    actor=actor,
-                    target=Target("data_subject_request", str(request.id)),
-                    subject_ids=tuple(str(s.lead_id) for s in subjects),
-                    details={
-                        "subjects": len(subjects),
-                        "erased": sum(s.outcome is SubjectOutcome.ERASED for s in subjects),
-                        "held": sum(s.outcome is SubjectOutcome.HELD for s in subjects),
-                        "outcome": document["outcome"],
-                    },
-                ),
-                now=completed_at,
-            )
-    except BaseException:
-        await DataSubjectRequest.filter(id=request.id).update(lease_until=None)
-        raise
-    return _execution(request, subjects, document)
+    done = await execute_many([request.id], now=now, actor=actor, step=step)
+    return done[0] if done else None
 
 
 async def _subjects(request_id: uuid.UUID) -> list[RequestSubject]:
@@ -316,15 +351,24 @@ async def approved_pending() -> list[uuid.UUID]:
     return list(rows)  # type: ignore[arg-type]
 
 
-__all__ = ["Execution", "Interrupted", "TableCount", "approve", "execute", "run_approved", "submit"]
-
-
 async def run_approved(actor: Actor, now: Callable[[], datetime]) -> list[Execution]:
-    """The erasure job: carry out every approved erasure not yet done (each under its own
-    lease, so several processes share the work without doing anything twice)."""
-    done = []
-    for request_id in await approved_pending():
-        result = await execute(request_id, now=now, actor=actor)
-        if result is not None:
-            done.append(result)
+    """The erasure job: carry out every approved erasure not yet done, up to a hundred
+    requests at a time (each leased, so several processes share the work without doing
+    anything twice)."""
+    pending = await approved_pending()
+    done: list[Execution] = []
+    for first in range(0, len(pending), BATCH):
+        done.extend(await execute_many(pending[first : first + BATCH], now=now, actor=actor))
     return done
+
+
+__all__ = [
+    "Execution",
+    "Interrupted",
+    "TableCount",
+    "approve",
+    "execute",
+    "execute_many",
+    "run_approved",
+    "submit",
+]

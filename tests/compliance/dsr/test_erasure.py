@@ -58,8 +58,11 @@ def sqlite_files(settings: Settings) -> list[Path]:
 
 
 async def wrapped_key(lead_id: uuid.UUID) -> bytes:
-    rows = await connections.get("keystore").execute_query_dict(
-        "SELECT wrapped_key FROM subject_key WHERE subject_id = ?", [str(lead_id)]
+    keystore = connections.get("keystore")
+    mark = "$1" if keystore.capabilities.dialect == "postgres" else "?"
+    rows = await keystore.execute_query_dict(
+        f"SELECT wrapped_key FROM subject_key WHERE subject_id = {mark}",
+        [str(lead_id)],
     )
     return bytes(rows[0]["wrapped_key"])
 
@@ -159,7 +162,7 @@ async def test_a_tampered_certificate_does_not_verify() -> None:
     assert not certificate.verify({"kind": "something else"}).valid
 
 
-@pytest.mark.parametrize("crash_after", ["anonymised", "key_shredded", "requester_shredded"])
+@pytest.mark.parametrize("crash_after", ["anonymised", "key_shredded"])
 async def test_an_interrupted_erasure_finishes_on_the_next_run_without_repeating_work(
     crash_after: str,
 ) -> None:
