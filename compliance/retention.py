@@ -48,6 +48,8 @@ from server.auth.models import AuthThrottle, StaffSession
 JOB = "retention"
 LEASE = timedelta(minutes=10)
 BATCH = 500
+LEAD_BATCH = 2000
+"""Leads erased per transaction (their keys are deleted in one key-store statement)."""
 UNCONVERTED = (Stage.LEAD, Stage.MQL, Stage.SQL)
 Progress = Callable[[DataCategory, int], None]
 
@@ -128,13 +130,18 @@ async def plan(policy: RetentionPolicy, now: datetime) -> RetentionReport:
 
 
 async def _erase_leads(cutoff: datetime, now: datetime, progress: Progress) -> int:
-    done = 0
+    """Walks the leads once in id order (each batch continues after the last id)."""
+    done, last = 0, None
     while True:
+        query = _stale_leads(cutoff, now)
+        if last is not None:
+            query = query.filter(id__gt=last)
         ids: list[uuid.UUID] = list(
-            await _stale_leads(cutoff, now).order_by("id").limit(BATCH).values_list("id", flat=True)  # type: ignore[arg-type]
+            await query.order_by("id").limit(LEAD_BATCH).values_list("id", flat=True)  # type: ignore[arg-type]
         )
         if not ids:
             return done
+        last = ids[-1]
         # Keys first: a crash after this leaves leads not yet marked erased, which the
         # next run picks up again (their anonymisation does not need the key).
         await current_vault().keystore.shred_many(str(i) for i in ids)
@@ -150,11 +157,14 @@ async def _delete_in_batches(
     category: DataCategory,
     progress: Progress,
 ) -> int:
-    done = 0
+    """Deletes in key order, each batch continuing after the last key (one pass)."""
+    done, last = 0, None
     while True:
-        keys = list(await query().limit(BATCH).values_list(key, flat=True))
+        page = query() if last is None else query().filter(**{f"{key}__gt": last})
+        keys = list(await page.order_by(key).limit(BATCH).values_list(key, flat=True))
         if not keys:
             return done
+        last = keys[-1]
         async with in_transaction("default"):
             deleted = await query().filter(**{f"{key}__in": keys}).delete()
         done += deleted
