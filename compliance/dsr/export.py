@@ -167,12 +167,18 @@ class Download:
 
 
 async def _refuse(export_id: str, reason: str, now: datetime) -> DownloadRefused:
+    """Audit a refused download. The target is named only when it is a well-formed id: a
+    caller controls the path and must not be able to write text into the log."""
+    try:
+        target = Target("dsr_export", str(uuid.UUID(export_id)))
+    except ValueError:
+        target = None
     await record(
         Event(
             action="dsr.export.download_refused",
             outcome=Outcome.DENIED,
             actor=Actor.anonymous(),
-            target=Target("dsr_export", export_id[:64]),
+            target=target,
             details={"reason": reason},
         ),
         now=now,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import strawberry
 
@@ -31,6 +31,7 @@ from server.auth import clock
 from server.auth import errors as auth_errors
 from server.auth.events import actor_of
 
+Refusal = ValidationErrors | NotFound | RequestRefused
 RequestResult = Annotated[
     DataSubjectRequest | ValidationErrors | NotFound | RequestRefused,
     strawberry.union("DataSubjectRequestChangeResult"),
@@ -78,7 +79,7 @@ RectifyResult = Annotated[
     RectifyPayload | ValidationErrors | NotFound | RequestRefused,
     strawberry.union("RectifySubjectResult"),
 ]
-HoldResult = Annotated[LegalHold | ValidationErrors | NotFound, strawberry.union("LegalHoldResult")]
+HoldResult = Annotated[LegalHold | Refusal, strawberry.union("LegalHoldResult")]
 
 
 @strawberry.input
@@ -116,17 +117,24 @@ class LegalHoldInput:
     expires_at: datetime | None = None
 
 
-async def _changed(
-    call: Callable[[], Awaitable[RequestRow]],
-) -> DataSubjectRequest | ValidationErrors | NotFound | RequestRefused:
+_T = TypeVar("_T")
+
+
+async def _attempt(call: Callable[[], Awaitable[_T]]) -> _T | Refusal:
+    """Run a domain call; its expected refusals become their GraphQL result types."""
     try:
-        return DataSubjectRequest.of(await call())
+        return await call()
     except domain.ValidationFailed as failure:
         return ValidationErrors.of(failure)
     except domain.NotFound as failure:
         return NotFound.of(failure)
     except dsr_errors.RequestRefused as failure:
         return RequestRefused.of(failure)
+
+
+async def _changed(call: Callable[[], Awaitable[RequestRow]]) -> DataSubjectRequest | Refusal:
+    row = await _attempt(call)
+    return row if isinstance(row, Refusal) else DataSubjectRequest.of(row)
 
 
 def _id(value: strawberry.ID, field: str = "request_id") -> uuid.UUID:
@@ -233,16 +241,11 @@ class DsrMutations:
     async def generate_subject_export(
         self, info: strawberry.Info[Context], request_id: strawberry.ID, format: str = "json"
     ) -> ExportResult:
-        try:
-            made = await export.generate(
-                info.context.principal, _id(request_id), format, clock.now()
-            )
-        except domain.ValidationFailed as failure:
-            return ValidationErrors.of(failure)
-        except domain.NotFound as failure:
-            return NotFound.of(failure)
-        except dsr_errors.RequestRefused as failure:
-            return RequestRefused.of(failure)
+        made = await _attempt(
+            lambda: export.generate(info.context.principal, _id(request_id), format, clock.now())
+        )
+        if isinstance(made, Refusal):
+            return made
         return SubjectExportPayload(
             export=SubjectExportInfo.of(made.export),
             download_url=made.url,
@@ -258,21 +261,16 @@ class DsrMutations:
         input: RectificationInput,
     ) -> RectifyResult:
         values = {k: v for k, v in vars(input).items() if v is not strawberry.UNSET}
-        try:
-            changed = await fulfil.rectify(
+        changed = await _attempt(
+            lambda: fulfil.rectify(
                 info.context.principal,
                 _id(request_id),
                 _id(lead_id, "lead_id"),
                 values,
                 clock.now(),
             )
-        except domain.ValidationFailed as failure:
-            return ValidationErrors.of(failure)
-        except domain.NotFound as failure:
-            return NotFound.of(failure)
-        except dsr_errors.RequestRefused as failure:
-            return RequestRefused.of(failure)
-        return RectifyPayload(changed_fields=changed)
+        )
+        return changed if isinstance(changed, Refusal) else RectifyPayload(changed_fields=changed)
 
     @strawberry.mutation(
         description="Close an access, portability, rectification or objection request. For "
@@ -322,8 +320,8 @@ class DsrMutations:
     async def place_legal_hold(
         self, info: strawberry.Info[Context], input: LegalHoldInput
     ) -> HoldResult:
-        try:
-            hold = await holds.place(
+        hold = await _attempt(
+            lambda: holds.place(
                 info.context.principal,
                 reason=input.reason,
                 owner_id=_id(input.owner_id, "owner_id"),
@@ -332,21 +330,17 @@ class DsrMutations:
                 expires_at=input.expires_at,
                 now=clock.now(),
             )
-        except domain.ValidationFailed as failure:
-            return ValidationErrors.of(failure)
-        return LegalHold.of(hold)
+        )
+        return hold if isinstance(hold, Refusal) else LegalHold.of(hold)
 
     @strawberry.mutation(description="Release a legal hold.")
     async def release_legal_hold(
         self, info: strawberry.Info[Context], hold_id: strawberry.ID
     ) -> HoldResult:
-        try:
-            hold = await holds.release(info.context.principal, _id(hold_id, "hold_id"), clock.now())
-        except domain.ValidationFailed as failure:
-            return ValidationErrors.of(failure)
-        except domain.NotFound as failure:
-            return NotFound.of(failure)
-        return LegalHold.of(hold)
+        hold = await _attempt(
+            lambda: holds.release(info.context.principal, _id(hold_id, "hold_id"), clock.now())
+        )
+        return hold if isinstance(hold, Refusal) else LegalHold.of(hold)
 
 
 def _actor(info: strawberry.Info[Context]) -> Actor:

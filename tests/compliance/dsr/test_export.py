@@ -170,3 +170,12 @@ async def test_an_access_request_completes_only_after_its_export() -> None:
     assert failure.value.code == "no_export"
     assert done.status is RequestStatus.COMPLETED
     assert (await DataSubjectRequest.get(id=request.id)).completed_at == NOW
+
+
+async def test_a_malformed_link_leaves_no_caller_text_in_the_audit_log() -> None:
+    with pytest.raises(export.DownloadRefused):
+        await export.download("ada@example.com", "1", "00", NOW)
+
+    refused = await AuditEvent.get(action="dsr.export.download_refused")
+    assert refused.target_id is None
+    assert refused.details == {"reason": "malformed"}
