@@ -210,6 +210,10 @@ async def _dsr(args: argparse.Namespace) -> None:
     elif command == "show":
         request = await requests.get(OPERATOR, args.request_id)
         print(_show(request))
+        requester = await requests.requester_of(OPERATOR, request.id, now)
+        print(f"  requester email {requester.email or '-'}, phone {requester.phone or '-'}")
+        if requester.details:
+            print(f"  details: {requester.details}")
         from compliance.dsr.subjects import subject_ids
 
         for lead_id in await subject_ids(request.id):

@@ -385,3 +385,37 @@ def requester_contacts(
             DataSubjectRequest, "requester_phone", request.id, request.requester_phone, key
         ),
     }
+
+
+@dataclass(frozen=True, slots=True)
+class Requester:
+    """What the requester gave: their contact and the request in their words
+    (``[erased]`` once an erasure has completed and shredded them)."""
+
+    email: str | None
+    phone: str | None
+    details: str | None
+
+
+async def requester_of(officer: Officer, request_id: uuid.UUID, now: datetime) -> Requester:
+    """The requester's own details, for the officer working the request; every read is
+    audited (field names only)."""
+    request = await get(officer, request_id)
+    vault = current_vault()
+    key = (await vault.subject_keys([request.id])).get(request.id)
+    contacts = requester_contacts(request, key)
+    details = vault.open_value(DataSubjectRequest, "details", request.id, request.details, key)
+    found = Requester(contacts[IndexKind.EMAIL], contacts[IndexKind.PHONE], details)
+    await record(
+        Event(
+            action="dsr.requester.read",
+            outcome=Outcome.SUCCESS,
+            actor=actor_of(officer),
+            target=Target("data_subject_request", str(request.id)),
+            fields=tuple(
+                name for name in ("email", "phone", "details") if getattr(found, name) is not None
+            ),
+        ),
+        now=now,
+    )
+    return found

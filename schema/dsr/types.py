@@ -14,9 +14,17 @@ from compliance.dsr import errors as domain
 from compliance.dsr.models import DataSubjectRequest as RequestRow
 from compliance.dsr.models import LegalHold as HoldRow
 from compliance.dsr.models import SubjectExport
-from compliance.dsr.requests import alert_of
+from compliance.dsr.requests import alert_of, requester_of
 from compliance.dsr.subjects import subject_ids
+from schema.context import Context
 from server.auth import clock
+
+
+@strawberry.type(description="Who made a request and what they asked, in their words.")
+class Requester:
+    email: str | None
+    phone: str | None
+    details: str | None
 
 
 @strawberry.type(description="A request from a person about their personal data.")
@@ -56,6 +64,13 @@ class DataSubjectRequest:
     @strawberry.field(description="The person's leads found by email or phone.")
     async def subject_ids(self) -> list[strawberry.ID]:
         return [strawberry.ID(str(i)) for i in await subject_ids(self._row.id)]
+
+    @strawberry.field(
+        description="The requester's email, phone and request text (each read is audited)."
+    )
+    async def requester(self, info: strawberry.Info[Context]) -> Requester:
+        found = await requester_of(info.context.principal, self._row.id, clock.now())
+        return Requester(email=found.email, phone=found.phone, details=found.details)
 
     _row: strawberry.Private[RequestRow]
 

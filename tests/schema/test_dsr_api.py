@@ -216,3 +216,21 @@ async def test_deadline_alerts_and_the_record_of_processing(
     late_id = late["data"]["createDataSubjectRequest"]["id"]
     assert overdue["data"]["dataSubjectRequests"] == [{"id": late_id, "alert": "overdue"}]
     assert ropa["data"]["recordOfProcessing"]["processing_activities"]
+
+
+async def test_the_officer_sees_what_the_requester_asked(
+    anonymous_client: httpx.AsyncClient,
+) -> None:
+    token, _ = await officer_token()
+    request_id = await a_request(anonymous_client, token, kind="access")
+
+    shown = await graphql(
+        anonymous_client,
+        "query($id: ID!) { dataSubjectRequest(id: $id) { ... on DataSubjectRequest { "
+        "requester { email phone } } } }",
+        {"id": request_id},
+        token=token,
+    )
+
+    requester = shown["data"]["dataSubjectRequest"]["requester"]
+    assert requester == {"email": "ada@example.com", "phone": None}

@@ -101,6 +101,7 @@ async def test_erasure_leaves_no_trace_of_the_person_and_keeps_the_funnel(
     assert stored.status is RequestStatus.COMPLETED
     assert stored.outcome == "completed"
     assert requests.requester_contacts(stored, None)[IndexKind.EMAIL] == ERASED
+    assert (await requests.requester_of(officer, request.id, NOW)).email == ERASED
     if database == "sqlite":
         for path in sqlite_files(settings):
             content = path.read_bytes()

@@ -282,3 +282,27 @@ async def test_an_unacknowledged_ccpa_request_alerts_on_its_acknowledgement_dead
     assert requests.alert_of(request, NOW) == "overdue"
     await identity.send_code(officer, request.id, NOW)
     assert requests.alert_of(await DataSubjectRequest.get(id=request.id), NOW) is None
+
+
+async def test_the_officer_reads_what_the_requester_gave_and_the_read_is_audited() -> None:
+    _, officer = await an_officer()
+    request = await requests.receive(
+        officer,
+        requests.NewRequest(
+            kind="rectification",
+            jurisdiction="gdpr",
+            email="ada@example.com",
+            details="My surname is spelt Lovelace",
+        ),
+        NOW,
+    )
+
+    found = await requests.requester_of(officer, request.id, NOW)
+
+    assert found == requests.Requester("ada@example.com", None, "My surname is spelt Lovelace")
+    event = await AuditEvent.get(action="dsr.requester.read")
+    assert event.fields_touched == ["email", "details"]
+    assert "Lovelace" not in str(event.details)
+    rep = principal_for(await a_staff_user(Role.SALES_REP))
+    with pytest.raises(Forbidden):
+        await requests.requester_of(rep, request.id, NOW)
