@@ -146,7 +146,7 @@ async def _erase_leads(cutoff: datetime, now: datetime, progress: Progress) -> i
         # next run picks up again (their anonymisation does not need the key).
         await current_vault().keystore.shred_many(str(i) for i in ids)
         async with in_transaction("default"):
-            await anonymise(ids, now, "retention", suppress=False, counted=False)
+            await anonymise(ids, now, {}, suppress=False, counted=False)
         done += len(ids)
         progress(DataCategory.LEADS, len(ids))
 

@@ -23,7 +23,7 @@ backups) is unreadable. Every strategy works on a batch of leads and is safe to 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -36,6 +36,10 @@ from compliance.consent.models import ConsentConfirmation, ConsentEvent, OutboxM
 from compliance.consent.suppression import suppress_indexes
 from leads.models import Activity, ContactIndex, Lead, StageChange
 from leads.scoring.models import ScoreHistory
+
+Leads = Sequence[uuid.UUID]
+References = Mapping[uuid.UUID, str]
+"""Lead id → what its suppression entries name as their cause (``dsr:<request id>``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +62,9 @@ class Strategy:
     def rows(self, lead_ids: Sequence[uuid.UUID]) -> QuerySet[Any]:
         raise NotImplementedError
 
-    async def apply(self, lead_ids: Sequence[uuid.UUID], now: datetime, reference: str) -> None:
+    async def apply(
+        self, lead_ids: Sequence[uuid.UUID], now: datetime, references: References
+    ) -> None:
         raise NotImplementedError
 
     async def per_lead(self, lead_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
@@ -77,11 +83,17 @@ class SuppressContacts(Strategy):
     def rows(self, lead_ids: Sequence[uuid.UUID]) -> QuerySet[Any]:
         return ContactIndex.filter(lead_id__in=list(lead_ids))
 
-    async def apply(self, lead_ids: Sequence[uuid.UUID], now: datetime, reference: str) -> None:
-        found = await self.rows(lead_ids).values_list("kind", "key_version", "digest")
-        await suppress_indexes(
-            [(str(k), int(v), str(d)) for k, v, d in found], "erasure", reference
-        )
+    async def apply(
+        self, lead_ids: Sequence[uuid.UUID], now: datetime, references: References
+    ) -> None:
+        found = await self.rows(lead_ids).values_list("lead_id", "kind", "key_version", "digest")
+        by_reference: dict[str | None, list[tuple[str, int, str]]] = {}
+        for lead_id, kind, version, digest in found:
+            by_reference.setdefault(references.get(lead_id), []).append(
+                (str(kind), int(version), str(digest))
+            )
+        for reference, digests in by_reference.items():
+            await suppress_indexes(digests, "erasure", reference)
 
 
 class DeleteContactIndexes(Strategy):
@@ -90,7 +102,9 @@ class DeleteContactIndexes(Strategy):
     def rows(self, lead_ids: Sequence[uuid.UUID]) -> QuerySet[Any]:
         return ContactIndex.filter(lead_id__in=list(lead_ids))
 
-    async def apply(self, lead_ids: Sequence[uuid.UUID], now: datetime, reference: str) -> None:
+    async def apply(
+        self, lead_ids: Sequence[uuid.UUID], now: datetime, references: References
+    ) -> None:
         await self.rows(lead_ids).delete()
 
 
@@ -118,7 +132,9 @@ class BlankLead(Strategy):
         found = await self.rows(lead_ids).values_list("id", flat=True)
         return dict.fromkeys(found, 1)  # type: ignore[arg-type]
 
-    async def apply(self, lead_ids: Sequence[uuid.UUID], now: datetime, reference: str) -> None:
+    async def apply(
+        self, lead_ids: Sequence[uuid.UUID], now: datetime, references: References
+    ) -> None:
         cleared: dict[str, object] = {name: None for name in self.fields}
         cleared["score_breakdown"] = []
         await self.rows(lead_ids).update(**cleared, erased_at=now, updated_at=now)
@@ -131,7 +147,9 @@ class BlankActivityDetails(Strategy):
     def rows(self, lead_ids: Sequence[uuid.UUID]) -> QuerySet[Any]:
         return Activity.filter(lead_id__in=list(lead_ids))
 
-    async def apply(self, lead_ids: Sequence[uuid.UUID], now: datetime, reference: str) -> None:
+    async def apply(
+        self, lead_ids: Sequence[uuid.UUID], now: datetime, references: References
+    ) -> None:
         await self.rows(lead_ids).update(details={})
 
 
@@ -141,7 +159,9 @@ class BlankStageReasons(Strategy):
     def rows(self, lead_ids: Sequence[uuid.UUID]) -> QuerySet[Any]:
         return StageChange.filter(lead_id__in=list(lead_ids), reason__isnull=False)
 
-    async def apply(self, lead_ids: Sequence[uuid.UUID], now: datetime, reference: str) -> None:
+    async def apply(
+        self, lead_ids: Sequence[uuid.UUID], now: datetime, references: References
+    ) -> None:
         await self.rows(lead_ids).update(reason=None)
 
 
@@ -155,7 +175,9 @@ class DeleteRows(Strategy):
     def rows(self, lead_ids: Sequence[uuid.UUID]) -> QuerySet[Any]:
         return self.model.filter(lead_id__in=list(lead_ids))
 
-    async def apply(self, lead_ids: Sequence[uuid.UUID], now: datetime, reference: str) -> None:
+    async def apply(
+        self, lead_ids: Sequence[uuid.UUID], now: datetime, references: References
+    ) -> None:
         await self.rows(lead_ids).delete()
 
 
@@ -165,7 +187,9 @@ class KeepShreddedEvidence(Strategy):
     def rows(self, lead_ids: Sequence[uuid.UUID]) -> QuerySet[Any]:
         return ConsentEvent.filter(lead_id__in=list(lead_ids))
 
-    async def apply(self, lead_ids: Sequence[uuid.UUID], now: datetime, reference: str) -> None:
+    async def apply(
+        self, lead_ids: Sequence[uuid.UUID], now: datetime, references: References
+    ) -> None:
         return None
 
 
@@ -186,7 +210,7 @@ STRATEGIES: tuple[Strategy, ...] = (
 async def anonymise(
     lead_ids: Sequence[uuid.UUID],
     now: datetime,
-    reference: str,
+    references: References,
     *,
     held_categories: frozenset[DataCategory] = frozenset(),
     suppress: bool = True,
@@ -206,7 +230,7 @@ async def anonymise(
                 counts.append(TableCount(strategy.table, "held", strategy.fields, 0))
             continue
         found = await strategy.per_lead(lead_ids) if counted else {}
-        await strategy.apply(lead_ids, now, reference)
+        await strategy.apply(lead_ids, now, references)
         for lead_id, counts in per_lead.items():
             counts.append(
                 TableCount(strategy.table, strategy.action, strategy.fields, found.get(lead_id, 0))

@@ -155,7 +155,8 @@ async def _anonymise(
                     await subject.save(update_fields=["outcome", "hold_id"])
                 else:
                     erasing.append(subject)
-            done = await anonymise([s.lead_id for s in erasing], when, "dsr", held_categories=kept)
+            references = {s.lead_id: f"dsr:{s.request_id}" for s in erasing}
+            done = await anonymise(list(references), when, references, held_categories=kept)
             for subject in erasing:
                 subject.counts = {
                     f"{c.table}|{c.action}|{','.join(c.fields)}": c.rows

@@ -140,6 +140,7 @@ async def test_the_certificate_lists_what_was_done_and_verifies_offline() -> Non
         }
     ]
     assert document["approved_by"] == str(user.id)
+    assert await SuppressedContact.filter(reference=f"dsr:{request.id}").count() == 2
     assert EMAIL not in json.dumps(document)
 
 
