@@ -7,8 +7,9 @@
   1,000 subjects as hand-written SQL (suppression copy, index delete, the blanking updates,
   deletes, key delete) in batches of 100, without certificates, counts or audit.
 - Retention: a sweep over 100,000 leads (half unconverted with no engagement for three
-  years, each lead with two activities, some older than 25 months) by ``jobs retention``,
-  against the same work as hand-written SQL on a second population of the same shape.
+  years, each lead with two activities, one older than 25 months) by ``jobs retention``,
+  against the same work as hand-written SQL, in the job's batch sizes, on a second
+  population of the same shape (both populations are in the tables for both runs).
 
     .venv/bin/python -m benchmarks.dsr [--subjects N] [--leads N] [--database-url URL]
 """
@@ -72,7 +73,9 @@ async def build_leads(count: int, rng: random.Random, *, stale_share: float) -> 
         for lead_id in chunk:
             n = rng.randrange(10**9)
             stale = rng.random() < stale_share
-            created = NOW - timedelta(days=3 * 365 if stale else rng.randrange(1, 300))
+            # creation times rise with insertion order, as they do when leads arrive
+            position = timedelta(seconds=len(ids) + len(leads))
+            created = NOW - timedelta(days=4 * 365 if stale else 300) + position
             engaged = None if stale else created + timedelta(days=1)
             values = {
                 "first_name": f"Given{n}",
@@ -155,13 +158,14 @@ def _in(ids: Sequence[uuid.UUID], dialect: str) -> tuple[str, list[Any]]:
     return ", ".join(marks(dialect, len(ids))), values
 
 
-async def hand_erase(ids: Sequence[uuid.UUID], *, suppress: bool) -> None:
-    """The baseline: the same changes as plain SQL, 100 leads per transaction."""
+async def hand_erase(ids: Sequence[uuid.UUID], *, suppress: bool, batch_size: int = BATCH) -> None:
+    """The baseline: the same changes as plain SQL, in the executor's (or the retention
+    job's) batch size."""
     db = connections.get("default")
     dialect = db.capabilities.dialect
     keystore = current_vault().keystore
-    for first in range(0, len(ids), BATCH):
-        batch = ids[first : first + BATCH]
+    for first in range(0, len(ids), batch_size):
+        batch = ids[first : first + batch_size]
         where, values = _in(batch, dialect)
         async with in_transaction("default") as tx:
             if suppress:
@@ -216,17 +220,21 @@ async def erasure_benchmark(subjects: int, rng: random.Random) -> None:
 
 async def retention_benchmark(leads: int, rng: random.Random) -> None:
     policy = RetentionPolicy()
-    baseline_ids = await build_leads(leads, rng, stale_share=0.5)
-    stale = list(
-        await Lead.filter(id__in=baseline_ids, last_engaged_at__isnull=True).values_list(
-            "id", flat=True
-        )
-    )
-    started = time.perf_counter()
-    await hand_erase(stale, suppress=False)  # type: ignore[arg-type]
-    await Activity.filter(occurred_at__lt=NOW - timedelta(days=25 * 31)).delete()
-    baseline = time.perf_counter() - started
+    # Both populations first, so the job and the baseline work on tables of the same size.
+    baseline_ids = set(await build_leads(leads, rng, stale_share=0.5))
     await build_leads(leads, rng, stale_share=0.5)
+    silent = await Lead.filter(last_engaged_at__isnull=True).values_list("id", flat=True)
+    stale = [i for i in silent if i in baseline_ids]
+    old = await Activity.filter(occurred_at__lt=NOW - timedelta(days=25 * 31)).values_list(
+        "id", "lead_id"
+    )
+    old_ids = [i for i, lead_id in old if lead_id in baseline_ids]
+    started = time.perf_counter()
+    await hand_erase(stale, suppress=False, batch_size=retention.LEAD_BATCH)  # type: ignore[arg-type]
+    for first in range(0, len(old_ids), retention.BATCH):
+        async with in_transaction("default"):
+            await Activity.filter(id__in=old_ids[first : first + retention.BATCH]).delete()
+    baseline = time.perf_counter() - started
     planned = await retention.plan(policy, NOW)
     started = time.perf_counter()
     report = await retention.run(policy, NOW, Actor.operator())

@@ -22,7 +22,7 @@ event with the counts.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -47,7 +47,7 @@ from server.auth.models import AuthThrottle, StaffSession
 
 JOB = "retention"
 LEASE = timedelta(minutes=10)
-BATCH = 500
+BATCH = 5000
 LEAD_BATCH = 2000
 """Leads erased per transaction (their keys are deleted in one key-store statement)."""
 UNCONVERTED = (Stage.LEAD, Stage.MQL, Stage.SQL)
@@ -76,10 +76,12 @@ def _cutoffs(policy: RetentionPolicy, now: datetime) -> dict[DataCategory, datet
 
 
 def _stale_leads(cutoff: datetime, now: datetime) -> QuerySet[Lead]:
-    engaged = Q(last_engaged_at__lt=cutoff) | Q(last_engaged_at__isnull=True, created_at__lt=cutoff)
-    return Lead.filter(engaged, stage__in=list(UNCONVERTED), erased_at__isnull=True).exclude(
-        held_leads(now)
-    )
+    """Unconverted leads neither created nor engaged since the cut-off (a lead imported
+    yesterday with old activities is not stale)."""
+    silent = Q(last_engaged_at__isnull=True) | Q(last_engaged_at__lt=cutoff)
+    return Lead.filter(
+        silent, stage__in=list(UNCONVERTED), created_at__lt=cutoff, erased_at__isnull=True
+    ).exclude(held_leads(now))
 
 
 def _old_activities(cutoff: datetime, now: datetime) -> QuerySet[Activity]:
@@ -129,19 +131,32 @@ async def plan(policy: RetentionPolicy, now: datetime) -> RetentionReport:
     return report
 
 
+async def _stale_batches(cutoff: datetime, now: datetime) -> AsyncIterator[list[uuid.UUID]]:
+    """Stale leads, LEAD_BATCH at a time, stage by stage in (created_at, id) order: a
+    range walk along the (stage, created_at) index, each batch continuing after the last
+    row, so the table is read once."""
+    for stage in UNCONVERTED:
+        last: tuple[datetime, uuid.UUID] | None = None
+        while True:
+            query = _stale_leads(cutoff, now).filter(stage=stage)
+            if last is not None:
+                query = query.filter(
+                    Q(created_at__gt=last[0]) | Q(created_at=last[0], id__gt=last[1])
+                )
+            rows = (
+                await query.order_by("created_at", "id")
+                .limit(LEAD_BATCH)
+                .values_list("created_at", "id")
+            )
+            if not rows:
+                break
+            last = rows[-1]
+            yield [lead_id for _, lead_id in rows]
+
+
 async def _erase_leads(cutoff: datetime, now: datetime, progress: Progress) -> int:
-    """Walks the leads once in id order (each batch continues after the last id)."""
-    done, last = 0, None
-    while True:
-        query = _stale_leads(cutoff, now)
-        if last is not None:
-            query = query.filter(id__gt=last)
-        ids: list[uuid.UUID] = list(
-            await query.order_by("id").limit(LEAD_BATCH).values_list("id", flat=True)  # type: ignore[arg-type]
-        )
-        if not ids:
-            return done
-        last = ids[-1]
+    done = 0
+    async for ids in _stale_batches(cutoff, now):
         # Keys first: a crash after this leaves leads not yet marked erased, which the
         # next run picks up again (their anonymisation does not need the key).
         await current_vault().keystore.shred_many(str(i) for i in ids)
@@ -149,6 +164,7 @@ async def _erase_leads(cutoff: datetime, now: datetime, progress: Progress) -> i
             await anonymise(ids, now, {}, suppress=False, counted=False)
         done += len(ids)
         progress(DataCategory.LEADS, len(ids))
+    return done
 
 
 async def _delete_in_batches(
