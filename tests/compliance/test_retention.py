@@ -40,6 +40,7 @@ async def a_world() -> dict[str, Lead]:
     customer = await a_lead(created_at=LONG_AGO, stage=Stage.CUSTOMER)
     engaged = await a_lead(created_at=LONG_AGO, last_engaged_at=NOW - timedelta(days=30))
     recent = await a_lead(created_at=NOW - timedelta(days=10))
+    imported = await a_lead(created_at=NOW - timedelta(days=5), last_engaged_at=LONG_AGO)
     await old_activity(engaged, NOW - timedelta(days=800))
     await old_activity(engaged, NOW - timedelta(days=30))
     user = await a_staff_user(Role.SALES_REP)
@@ -63,7 +64,13 @@ async def a_world() -> dict[str, Lead]:
             Event(action="test.event", outcome=Outcome.SUCCESS, actor=OPERATOR),
             now=NOW - timedelta(days=days),
         )
-    return {"stale": stale, "customer": customer, "engaged": engaged, "recent": recent}
+    return {
+        "stale": stale,
+        "customer": customer,
+        "engaged": engaged,
+        "recent": recent,
+        "imported": imported,
+    }
 
 
 async def test_a_dry_run_reports_exactly_what_the_run_then_removes() -> None:
@@ -85,6 +92,7 @@ async def test_a_dry_run_reports_exactly_what_the_run_then_removes() -> None:
     assert await current_vault().subject_keys([stale.id]) == {}
     assert await clear_value(world["customer"], "email") is not None
     assert await clear_value(world["engaged"], "email") is not None
+    assert await clear_value(world["imported"], "email") is not None
     assert await Activity.filter(lead_id=world["engaged"].id).count() == 1
     assert await StaffSession.all().count() == 1
     assert [t.key for t in await AuthThrottle.all()] == ["login:new"]
