@@ -12,7 +12,6 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
 
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
@@ -23,16 +22,15 @@ from compliance.crypto.vault import current_vault, location_of, seal_secret
 from compliance.dsr import deadlines
 from compliance.dsr.config import dsr_config
 from compliance.dsr.errors import RequestRefused
+from compliance.dsr.intake import NewRequest, validated
 from compliance.dsr.models import (
     DataSubjectRequest,
-    Jurisdiction,
     RejectionReason,
     RequestKind,
     RequestStatus,
 )
 from compliance.dsr.officers import Officer, actor_of, authorize, user_id_of
 from compliance.outbox import enqueue
-from leads import validation
 from leads.errors import FieldError, NotFound, ValidationFailed
 from server.auth.models import StaffUser
 from server.auth.roles import Role
@@ -57,64 +55,6 @@ WORKING = frozenset(
 )
 """Statuses in which the person's identity is proven and their data may be worked on."""
 
-CHANNELS = frozenset({"email", "web_form", "phone", "letter", "in_person"})
-MAX_DETAILS = 2000
-
-
-@dataclass(frozen=True, slots=True)
-class NewRequest:
-    kind: str
-    jurisdiction: str
-    email: str | None = None
-    phone: str | None = None
-    details: str | None = None
-    channel: str = "email"
-    received_at: datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class _Clean:
-    kind: RequestKind
-    jurisdiction: Jurisdiction
-    email: str | None
-    phone: str | None
-    details: str | None
-    received_at: datetime
-
-
-_E = TypeVar("_E", RequestKind, Jurisdiction)
-
-
-def _choice(enum_type: type[_E], name: str, raw: str, errors: list[FieldError]) -> _E | None:
-    try:
-        return enum_type(raw)
-    except ValueError:
-        allowed = ", ".join(e.value for e in enum_type)
-        errors.append(FieldError(name, "invalid", f"one of: {allowed}"))
-        return None
-
-
-def _validated(new: NewRequest, now: datetime) -> _Clean:
-    errors: list[FieldError] = []
-    kind = _choice(RequestKind, "kind", new.kind, errors)
-    jurisdiction = _choice(Jurisdiction, "jurisdiction", new.jurisdiction, errors)
-    if new.channel not in CHANNELS:
-        errors.append(FieldError("channel", "invalid", f"one of: {', '.join(sorted(CHANNELS))}"))
-    email, email_error = validation.email("email", new.email)
-    phone, phone_error = validation.phone("phone", new.phone)
-    errors.extend(e for e in (email_error, phone_error) if e is not None)
-    if email is None and phone is None and not errors:
-        errors.append(FieldError("email", "required", "an email or a phone number is needed"))
-    details = (new.details or "").strip() or None
-    if details is not None and len(details) > MAX_DETAILS:
-        errors.append(FieldError("details", "too_long", f"at most {MAX_DETAILS} characters"))
-    received = new.received_at or now
-    if received > now:
-        errors.append(FieldError("received_at", "future", "cannot be in the future"))
-    if errors or kind is None or jurisdiction is None:
-        raise ValidationFailed(errors)
-    return _Clean(kind, jurisdiction, email, phone, details, received)
-
 
 def _event(
     action: str, officer: Officer, request: DataSubjectRequest, **details: str | int | None
@@ -131,7 +71,7 @@ def _event(
 async def receive(officer: Officer, new: NewRequest, now: datetime) -> DataSubjectRequest:
     """Log a request as received, with the deadline its jurisdiction gives."""
     authorize(officer)
-    clean = _validated(new, now)
+    clean = validated(new, now)
     due = deadlines.initial(clean.jurisdiction, clean.received_at, dsr_config().holidays)
     request_id = uuid.uuid4()
     vault = current_vault()
