@@ -33,15 +33,15 @@ from server.auth.events import actor_of
 
 Refusal = ValidationErrors | NotFound | RequestRefused
 RequestResult = Annotated[
-    DataSubjectRequest | ValidationErrors | NotFound | RequestRefused,
+    DataSubjectRequest | Refusal,
     strawberry.union("DataSubjectRequestChangeResult"),
 ]
 VerifyResult = Annotated[
-    DataSubjectRequest | ValidationErrors | NotFound | RequestRefused | IdentityCodeRejected,
+    DataSubjectRequest | Refusal | IdentityCodeRejected,
     strawberry.union("VerifyIdentityResult"),
 ]
 ApproveResult = Annotated[
-    DataSubjectRequest | ValidationErrors | NotFound | RequestRefused | StepUpRequired,
+    DataSubjectRequest | Refusal | StepUpRequired,
     strawberry.union("ApproveErasureResult"),
 ]
 
@@ -52,7 +52,7 @@ class IdentityCodeSent:
 
 
 SendCodeResult = Annotated[
-    IdentityCodeSent | ValidationErrors | NotFound | RequestRefused,
+    IdentityCodeSent | Refusal,
     strawberry.union("SendIdentityCodeResult"),
 ]
 
@@ -65,7 +65,7 @@ class SubjectExportPayload:
 
 
 ExportResult = Annotated[
-    SubjectExportPayload | ValidationErrors | NotFound | RequestRefused,
+    SubjectExportPayload | Refusal,
     strawberry.union("GenerateSubjectExportResult"),
 ]
 
@@ -76,7 +76,7 @@ class RectifyPayload:
 
 
 RectifyResult = Annotated[
-    RectifyPayload | ValidationErrors | NotFound | RequestRefused,
+    RectifyPayload | Refusal,
     strawberry.union("RectifySubjectResult"),
 ]
 HoldResult = Annotated[LegalHold | Refusal, strawberry.union("LegalHoldResult")]
