@@ -234,3 +234,34 @@ async def test_the_officer_sees_what_the_requester_asked(
 
     requester = shown["data"]["dataSubjectRequest"]["requester"]
     assert requester == {"email": "ada@example.com", "phone": None}
+
+
+async def test_another_officer_cannot_declare_someone_elses_request(
+    anonymous_client: httpx.AsyncClient,
+) -> None:
+    lead = await a_full_lead(None, None, "ada@example.com")
+    token, user = await officer_token()
+    other_token, _ = await officer_token()
+    request_id = await a_request(anonymous_client, token)
+    await graphql(
+        anonymous_client,
+        "mutation($id: ID!) { sendIdentityCode(requestId: $id) { __typename } }",
+        {"id": request_id},
+        token=token,
+    )
+    code = await sent_code(uuid.UUID(request_id))
+    await graphql(
+        anonymous_client, STEPS, {"id": request_id, "code": code, "me": str(user.id)}, token=token
+    )
+
+    refused = await anonymous_client.post(
+        "/graphql",
+        json={"query": READ_LEAD, "variables": {"id": str(lead.id)}},
+        headers={
+            **bearer(other_token),
+            "X-LeadVault-Purpose": f"data_subject_request:{request_id}",
+        },
+    )
+
+    assert refused.status_code == 403
+    assert refused.json()["errors"][0]["extensions"]["code"] == "PURPOSE_REFUSED"
