@@ -8,17 +8,14 @@ from datetime import UTC, datetime
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from compliance.crypto.vault import current_vault
+from compliance.crypto import signing
 
 PURPOSE = "audit-checkpoint-ed25519"
 
 
 def _private(version: int | None = None) -> tuple[int, Ed25519PrivateKey]:
-    keyring = current_vault().keyring
-    chosen = keyring.active_version if version is None else version
-    return chosen, Ed25519PrivateKey.from_private_bytes(keyring.derive(PURPOSE, chosen))
+    return signing.signing_key(PURPOSE, version)
 
 
 def message(seq: int, head_hash: str, created_at: datetime) -> bytes:
@@ -32,8 +29,7 @@ def sign(seq: int, head_hash: str, created_at: datetime) -> tuple[int, str]:
 
 
 def public_key_hex(version: int) -> str:
-    _, key = _private(version)
-    return key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw).hex()
+    return signing.public_key_hex(PURPOSE, version)
 
 
 def signature_valid(

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from tortoise.transactions import in_transaction
 
 from compliance.consent.models import OutboxMessage
 from compliance.crypto.vault import current_vault
+from compliance.files import write_private
 
 log = logging.getLogger("leadvault.outbox")
 MAX_ATTEMPTS = 5
@@ -49,17 +49,13 @@ class FileSender:
         self.folder = folder
 
     async def send(self, message: OutgoingMessage) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        path = self.folder / f"{message.id}.json"
         data = {
             "id": str(message.id),
             "template": message.template,
             "to": message.recipient,
             "body": message.body,
         }
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=2)
+        write_private(self.folder / f"{message.id}.json", json.dumps(data, indent=2).encode())
 
 
 async def enqueue(

@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from compliance.crypto.envelope import KEY_BYTES
+from compliance.files import write_private
 
 HKDF_SALT = b"leadvault keyring v1"
 
@@ -130,11 +131,8 @@ class FileKeySource:
 
 def _write_key_file(path: Path, keys: Mapping[int, bytes]) -> None:
     document = {"keys": {str(v): base64.b64encode(k).decode() for v, k in sorted(keys.items())}}
-    path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_suffix(".tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        json.dump(document, handle)
+    write_private(temporary, json.dumps(document).encode())
     os.replace(temporary, path)
 
 

@@ -16,25 +16,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from compliance.crypto.vault import current_vault
+from compliance.crypto import signing
 
 PURPOSE = "dsr-certificate-ed25519"
 KIND = "leadvault.erasure-certificate"
 ALGORITHM = "Ed25519"
 
 
-def _private(version: int | None = None) -> tuple[int, Ed25519PrivateKey]:
-    keyring = current_vault().keyring
-    chosen = keyring.active_version if version is None else version
-    return chosen, Ed25519PrivateKey.from_private_bytes(keyring.derive(PURPOSE, chosen))
-
-
 def public_key_hex(version: int | None = None) -> str:
-    _, key = _private(version)
-    return key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw).hex()
+    return signing.public_key_hex(PURPOSE, version)
 
 
 def canonical(body: dict[str, Any]) -> bytes:
@@ -44,7 +36,7 @@ def canonical(body: dict[str, Any]) -> bytes:
 def sign(body: dict[str, Any]) -> dict[str, Any]:
     """``body`` with its ``signature`` block."""
     unsigned = {k: v for k, v in body.items() if k != "signature"}
-    version, key = _private()
+    version, key = signing.signing_key(PURPOSE)
     signature = key.sign(canonical(unsigned)).hex()
     return {
         **unsigned,

@@ -29,7 +29,7 @@ from audit.events import Actor, Event, Outcome, Target, record, record_many
 from compliance.categories import DataCategory
 from compliance.crypto.vault import current_vault
 from compliance.dsr import certificate, holds
-from compliance.dsr.anonymise import TableCount, anonymise
+from compliance.dsr.anonymise import anonymise
 from compliance.dsr.config import dsr_config
 from compliance.dsr.errors import RequestRefused
 from compliance.dsr.models import (
@@ -39,9 +39,10 @@ from compliance.dsr.models import (
     RequestSubject,
     SubjectOutcome,
 )
-from compliance.dsr.officers import Officer, actor_of, require_step_up, user_id_of
+from compliance.dsr.officers import Officer, actor_of, user_id_of
 from compliance.dsr.requests import WORKING, locked, require_status, save
 from compliance.dsr.subjects import link_subjects
+from server.auth.admin import require_recent_mfa
 
 LEASE = timedelta(minutes=5)
 _APPROVED = frozenset({RequestStatus.IN_PROGRESS, RequestStatus.EXTENDED})
@@ -80,7 +81,7 @@ async def submit(officer: Officer, request_id: uuid.UUID, now: datetime) -> Data
 async def approve(officer: Officer, request_id: uuid.UUID, now: datetime) -> DataSubjectRequest:
     """Approve the erasure (a compliance officer with a fresh MFA step-up). Execution
     follows: :func:`execute` right away, or the erasure job."""
-    require_step_up(officer, dsr_config().step_up_window, now)
+    require_recent_mfa(officer, dsr_config().step_up_window, now)
     async with in_transaction("default"):
         request = await locked(officer, request_id)
         _require_erasure(request)
@@ -366,7 +367,6 @@ async def run_approved(actor: Actor, now: Callable[[], datetime]) -> list[Execut
 __all__ = [
     "Execution",
     "Interrupted",
-    "TableCount",
     "approve",
     "execute",
     "execute_many",

@@ -15,7 +15,6 @@ import hashlib
 import hmac
 import io
 import json
-import os
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -34,6 +33,7 @@ from compliance.dsr.models import RequestKind, SubjectExport
 from compliance.dsr.officers import Officer, actor_of, user_id_of
 from compliance.dsr.requests import WORKING, locked, notify_requester, require_status
 from compliance.dsr.subjects import link_subjects, subject_ids
+from compliance.files import write_private
 from leads.errors import FieldError, NotFound, ValidationFailed
 
 LINK_PURPOSE = "dsr-export-link"
@@ -77,14 +77,6 @@ def _render(content: dict[str, object], fmt: str) -> bytes:
     return buffer.getvalue().encode()
 
 
-def _write(export_id: uuid.UUID, sealed: bytes) -> None:
-    path = _path(export_id)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(sealed)
-
-
 @dataclass(frozen=True, slots=True)
 class Generated:
     export: SubjectExport
@@ -119,7 +111,9 @@ async def _generate(
         content = await document.build(request, await subject_ids(request.id), now)
         data = _render(content, fmt)
         key = (await vault.subject_keys([export_id], create=True))[export_id]
-        _write(export_id, seal_bytes(key, DATA_KEY_VERSION, _location(export_id), data))
+        write_private(
+            _path(export_id), seal_bytes(key, DATA_KEY_VERSION, _location(export_id), data)
+        )
         export = await SubjectExport.create(
             id=export_id,
             request_id=request.id,

@@ -4,17 +4,16 @@ operator at the server's shell. Every change names its actor in the audit trail.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
 
 from audit.events import Actor
 from server.auth.admin import OPERATOR, Operator, audit_actor
-from server.auth.errors import Forbidden, StepUpRequired
+from server.auth.errors import Forbidden
 from server.auth.principal import Principal
 from server.auth.roles import Role
 
 Officer = Principal | Operator
 
-__all__ = ["OPERATOR", "Officer", "actor_of", "authorize", "require_step_up", "user_id_of"]
+__all__ = ["OPERATOR", "Officer", "actor_of", "authorize", "user_id_of"]
 
 
 def authorize(officer: Officer) -> None:
@@ -22,13 +21,6 @@ def authorize(officer: Officer) -> None:
         return
     if officer.is_service or officer.role is not Role.COMPLIANCE_OFFICER:
         raise Forbidden
-
-
-def require_step_up(officer: Officer, window: timedelta, now: datetime) -> None:
-    """Approving an erasure needs a TOTP check within ``window`` (the operator at the shell
-    holds the database credentials anyway)."""
-    if isinstance(officer, Principal) and not officer.mfa_within(window, now):
-        raise StepUpRequired(window)
 
 
 def user_id_of(officer: Officer) -> uuid.UUID | None:

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from compliance.crypto.blind_index import IndexKind
 from compliance.crypto.vault import current_vault
 from compliance.dsr.models import DataSubjectRequest, RequestStatus, RequestSubject
-from leads.models import ContactIndex
+from leads.contacts import lead_ids_with
 from server.auth.principal import Principal
 from server.auth.roles import Role
 
@@ -32,19 +32,10 @@ _READABLE = frozenset(
 
 async def find_subjects(contacts: Mapping[IndexKind, str | None]) -> dict[uuid.UUID, str]:
     """Lead id → what matched (``email``, ``phone`` or ``email+phone``)."""
-    indexer = current_vault().indexer
     matched: dict[uuid.UUID, set[str]] = {}
     for kind, value in contacts.items():
-        if not value:
-            continue
-        digests = list(indexer.digests(kind, value).values())
-        if not digests:
-            continue
-        rows = await ContactIndex.filter(kind=kind.value, digest__in=digests).values_list(
-            "lead_id", flat=True
-        )
-        for lead_id in rows:
-            matched.setdefault(lead_id, set()).add(kind.value)  # type: ignore[arg-type]
+        for lead_id in await lead_ids_with(kind, value) if value else ():
+            matched.setdefault(lead_id, set()).add(kind.value)
     return {lead_id: "+".join(sorted(kinds)) for lead_id, kinds in matched.items()}
 
 
