@@ -25,7 +25,7 @@ from typing import Any
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from audit.events import Actor, Event, Outcome, Target, record, record_many
+from audit.events import Actor, Event, record, record_many
 from compliance.categories import DataCategory
 from compliance.crypto.vault import current_vault
 from compliance.dsr import certificate, holds
@@ -40,7 +40,7 @@ from compliance.dsr.models import (
     SubjectOutcome,
 )
 from compliance.dsr.officers import Officer, actor_of, user_id_of
-from compliance.dsr.requests import WORKING, locked, require_status, save
+from compliance.dsr.requests import WORKING, locked, request_event, require_status, save
 from compliance.dsr.subjects import link_subjects
 from server.auth.admin import require_recent_mfa
 
@@ -66,11 +66,10 @@ async def submit(officer: Officer, request_id: uuid.UUID, now: datetime) -> Data
         request.status = RequestStatus.AWAITING_APPROVAL
         await save(request, now, "status")
         await record(
-            Event(
-                action="dsr.erasure.submitted",
-                outcome=Outcome.SUCCESS,
-                actor=actor_of(officer),
-                target=Target("data_subject_request", str(request.id)),
+            request_event(
+                "dsr.erasure.submitted",
+                actor_of(officer),
+                request,
                 details={"subjects": subjects},
             ),
             now=now,
@@ -92,12 +91,7 @@ async def approve(officer: Officer, request_id: uuid.UUID, now: datetime) -> Dat
         )
         await save(request, now, "approved_by_id", "approved_at", "status")
         await record(
-            Event(
-                action="dsr.erasure.approved",
-                outcome=Outcome.SUCCESS,
-                actor=actor_of(officer),
-                target=Target("data_subject_request", str(request.id)),
-            ),
+            request_event("dsr.erasure.approved", actor_of(officer), request),
             now=now,
         )
     return request
@@ -238,11 +232,10 @@ def _executed_event(
     document: dict[str, Any],
     actor: Actor,
 ) -> Event:
-    return Event(
-        action="dsr.erasure.executed",
-        outcome=Outcome.SUCCESS,
-        actor=actor,
-        target=Target("data_subject_request", str(request.id)),
+    return request_event(
+        "dsr.erasure.executed",
+        actor,
+        request,
         subject_ids=tuple(str(s.lead_id) for s in subjects),
         details={
             "subjects": len(subjects),

@@ -26,7 +26,7 @@ from compliance.crypto.vault import current_vault
 from compliance.dsr.errors import RequestRefused
 from compliance.dsr.models import DataSubjectRequest, RequestKind, RequestStatus, SubjectExport
 from compliance.dsr.officers import Officer, actor_of
-from compliance.dsr.requests import WORKING, locked, require_status, save
+from compliance.dsr.requests import WORKING, locked, request_event, require_status, save
 from compliance.dsr.subjects import PURPOSE_KIND, link_subjects, subject_ids
 from leads.contacts import replace_indexes, seal_lead
 from leads.errors import FieldError, NotFound, ValidationFailed
@@ -140,11 +140,10 @@ async def complete(
         )
         await save(request, now, "status", "completed_at", "outcome")
         await record(
-            Event(
-                action="dsr.completed",
-                outcome=Outcome.SUCCESS,
-                actor=actor_of(officer),
-                target=Target("data_subject_request", str(request.id)),
+            request_event(
+                "dsr.completed",
+                actor_of(officer),
+                request,
                 subject_ids=tuple(str(s) for s in await subject_ids(request.id)),
                 details=details,
             ),

@@ -19,13 +19,13 @@ from datetime import datetime
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from audit.events import Event, Outcome, Target, record
+from audit.events import Outcome, record
 from compliance.crypto.vault import current_vault
 from compliance.dsr.config import dsr_config
 from compliance.dsr.errors import CodeRejected
 from compliance.dsr.models import DataSubjectRequest, RequestStatus
 from compliance.dsr.officers import Officer, actor_of
-from compliance.dsr.requests import locked, notify_requester, require_status, save
+from compliance.dsr.requests import locked, notify_requester, request_event, require_status, save
 from compliance.dsr.subjects import link_subjects
 
 CODE_PURPOSE = "dsr-identity-code"
@@ -67,12 +67,7 @@ async def send_code(officer: Officer, request_id: uuid.UUID, now: datetime) -> d
             names.append("acknowledged_at")
         await save(request, now, *names)
         await record(
-            Event(
-                action="dsr.identity.code_sent",
-                outcome=Outcome.SUCCESS,
-                actor=actor_of(officer),
-                target=Target("data_subject_request", str(request.id)),
-            ),
+            request_event("dsr.identity.code_sent", actor_of(officer), request),
             now=now,
         )
     return expires
@@ -82,11 +77,11 @@ async def _refuse(
     officer: Officer, request: DataSubjectRequest, reason: str, now: datetime
 ) -> CodeRejected:
     await record(
-        Event(
-            action="dsr.identity.failed",
+        request_event(
+            "dsr.identity.failed",
+            actor_of(officer),
+            request,
             outcome=Outcome.FAILURE,
-            actor=actor_of(officer),
-            target=Target("data_subject_request", str(request.id)),
             details={"reason": reason},
         ),
         now=now,
@@ -130,11 +125,10 @@ async def verify_code(
             await save(request, now, "status", "verified_at", "verified_by", "code_hash")
             found = await link_subjects(request)
             await record(
-                Event(
-                    action="dsr.identity.verified",
-                    outcome=Outcome.SUCCESS,
-                    actor=actor_of(officer),
-                    target=Target("data_subject_request", str(request.id)),
+                request_event(
+                    "dsr.identity.verified",
+                    actor_of(officer),
+                    request,
                     details={"subjects": found},
                 ),
                 now=now,

@@ -16,7 +16,7 @@ from datetime import datetime
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from audit.events import Event, Outcome, Target, record
+from audit.events import Actor, Event, Outcome, Target, record
 from compliance.crypto.blind_index import IndexKind
 from compliance.crypto.vault import current_vault, location_of, seal_secret
 from compliance.dsr import deadlines
@@ -56,15 +56,33 @@ WORKING = frozenset(
 """Statuses in which the person's identity is proven and their data may be worked on."""
 
 
+def request_event(
+    action: str,
+    actor: Actor,
+    request: DataSubjectRequest,
+    *,
+    outcome: Outcome = Outcome.SUCCESS,
+    fields: tuple[str, ...] = (),
+    subject_ids: tuple[str, ...] = (),
+    details: dict[str, str | int | bool | None] | None = None,
+) -> Event:
+    """An audit event about a request (ids, counts and codes only)."""
+    return Event(
+        action=action,
+        outcome=outcome,
+        actor=actor,
+        target=Target("data_subject_request", str(request.id)),
+        fields=fields,
+        subject_ids=subject_ids,
+        details=details or {},
+    )
+
+
 def _event(
     action: str, officer: Officer, request: DataSubjectRequest, **details: str | int | None
 ) -> Event:
-    return Event(
-        action=action,
-        outcome=Outcome.SUCCESS,
-        actor=actor_of(officer),
-        target=Target("data_subject_request", str(request.id)),
-        details={"kind": request.kind.value, **details},
+    return request_event(
+        action, actor_of(officer), request, details={"kind": request.kind.value, **details}
     )
 
 
@@ -347,11 +365,10 @@ async def requester_of(officer: Officer, request_id: uuid.UUID, now: datetime) -
     details = vault.open_value(DataSubjectRequest, "details", request.id, request.details, key)
     found = Requester(contacts[IndexKind.EMAIL], contacts[IndexKind.PHONE], details)
     await record(
-        Event(
-            action="dsr.requester.read",
-            outcome=Outcome.SUCCESS,
-            actor=actor_of(officer),
-            target=Target("data_subject_request", str(request.id)),
+        request_event(
+            "dsr.requester.read",
+            actor_of(officer),
+            request,
             fields=tuple(
                 name for name in ("email", "phone", "details") if getattr(found, name) is not None
             ),
