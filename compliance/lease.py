@@ -16,7 +16,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from compliance.dsr.models import JobLease
+from compliance.models import JobLease
 
 
 def new_holder() -> str:

@@ -34,3 +34,15 @@ class BreakGlassGrant(Model):
     class Meta:
         table = "break_glass_grant"
         indexes = (Index(fields=("user_id", "expires_at")), Index(fields=("granted_at",)))
+
+
+class JobLease(Model):
+    """Who runs a named job now: one row per job, taken with a conditional update, so only
+    one process at a time runs it (retention, erasure)."""
+
+    name = fields.CharField(max_length=64, primary_key=True)
+    holder = fields.CharField(max_length=64)
+    until = UtcDatetimeField()
+
+    class Meta:
+        table = "job_lease"

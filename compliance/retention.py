@@ -62,7 +62,6 @@ class RetentionBusy(RuntimeError):
 class RetentionReport:
     counts: dict[DataCategory, int] = field(default_factory=dict)
     held: set[DataCategory] = field(default_factory=set)
-    dry_run: bool = False
 
 
 def _cutoffs(policy: RetentionPolicy, now: datetime) -> dict[DataCategory, datetime]:
@@ -106,7 +105,7 @@ def _expired_exports(now: datetime) -> QuerySet[SubjectExport]:
 
 async def plan(policy: RetentionPolicy, now: datetime) -> RetentionReport:
     """What a run now would remove, per category (nothing is changed)."""
-    report = RetentionReport(dry_run=True)
+    report = RetentionReport()
     cut = _cutoffs(policy, now)
     for category in DataCategory:
         if await category_hold(category, now):

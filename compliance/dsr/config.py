@@ -35,13 +35,8 @@ def dsr_config() -> DsrConfig:
 
 
 def parse_holidays(text: str) -> frozenset[date]:
-    """``2026-12-25,2027-01-01`` → dates; raises ValueError naming the bad entry."""
-    days = set()
-    for part in (p.strip() for p in text.split(",")):
-        if not part:
-            continue
-        try:
-            days.add(date.fromisoformat(part))
-        except ValueError as error:
-            raise ValueError(f"not a date (YYYY-MM-DD): {part}") from error
-    return frozenset(days)
+    """``2026-12-25,2027-01-01`` → dates; the error names the rule, not the entry."""
+    try:
+        return frozenset(date.fromisoformat(p.strip()) for p in text.split(",") if p.strip())
+    except ValueError:
+        raise ValueError("each entry must be a date like 2026-12-25") from None

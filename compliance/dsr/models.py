@@ -187,15 +187,3 @@ class SubjectExport(Model):
     class Meta:
         table = "dsr_export"
         indexes = (Index(fields=("deleted_at", "expires_at"), name="dsr_export_expiry_idx"),)
-
-
-class JobLease(Model):
-    """Who runs a named job now: one row per job, taken with a conditional update, so only
-    one process at a time runs it (retention, erasure)."""
-
-    name = fields.CharField(max_length=64, primary_key=True)
-    holder = fields.CharField(max_length=64)
-    until = UtcDatetimeField()
-
-    class Meta:
-        table = "job_lease"
