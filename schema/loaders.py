@@ -12,6 +12,7 @@ from compliance.consent import ledger
 from compliance.consent.ledger import CurrentConsent
 from compliance.consent.models import ConsentEvent
 from compliance.crypto.vault import current_vault
+from compliance.dsr.subjects import subject_ids_of
 from leads import repository
 from leads.models import Campaign, StageChange, Task, Team
 from leads.pagination import Page
@@ -84,6 +85,11 @@ async def _load_tasks(keys: Sequence[uuid.UUID]) -> list[list[Task]]:
     return [found.get(key, []) for key in keys]
 
 
+async def _load_request_subjects(keys: Sequence[uuid.UUID]) -> list[list[uuid.UUID]]:
+    found = await subject_ids_of(keys)
+    return [found.get(key, []) for key in keys]
+
+
 class Loaders:
     def __init__(self) -> None:
         self.activity_pages = DataLoader(load_fn=_load_activity_pages)
@@ -96,3 +102,4 @@ class Loaders:
         self.consent_history = DataLoader(load_fn=_load_consent_history)
         self.score_history = DataLoader(load_fn=_load_score_history)
         self.tasks = DataLoader(load_fn=_load_tasks)
+        self.request_subjects = DataLoader(load_fn=_load_request_subjects)

@@ -10,7 +10,7 @@ leads in full; nobody else sees them through it.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from compliance.crypto.blind_index import IndexKind
 from compliance.crypto.vault import current_vault
@@ -62,12 +62,22 @@ async def link_subjects(request: DataSubjectRequest) -> int:
 
 
 async def subject_ids(request_id: uuid.UUID) -> list[uuid.UUID]:
+    return (await subject_ids_of([request_id])).get(request_id, [])
+
+
+async def subject_ids_of(
+    request_ids: Sequence[uuid.UUID],
+) -> dict[uuid.UUID, list[uuid.UUID]]:
+    """Each request's leads, for many requests in one query."""
+    found: dict[uuid.UUID, list[uuid.UUID]] = {}
     rows = (
-        await RequestSubject.filter(request_id=request_id)
+        await RequestSubject.filter(request_id__in=list(request_ids))
         .order_by("id")
-        .values_list("lead_id", flat=True)
+        .values_list("request_id", "lead_id")
     )
-    return list(rows)  # type: ignore[arg-type]
+    for request_id, lead_id in rows:
+        found.setdefault(request_id, []).append(lead_id)
+    return found
 
 
 class RequestPurposes:

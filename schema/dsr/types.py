@@ -15,7 +15,6 @@ from compliance.dsr.models import DataSubjectRequest as RequestRow
 from compliance.dsr.models import LegalHold as HoldRow
 from compliance.dsr.models import SubjectExport
 from compliance.dsr.requests import alert_of, requester_of
-from compliance.dsr.subjects import subject_ids
 from schema.context import Context
 from server.auth import clock
 
@@ -62,8 +61,9 @@ class DataSubjectRequest:
         return alert_of(self._row, clock.now())
 
     @strawberry.field(description="The person's leads found by email or phone.")
-    async def subject_ids(self) -> list[strawberry.ID]:
-        return [strawberry.ID(str(i)) for i in await subject_ids(self._row.id)]
+    async def subject_ids(self, info: strawberry.Info[Context]) -> list[strawberry.ID]:
+        found = await info.context.loaders.request_subjects.load(self._row.id)
+        return [strawberry.ID(str(i)) for i in found]
 
     @strawberry.field(
         description="The requester's email, phone and request text (each read is audited)."

@@ -14,6 +14,7 @@ from compliance.dsr.models import DataSubjectRequest
 from server.auth.roles import Role
 from tests.builders import a_full_lead, a_staff_user, bearer, graphql, session_token
 from tests.compliance.dsr.helpers import sent_code
+from tests.querycount import count_queries
 
 CREATE = """
 mutation($input: NewDataSubjectRequestInput!) {
@@ -265,3 +266,20 @@ async def test_another_officer_cannot_declare_someone_elses_request(
 
     assert refused.status_code == 403
     assert refused.json()["errors"][0]["extensions"]["code"] == "PURPOSE_REFUSED"
+
+
+async def test_a_list_of_requests_loads_their_leads_in_one_query_whatever_its_length(
+    anonymous_client: httpx.AsyncClient,
+) -> None:
+    token, _ = await officer_token()
+    query = "{ dataSubjectRequests { id subjectIds } }"
+
+    async def statements_for(requests: int) -> int:
+        while len(await DataSubjectRequest.all()) < requests:
+            await a_request(anonymous_client, token, kind="access")
+        with count_queries() as statements:
+            body = await graphql(anonymous_client, query, token=token)
+        assert len(body["data"]["dataSubjectRequests"]) == requests
+        return len(statements)
+
+    assert await statements_for(1) == await statements_for(5)
