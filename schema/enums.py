@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import strawberry
 
+from compliance.dsr.models import RequestKind, RequestStatus
 from leads.enums import (
     ActivityType,
     Authority,
@@ -42,6 +43,8 @@ for _enum, _name in (
     (ApiScope, "ApiScope"),
     (LeadOrderField, "LeadOrderField"),
     (SortDirection, "SortDirection"),
+    (RequestStatus, "DataSubjectRequestStatus"),
+    (RequestKind, "DataSubjectRequestKind"),
 ):
     strawberry.enum(_enum, name=_name)
 
@@ -57,6 +60,8 @@ __all__ = [
     "CompanySize",
     "LeadOrderFieldEnum",
     "Need",
+    "RequestKind",
+    "RequestStatus",
     "Seniority",
     "SortDirectionEnum",
     "Source",

@@ -10,11 +10,11 @@ import strawberry
 from strawberry.scalars import JSON
 
 from compliance.dsr import certificate, holds, requests
-from compliance.dsr.models import RequestKind, RequestStatus
 from compliance.ropa import record_of_processing
 from leads import errors as domain
 from schema.context import Context
 from schema.dsr.types import DataSubjectRequest, LegalHold
+from schema.enums import RequestKind, RequestStatus
 from schema.errors import NotFound, ValidationErrors
 from schema.leads.inputs import parse_uuid
 from server.auth import clock
@@ -28,8 +28,8 @@ class DeadlineAlert(enum.Enum):
 
 @strawberry.input
 class DataSubjectRequestFilter:
-    status: str | None = None
-    kind: str | None = None
+    status: RequestStatus | None = None
+    kind: RequestKind | None = None
     assigned_to_me: bool = False
     open_only: bool = False
     alert: DeadlineAlert | None = strawberry.field(
@@ -45,21 +45,9 @@ DataSubjectRequestResult = Annotated[
 def _filter(
     info: strawberry.Info[Context], chosen: DataSubjectRequestFilter
 ) -> requests.RequestFilter:
-    errors = []
-    status = kind = None
-    try:
-        status = RequestStatus(chosen.status) if chosen.status else None
-    except ValueError:
-        errors.append(domain.FieldError("status", "invalid", "not a request status"))
-    try:
-        kind = RequestKind(chosen.kind) if chosen.kind else None
-    except ValueError:
-        errors.append(domain.FieldError("kind", "invalid", "not a request kind"))
-    if errors:
-        raise domain.ValidationFailed(errors)
     return requests.RequestFilter(
-        status=status,
-        kind=kind,
+        status=chosen.status,
+        kind=chosen.kind,
         assigned_to_id=info.context.principal.user_id if chosen.assigned_to_me else None,
         open_only=chosen.open_only,
         alert=chosen.alert.value if chosen.alert else None,

@@ -283,3 +283,22 @@ async def test_a_list_of_requests_loads_their_leads_in_one_query_whatever_its_le
         return len(statements)
 
     assert await statements_for(1) == await statements_for(5)
+
+
+async def test_requests_filter_by_status_and_kind(anonymous_client: httpx.AsyncClient) -> None:
+    token, _ = await officer_token()
+    access = await a_request(anonymous_client, token, kind="access")
+    await a_request(anonymous_client, token, kind="erasure")
+
+    found = await graphql(
+        anonymous_client,
+        "{ dataSubjectRequests(filter: {status: RECEIVED, kind: ACCESS}) { id } }",
+        token=token,
+    )
+    wrong = await graphql(
+        anonymous_client, "{ dataSubjectRequests(filter: {status: FORGOTTEN}) { id } }", token=token
+    )
+
+    assert found["data"]["dataSubjectRequests"] == [{"id": access}]
+    assert wrong["errors"][0].get("extensions", {}).get("code") != "INTERNAL_SERVER_ERROR"
+    assert "FORGOTTEN" in wrong["errors"][0]["message"]
