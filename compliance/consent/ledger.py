@@ -171,6 +171,12 @@ def event_values(
     }
 
 
+def open_evidence(event: ConsentEvent, field: str, key: bytes | None) -> str | None:
+    """One sealed evidence field in clear (sealed to the event's ``uid``, which is known
+    before the row is written); ``[erased]`` when the subject's key is gone."""
+    return current_vault().open_value(ConsentEvent, field, event.uid, getattr(event, field), key)
+
+
 def build_event(
     lead_id: uuid.UUID,
     key: bytes | None,

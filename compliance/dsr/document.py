@@ -17,7 +17,7 @@ from typing import Any
 from tortoise.models import Model
 
 from audit.queries import access_report
-from compliance.consent.ledger import history
+from compliance.consent.ledger import history, open_evidence
 from compliance.consent.models import ConsentEvent
 from compliance.consent.purposes import purposes
 from compliance.crypto.vault import current_vault
@@ -76,11 +76,10 @@ def context() -> dict[str, Any]:
 
 
 def _clear(model: type[Model], row: Any, key: bytes | None) -> dict[str, str | None]:
-    """The row's personal fields in clear (consent evidence is bound to the event's uid)."""
+    """The row's personal fields in clear."""
     vault = current_vault()
-    row_id = row.uid if isinstance(row, ConsentEvent) else row.id
     return {
-        name: vault.open_value(model, name, row_id, getattr(row, name), key)
+        name: vault.open_value(model, name, row.id, getattr(row, name), key)
         for name, field in personal_fields_of(model).items()
         if field.subject_field is not None
     }
@@ -127,7 +126,7 @@ async def _subject(lead: Lead, key: bytes | None, events: list[ConsentEvent]) ->
                 "notice_version": e.notice_version,
                 "source": e.source,
                 "occurred_at": _when(e.occurred_at),
-                **_clear(ConsentEvent, e, key),
+                **{f: open_evidence(e, f, key) for f in personal_fields_of(ConsentEvent)},
             }
             for e in events
         ],

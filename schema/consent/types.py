@@ -10,12 +10,11 @@ from graphql import GraphQLError
 
 from compliance.access.decide import Subject
 from compliance.consent.evidence import ConsentKind, ConsentSource, EvidenceMethod
-from compliance.consent.ledger import CurrentConsent
+from compliance.consent.ledger import CurrentConsent, open_evidence
 from compliance.consent.models import ConsentEvent
 from compliance.consent.purposes import LawfulBasis, Purpose
 from compliance.consent.report import ReportRow
 from compliance.crypto.envelope import CiphertextError
-from compliance.crypto.vault import current_vault
 from schema.access.extension import protected
 from schema.context import Context
 
@@ -86,12 +85,11 @@ class ConsentRecord:
         return self._subject
 
     async def _open(self, info: strawberry.Info[Context], field: str) -> str | None:
-        blob = getattr(self._row, field)
-        if blob is None:
+        if getattr(self._row, field) is None:
             return None
         key = await info.context.loaders.subject_keys.load(self._row.lead_id)
         try:
-            return current_vault().open_value(ConsentEvent, field, self._row.uid, blob, key)
+            return open_evidence(self._row, field, key)
         except CiphertextError as error:
             raise GraphQLError(str(error), extensions={"code": "DATA_INTEGRITY"}) from None
 
