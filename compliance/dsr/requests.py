@@ -240,11 +240,8 @@ async def notify_requester(
     key = (await vault.subject_keys([request.id])).get(request.id)
     if key is None:
         raise RequestRefused("requester_erased", "the requester's contact details were erased")
-    recipient = vault.open_value(
-        DataSubjectRequest, "requester_email", request.id, request.requester_email, key
-    ) or vault.open_value(
-        DataSubjectRequest, "requester_phone", request.id, request.requester_phone, key
-    )
+    contacts = requester_contacts(request, key)
+    recipient = contacts[IndexKind.EMAIL] or contacts[IndexKind.PHONE]
     if recipient is None:
         raise RequestRefused("no_contact", "the request has no contact to write to")
     await enqueue(request.id, key, template, recipient, body, now)
