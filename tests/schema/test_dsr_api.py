@@ -64,6 +64,22 @@ async def a_request(client: httpx.AsyncClient, token: str, kind: str = "erasure"
     return str(request["id"])
 
 
+async def verified_and_assigned(
+    client: httpx.AsyncClient, token: str, request_id: str, officer_id: uuid.UUID
+) -> dict[str, Any]:
+    """Send the code, read it back, verify and assign (as the officer's front end does);
+    returns the verify/assign response."""
+    await graphql(
+        client,
+        "mutation($id: ID!) { sendIdentityCode(requestId: $id) { __typename } }",
+        {"id": request_id},
+        token=token,
+    )
+    code = await sent_code(uuid.UUID(request_id))
+    variables = {"id": request_id, "code": code, "me": str(officer_id)}
+    return await graphql(client, STEPS, variables, token=token)
+
+
 async def test_an_officer_takes_an_erasure_from_receipt_to_certificate(
     anonymous_client: httpx.AsyncClient,
 ) -> None:
@@ -119,19 +135,7 @@ async def test_approval_without_a_recent_step_up_is_refused(
     await a_full_lead(None, None, "ada@example.com")
     token, user = await officer_token(datetime.now(UTC) - timedelta(hours=1))
     request_id = await a_request(anonymous_client, token)
-    await graphql(
-        anonymous_client,
-        "mutation($id: ID!) { sendIdentityCode(requestId: $id) { __typename } }",
-        {"id": request_id},
-        token=token,
-    )
-    code = await sent_code(uuid.UUID(request_id))
-    await graphql(
-        anonymous_client,
-        STEPS,
-        {"id": request_id, "code": code, "me": str(user.id)},
-        token=token,
-    )
+    await verified_and_assigned(anonymous_client, token, request_id, user.id)
     await graphql(
         anonymous_client,
         "mutation($id: ID!) { submitErasure(requestId: $id) { __typename } }",
@@ -244,16 +248,7 @@ async def test_another_officer_cannot_declare_someone_elses_request(
     token, user = await officer_token()
     other_token, _ = await officer_token()
     request_id = await a_request(anonymous_client, token)
-    await graphql(
-        anonymous_client,
-        "mutation($id: ID!) { sendIdentityCode(requestId: $id) { __typename } }",
-        {"id": request_id},
-        token=token,
-    )
-    code = await sent_code(uuid.UUID(request_id))
-    await graphql(
-        anonymous_client, STEPS, {"id": request_id, "code": code, "me": str(user.id)}, token=token
-    )
+    await verified_and_assigned(anonymous_client, token, request_id, user.id)
 
     refused = await anonymous_client.post(
         "/graphql",
