@@ -44,6 +44,7 @@ from compliance.retention_policy import RetentionPolicy
 from leads.bulk import insert_rows, marks
 from leads.contacts import index_rows, seal_lead
 from leads.enums import ActivityType, Source, Stage, Status
+from leads.ids import new_id
 from leads.models import Activity, ContactIndex, Lead, StageChange
 from server.db import close_db
 
@@ -64,7 +65,7 @@ async def build_leads(count: int, rng: random.Random, *, stale_share: float) -> 
     vault = current_vault()
     ids: list[uuid.UUID] = []
     for first in range(0, count, 5000):
-        chunk = [uuid.uuid4() for _ in range(min(5000, count - first))]
+        chunk = [new_id() for _ in range(min(5000, count - first))]
         keys = await vault.subject_keys(chunk, create=True)
         leads: list[list[Any]] = []
         indexes: list[list[Any]] = []
@@ -103,7 +104,7 @@ async def build_leads(count: int, rng: random.Random, *, stale_share: float) -> 
                         NOW,
                     ]
                 )
-            change_id = uuid.uuid4()
+            change_id = new_id()
             reason = vault.seal_values(
                 StageChange, change_id, keys[lead_id], {"reason": f"Call notes {n}"}
             )["reason"]

@@ -1,7 +1,8 @@
 """Funnel report and rescoring at scale (default: 1,000,000 leads, 5,000,000 activities).
 
 Builds the data set straight into the tables (leads with stage histories, deal values, won
-amounts, campaigns, first-contact tasks, profiling and analytics bases, activities), then:
+amounts, campaigns, first-contact tasks, profiling and analytics bases, activities; ids made
+the way the product makes them, ``leads.ids.new_id``), then:
 
 - the full funnel report (``leads.funnel.funnel_report`` as a marketer, every metric) against
   the same figures computed by hand-written SQL in the same run, one plain statement per
@@ -19,7 +20,6 @@ import argparse
 import asyncio
 import random
 import time
-import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -46,6 +46,7 @@ from leads.enums import (
     Timeline,
 )
 from leads.funnel import FunnelFilter, funnel_report
+from leads.ids import new_id
 from leads.models import Activity, Campaign, Lead, StageChange, Task, TaskKind
 from server.auth.principal import Principal
 from server.auth.roles import Role
@@ -92,21 +93,21 @@ async def build(leads: int, per_lead: int, seed: int = 5) -> dict[str, int]:
         bases: list[list[Any]] = []
         activities: list[list[Any]] = []
         for _ in range(min(CHUNK, leads - first)):
-            lead_id = uuid.uuid4()
+            lead_id = new_id()
             created = START + timedelta(seconds=rng.random() * span * 0.97)
             depth = min(4, int(rng.expovariate(0.9)))  # most stay early in the funnel
             moment = created
-            changes.append([uuid.uuid4(), lead_id, None, Stage.LEAD, created])
+            changes.append([new_id(), lead_id, None, Stage.LEAD, created])
             sql_at = first_touch = None
             for stage in PATH[1 : depth + 1]:
                 moment = min(NOW, moment + timedelta(hours=rng.uniform(2, 24 * 20)))
-                changes.append([uuid.uuid4(), lead_id, None, stage, moment])
+                changes.append([new_id(), lead_id, None, stage, moment])
                 if stage is Stage.SQL:
                     sql_at = moment
                     touched = rng.random() < 0.85
                     first_touch = moment + timedelta(minutes=rng.uniform(5, 180))
                     tasks.append(
-                        [uuid.uuid4(), lead_id, TaskKind.FIRST_CONTACT, 0,
+                        [new_id(), lead_id, TaskKind.FIRST_CONTACT, 0,
                          moment + timedelta(hours=1), first_touch if touched else None, moment]
                     )  # fmt: skip
                     first_touch = first_touch if touched else None
@@ -114,7 +115,7 @@ async def build(leads: int, per_lead: int, seed: int = 5) -> dict[str, int]:
             status = Status.CONVERTED if stage is Stage.CUSTOMER else Status.OPEN
             if depth >= 1 and rng.random() < 0.1:
                 moment = min(NOW, moment + timedelta(days=rng.uniform(1, 30)))
-                changes.append([uuid.uuid4(), lead_id, None, Stage.DISQUALIFIED, moment])
+                changes.append([new_id(), lead_id, None, Stage.DISQUALIFIED, moment])
                 stage, status = Stage.DISQUALIFIED, Status.COLD
             deal = Decimal(rng.randrange(1_000, 80_000)) if depth >= 3 else None
             won = deal if stage is Stage.CUSTOMER else None

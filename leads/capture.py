@@ -41,6 +41,7 @@ from leads.contacts import lead_ids_with, replace_indexes, seal_lead, subject_ke
 from leads.enums import ActivityType, Source, Stage
 from leads.errors import FieldError, NotFound, Suppressed, ValidationFailed
 from leads.followup import send_welcome
+from leads.ids import new_id
 from leads.models import Activity, Lead
 from leads.scoring.service import Trigger, rescore_lead
 from leads.service import (
@@ -184,7 +185,7 @@ async def capture_lead(principal: Principal, request: CaptureRequest) -> Capture
         user_agent=request.user_agent,
     )
     existing_id = await _existing_lead_id(cleaned)
-    lead_id = existing_id or uuid.uuid4()
+    lead_id = existing_id or new_id()
     key = await subject_key(lead_id, create=existing_id is None)
     actor = actor_of(principal)
     now = utcnow()

@@ -27,6 +27,7 @@ from compliance.consent.purposes import SALES_CONTACT
 from compliance.outbox import enqueue
 from leads.bulk import insert_dicts
 from leads.enums import Source
+from leads.ids import new_id
 from leads.models import Lead, Task, TaskKind
 
 WELCOME_TEMPLATE = "welcome"
@@ -126,7 +127,7 @@ async def became_sql(leads: Sequence[BecameSql], at: datetime) -> int:
     config = followup_config()
     tasks = [
         {
-            "id": uuid.uuid4(),
+            "id": new_id(),
             "lead_id": lead.lead_id,
             "owner_id": lead.owner_id,
             "kind": TaskKind.FIRST_CONTACT,
@@ -158,7 +159,7 @@ async def touched(lead: Lead, at: datetime, user_id: uuid.UUID | None) -> None:
                 Task,
                 [
                     {
-                        "id": uuid.uuid4(),
+                        "id": new_id(),
                         "lead_id": lead.id,
                         "owner_id": lead.owner_id,
                         "kind": TaskKind.FOLLOW_UP,

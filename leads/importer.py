@@ -35,6 +35,7 @@ from leads.bulk import insert_dicts
 from leads.contacts import index_rows, seal_lead
 from leads.enums import CompanySize, Seniority, Source, Stage
 from leads.errors import ValidationFailed
+from leads.ids import new_id
 from leads.models import ContactIndex, Lead, StageChange
 from leads.validation import clean_lead_fields
 
@@ -257,7 +258,7 @@ async def import_csv(
     reference = import_id or f"import-{uuid.uuid4().hex[:12]}"
     now = datetime.now(UTC)
     new_rows = [r for r in rows if r.existing_id is None]
-    ids = [uuid.uuid4() for _ in new_rows]
+    ids = [new_id() for _ in new_rows]
     vault = current_vault()
     keys = await vault.subject_keys(ids, create=True)
     try:
@@ -324,7 +325,7 @@ async def _write_new(
             for i in index_rows(lead_id, row.values)
         )
         changes.append(
-            {"id": uuid.uuid4(), "lead_id": lead_id, "to_stage": Stage.LEAD, "changed_at": now}
+            {"id": new_id(), "lead_id": lead_id, "to_stage": Stage.LEAD, "changed_at": now}
         )
         consents.append(
             ledger.NewLeadConsent(

@@ -31,6 +31,7 @@ from leads.enums import (
     Timeline,
 )
 from leads.fields import UtcDatetimeField
+from leads.ids import new_id
 
 if TYPE_CHECKING:
     from server.auth.models import StaffUser
@@ -69,7 +70,7 @@ class Lead(Model):
     # Model docstrings become table comments, and the migration runner splits its SQL on
     # semicolons: keep model docstrings free of them.
 
-    id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
+    id = fields.UUIDField(primary_key=True, default=new_id)
 
     first_name = personal_field(max_length=100, category="identity")
     last_name = personal_field(max_length=100, category="identity")
@@ -179,7 +180,7 @@ class Activity(Model):
 class StageChange(Model):
     """Append-only history of the lifecycle stage of a lead."""
 
-    id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
+    id = fields.UUIDField(primary_key=True, default=new_id)
     lead: fields.ForeignKeyRelation[Lead] = fields.ForeignKeyField(
         "leadvault.Lead", related_name="stage_changes", on_delete=fields.CASCADE
     )
@@ -237,7 +238,7 @@ class Task(Model):
     the touches of the suggested cadence. A task is breached when it was done late or is
     still open past its due time."""
 
-    id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
+    id = fields.UUIDField(primary_key=True, default=new_id)
     lead: fields.ForeignKeyRelation[Lead] = fields.ForeignKeyField(
         "leadvault.Lead", related_name="tasks", on_delete=fields.CASCADE
     )

@@ -32,6 +32,7 @@ from leads.followup import (
     send_welcome,
     touched,
 )
+from leads.ids import new_id
 from leads.lifecycle import check_transition, status_after
 from leads.models import Activity, Lead, StageChange, subject_of
 from leads.repository import LeadRepository, active_staff, campaign_exists
@@ -113,7 +114,7 @@ async def _shown_duplicate(repository: LeadRepository, ids: list[uuid.UUID]) -> 
 def _sealed_change(
     lead_id: uuid.UUID, key: bytes, reason: str | None, **values: Any
 ) -> StageChange:
-    change_id = uuid.uuid4()
+    change_id = new_id()
     sealed = current_vault().seal_values(StageChange, change_id, key, {"reason": reason})
     return StageChange(id=change_id, lead_id=lead_id, reason=sealed["reason"], **values)
 
@@ -129,7 +130,7 @@ async def create_lead(principal: Principal, values: Mapping[str, Any]) -> Lead:
     if scope.kind is RowScope.OWN:
         cleaned["owner_id"] = principal.user_id
     now = utcnow()
-    lead_id = uuid.uuid4()
+    lead_id = new_id()
     # Checked before a data key is created (a duplicate leaves no orphan key) and again
     # inside the transaction (a concurrent create of the same email).
     await _check_duplicate_email(repository, cleaned.get("email"), None)

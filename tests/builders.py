@@ -20,6 +20,7 @@ from compliance.crypto.vault import current_vault
 from compliance.models import BreakGlassGrant
 from leads.contacts import index_rows, seal_lead
 from leads.enums import ActivityType, Source, Stage
+from leads.ids import new_id as new_lead_id
 from leads.models import Activity, Campaign, ContactIndex, Lead, StageChange, Team
 from server.auth.models import SessionStage, StaffSession, StaffUser
 from server.auth.principal import Principal
@@ -147,7 +148,7 @@ async def a_lead(*, bases: bool = True, consents: tuple[str, ...] = (), **overri
     }
     values.setdefault("team_id", working_team_id)
     values.update(overrides)
-    lead_id = uuid.uuid4()
+    lead_id = new_lead_id()
     key = (await current_vault().subject_keys([lead_id], create=True))[lead_id]
     lead = await Lead.create(id=lead_id, **seal_lead(lead_id, key, values))
     await ContactIndex.bulk_create(index_rows(lead_id, values))

@@ -31,6 +31,7 @@ from leads import bulk
 from leads.bulk import insert_dicts
 from leads.enums import Stage, Status
 from leads.followup import BecameSql, became_sql
+from leads.ids import new_id
 from leads.lifecycle import status_after
 from leads.models import Lead, StageChange
 from leads.scoring.definition import ScoringDefinition
@@ -309,7 +310,7 @@ async def _advance(
         if key is None:  # erased: nothing to explain to, nothing to move
             continue
         target = BAND_STAGE[result.band]
-        change_id = uuid.uuid4()
+        change_id = new_id()
         reason = _reason(result, definition, version)
         sealed = vault.seal_values(StageChange, change_id, key, {"reason": reason})
         changes.append(
