@@ -1,4 +1,5 @@
-"""Time-ordered identifiers for leads and the rows that grow with them (RFC 9562 version 7).
+"""Time-ordered identifiers for leads and the rows that grow with them (stage changes, tasks,
+consent events): RFC 9562 version 7.
 
 A random (version 4) id scatters every insert, and every index keyed by a lead id, across
 the whole b-tree: at a million leads each batch of a rescoring run or an import rewrites

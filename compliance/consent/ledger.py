@@ -9,8 +9,6 @@ projection, updated with each event and rebuildable from the ledger
 
 from __future__ import annotations
 
-import os
-import time
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -35,6 +33,7 @@ from compliance.consent.purposes import LawfulBasis, Purpose, purposes
 from compliance.crypto.vault import current_vault
 from leads.bulk import as_sql, insert_rows, marks
 from leads.errors import FieldError, ValidationFailed
+from leads.ids import new_id
 
 MAX_NOTE = 500
 MAX_SOURCE_REF = 100
@@ -63,16 +62,6 @@ class CurrentConsent:
         return self.status is ConsentKind.GRANTED and (
             self.expires_at is None or self.expires_at > now
         )
-
-
-def ordered_uuid() -> uuid.UUID:
-    """A version 7 UUID: millisecond time first, then 74 random bits. Ledger rows get
-    these so their unique index grows at its end instead of at random places (a bulk
-    import writes hundreds of thousands)."""
-    value = (time.time_ns() // 1_000_000) << 80 | int.from_bytes(os.urandom(10), "big")
-    value = (value & ~(0xF << 76)) | (0x7 << 76)
-    value = (value & ~(0x3 << 62)) | (0x2 << 62)
-    return uuid.UUID(int=value)
 
 
 def basis_changes(excluding: Iterable[str] = ()) -> list[ConsentChange]:
@@ -141,7 +130,7 @@ def event_values(
 ) -> dict[str, Any]:
     """The columns of a ledger row, its evidence sealed with the subject's key (``key``
     None: the subject was erased, so no evidence is kept)."""
-    uid = ordered_uuid()
+    uid = new_id()  # time-ordered: a bulk import appends to the ledger's unique index
     notice = purpose.notice_version(notice_version) if kind is ConsentKind.GRANTED else None
     sealed: dict[str, Any] = {"client_network": None, "note": None}
     if key is not None:
