@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 
 from audit.chain import append
 from audit.models import AuditEvent
-from compliance.crypto.vault import current_vault
-from server.request_context import current_client_address, current_request_id
+from core.request_context import current_client_address, current_request_id
+from crypto.vault import current_vault
 
 
 class Outcome(enum.StrEnum):

@@ -10,7 +10,7 @@ from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 
 from audit.models import AuditEvent, AuditSubject
-from leads.pagination import Page, decode_cursor, encode_cursor
+from core.cursors import Page, decode_cursor, encode_cursor
 
 CURSOR_KIND = "audit"
 ACCESS_ACTIONS = ("lead.read", "access.break_glass.used")

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from compliance.crypto import signing
+from crypto import signing
 
 PURPOSE = "audit-checkpoint-ed25519"
 

@@ -30,9 +30,6 @@ from tortoise.transactions import in_transaction
 
 from audit.events import Actor
 from benchmarks.setup import open_database
-from compliance import retention
-from compliance.crypto.vault import current_vault
-from compliance.dsr import erasure
 from compliance.dsr.models import (
     DataSubjectRequest,
     Jurisdiction,
@@ -40,12 +37,14 @@ from compliance.dsr.models import (
     RequestStatus,
     RequestSubject,
 )
-from compliance.retention_policy import RetentionPolicy
-from leads.bulk import insert_rows, marks
+from core.bulk import insert_rows, marks
+from core.ids import new_id
+from crypto.vault import current_vault
 from leads.contacts import index_rows, seal_lead
 from leads.enums import ActivityType, Source, Stage, Status
-from leads.ids import new_id
 from leads.models import Activity, ContactIndex, Lead, StageChange
+from rights import erasure, retention
+from rights.retention_policy import RetentionPolicy
 from server.db import close_db
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)

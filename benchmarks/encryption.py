@@ -26,11 +26,11 @@ from tortoise.models import Model
 
 from benchmarks.read_path import _drive
 from benchmarks.setup import active_session
-from compliance.crypto.envelope import Location, seal
-from compliance.crypto.keyring import Keyring
-from compliance.crypto.keystore import SubjectKeyStore
-from compliance.crypto.vault import Vault, install_vault
-from compliance.fields import personal_fields_of
+from crypto.envelope import Location, seal
+from crypto.fields import personal_fields_of
+from crypto.keyring import Keyring
+from crypto.keystore import SubjectKeyStore
+from crypto.vault import Vault, install_vault
 from leads.demo import DemoSeeder
 from server.app import create_app
 from server.db import close_db, init_db, migrate

@@ -24,10 +24,10 @@ from typing import Any
 import httpx
 
 from benchmarks.setup import active_session, open_database
+from identity import passwords
+from identity.models import StaffUser
+from identity.roles import Role
 from server.app import create_app
-from server.auth import passwords
-from server.auth.models import StaffUser
-from server.auth.roles import Role
 from server.db import close_db
 
 PASSWORD = "correct horse battery staple"  # noqa: S105 (the benchmark accounts)

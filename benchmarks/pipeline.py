@@ -2,7 +2,7 @@
 
 Builds the data set straight into the tables (leads with stage histories, deal values, won
 amounts, campaigns, first-contact tasks, profiling and analytics bases, activities; ids made
-the way the product makes them, ``leads.ids.new_id``), then:
+the way the product makes them, ``core.ids.new_id``), then:
 
 - the full funnel report (``leads.funnel.funnel_report`` as a marketer, every metric) against
   the same figures computed by hand-written SQL in the same run, one plain statement per
@@ -30,8 +30,11 @@ from tortoise import connections
 from benchmarks.setup import open_database
 from compliance.consent.models import ConsentState
 from compliance.consent.purposes import ANALYTICS, PROFILING
-from compliance.crypto.vault import current_vault
-from leads.bulk import insert_rows
+from core.bulk import insert_rows
+from core.ids import new_id
+from crypto.vault import current_vault
+from identity.principal import Principal
+from identity.roles import Role
 from leads.enums import (
     ActivityType,
     Authority,
@@ -46,10 +49,7 @@ from leads.enums import (
     Timeline,
 )
 from leads.funnel import FunnelFilter, funnel_report
-from leads.ids import new_id
 from leads.models import Activity, Campaign, Lead, StageChange, Task, TaskKind
-from server.auth.principal import Principal
-from server.auth.roles import Role
 from server.db import close_db
 
 START = datetime(2025, 1, 1, tzinfo=UTC)

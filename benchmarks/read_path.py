@@ -33,14 +33,14 @@ from strawberry.types.base import get_object_definition
 from tortoise import connections
 
 from benchmarks.setup import active_session, open_database
-from compliance.crypto.vault import current_vault
+from crypto.vault import current_vault
+from identity.models import StaffUser
+from identity.roles import Role
 from leads.demo import DemoSeeder
 from leads.models import Lead
 from schema.access.extension import FieldAccess
 from schema.leads import types
 from server.app import create_app
-from server.auth.models import StaffUser
-from server.auth.roles import Role
 from server.db import close_db, dialect_of
 
 PAGE = 100

@@ -8,9 +8,9 @@ import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from server.auth.models import SessionStage, StaffSession, StaffUser
-from server.auth.roles import Role
-from server.auth.tokens import SESSION_PREFIX, digest, new_token
+from identity.models import SessionStage, StaffSession, StaffUser
+from identity.roles import Role
+from identity.tokens import SESSION_PREFIX, digest, new_token
 from server.db import close_db, init_db, migrate, open_vault
 from server.settings import Environment, Secret, Settings
 

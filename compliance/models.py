@@ -8,9 +8,9 @@ from tortoise import fields
 from tortoise.indexes import Index
 from tortoise.models import Model
 
-from compliance.fields import secret_field
-from leads.fields import UtcDatetimeField
-from server.auth.models import StaffUser
+from core.time import UtcDatetimeField
+from crypto.fields import secret_field
+from identity.models import StaffUser
 
 
 class BreakGlassGrant(Model):

@@ -22,8 +22,8 @@ from typing import Protocol
 from tortoise.transactions import in_transaction
 
 from compliance.consent.models import OutboxMessage
-from compliance.crypto.vault import current_vault
-from compliance.files import write_private
+from core.files import write_private
+from crypto.vault import current_vault
 
 log = logging.getLogger("leadvault.outbox")
 MAX_ATTEMPTS = 5

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from compliance.access.policy import AUDIT_SUBJECT_SCOPES, ROW_SCOPES, WRITE_SCOPES
 from compliance.access.rules import Actor, RowScope
-from server.auth.principal import Principal
-from server.auth.scopes import ApiScope
+from identity.principal import Principal
+from identity.scopes import ApiScope
 
 __all__ = ["LeadScope", "RowScope", "lead_scope"]
 

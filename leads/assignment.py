@@ -19,15 +19,15 @@ from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
 from audit.events import Actor, Event, Outcome, record_many
+from core.errors import FieldError, NotFound, ValidationFailed
+from identity.events import actor_of
+from identity.models import StaffUser, Team
+from identity.principal import Principal
+from identity.roles import Role
 from leads.enums import Stage, Status
-from leads.errors import FieldError, NotFound, ValidationFailed
 from leads.followup import reassign_open_tasks
-from leads.models import Lead, Team
+from leads.models import Lead
 from leads.repository import LeadRepository
-from server.auth.events import actor_of
-from server.auth.models import StaffUser
-from server.auth.principal import Principal
-from server.auth.roles import Role
 
 CLOSED_STAGES = (Stage.CUSTOMER, Stage.DISQUALIFIED)
 

@@ -36,12 +36,17 @@ from compliance.consent.ledger import (
 )
 from compliance.consent.models import ConsentEvent
 from compliance.consent.purposes import LawfulBasis, purposes
-from compliance.crypto.blind_index import IndexKind
+from core.errors import FieldError, NotFound, ValidationFailed
+from core.ids import new_id
+from core.validation import text
+from crypto.blind_index import IndexKind
+from identity.events import actor_of
+from identity.principal import Principal
+from identity.scopes import ApiScope
 from leads.contacts import lead_ids_with, replace_indexes, seal_lead, subject_key
 from leads.enums import ActivityType, Source, Stage
-from leads.errors import FieldError, NotFound, Suppressed, ValidationFailed
+from leads.errors import Suppressed
 from leads.followup import send_welcome
-from leads.ids import new_id
 from leads.models import Activity, Lead
 from leads.scoring.service import Trigger, rescore_lead
 from leads.service import (
@@ -53,10 +58,7 @@ from leads.service import (
     changed_values,
     utcnow,
 )
-from leads.validation import clean_lead_fields, text
-from server.auth.events import actor_of
-from server.auth.principal import Principal
-from server.auth.scopes import ApiScope
+from leads.validation import clean_lead_fields
 
 MAX_FORM_ID = 100
 

@@ -16,16 +16,16 @@ from compliance.consent.evidence import ConsentSource, Evidence, EvidenceMethod
 from compliance.consent.ledger import ConsentChange, CurrentConsent, append, current_states
 from compliance.consent.models import ConsentEvent
 from compliance.consent.purposes import Purpose, purposes
-from compliance.crypto.vault import current_vault
 from compliance.outbox import enqueue
+from core.errors import FieldError, NotFound, ValidationFailed
+from core.validation import text
+from crypto.vault import current_vault
+from identity.events import actor_of
+from identity.principal import Principal
 from leads.contacts import subject_key
-from leads.errors import FieldError, NotFound, ValidationFailed
 from leads.models import Lead
 from leads.repository import LeadRepository
 from leads.service import _ensure_writable, utcnow
-from leads.validation import text
-from server.auth.events import actor_of
-from server.auth.principal import Principal
 
 LINK_TEMPLATE = "consent_self_service"
 

@@ -6,9 +6,9 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from compliance.crypto.blind_index import IndexKind
-from compliance.crypto.vault import current_vault
-from leads.errors import NotFound
+from core.errors import NotFound
+from crypto.blind_index import IndexKind
+from crypto.vault import current_vault
 from leads.models import ContactIndex, Lead
 
 CONTACT_FIELDS: dict[str, IndexKind] = {"email": IndexKind.EMAIL, "phone": IndexKind.PHONE}

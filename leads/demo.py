@@ -22,8 +22,10 @@ from audit.events import Actor
 from compliance.consent import ledger
 from compliance.consent.evidence import ConsentSource, Evidence
 from compliance.consent.purposes import EMAIL_MARKETING, PROFILING, THIRD_PARTY_SHARING
-from compliance.crypto.vault import current_vault
-from compliance.fields import personal_fields_of
+from crypto.fields import personal_fields_of
+from crypto.vault import current_vault
+from identity.models import StaffUser, Team
+from identity.roles import Role
 from leads.contacts import index_rows
 from leads.demo_vocabulary import (
     COMPANY_PREFIXES,
@@ -50,9 +52,7 @@ from leads.enums import (
     Status,
     Timeline,
 )
-from leads.models import Activity, Campaign, ContactIndex, Lead, StageChange, Team
-from server.auth.models import StaffUser
-from server.auth.roles import Role
+from leads.models import Activity, Campaign, ContactIndex, Lead, StageChange
 
 T = TypeVar("T")
 

@@ -1,25 +1,24 @@
-"""Domain errors. Messages name fields and rules, never the values that broke them."""
+"""Errors of lead operations: the base errors every domain raises, and those only leads
+raise. Messages name fields and rules, never the values that broke them."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from core.errors import DomainError, FieldError, NotFound, ValidationFailed
+
+__all__ = [
+    "DomainError",
+    "DuplicateLead",
+    "FieldError",
+    "InvalidTransition",
+    "LeadError",
+    "NotFound",
+    "Suppressed",
+    "ValidationFailed",
+]
 
 
-@dataclass(frozen=True, slots=True)
-class FieldError:
-    field: str
-    code: str
-    message: str
-
-
-class LeadError(Exception):
-    """Base class for expected, user-facing failures of lead operations."""
-
-
-class ValidationFailed(LeadError):
-    def __init__(self, errors: list[FieldError]) -> None:
-        super().__init__(", ".join(f"{e.field}: {e.code}" for e in errors))
-        self.errors = errors
+class LeadError(DomainError):
+    """Base class for expected, user-facing failures that only lead operations raise."""
 
 
 class DuplicateLead(LeadError):
@@ -30,14 +29,6 @@ class DuplicateLead(LeadError):
         super().__init__(f"{field}: duplicate")
         self.field = field
         self.existing_id = existing_id
-
-
-class NotFound(LeadError):
-    """The row does not exist or is outside the caller's scope (the two look the same)."""
-
-    def __init__(self, entity: str) -> None:
-        super().__init__(f"{entity} not found")
-        self.entity = entity
 
 
 class InvalidTransition(LeadError):

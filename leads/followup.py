@@ -25,9 +25,9 @@ from audit.events import Actor, Event, Outcome, Target, record
 from compliance.consent import ledger
 from compliance.consent.purposes import SALES_CONTACT
 from compliance.outbox import enqueue
-from leads.bulk import insert_dicts
+from core.bulk import insert_dicts
+from core.ids import new_id
 from leads.enums import Source
-from leads.ids import new_id
 from leads.models import Lead, Task, TaskKind
 
 WELCOME_TEMPLATE = "welcome"

@@ -51,12 +51,12 @@ from tortoise import connections
 
 from compliance.access.policy import AGGREGATE_ONLY
 from compliance.access.rules import Actor
-from leads.bulk import as_sql
+from core.bulk import as_sql
+from identity.principal import Principal
 from leads.enums import Stage
 from leads.lifecycle import FUNNEL, RANK
 from leads.models import Campaign, Lead
 from leads.repository import LeadFilter, LeadRepository
-from server.auth.principal import Principal
 
 MIN_CELL = 5
 STEPS: tuple[tuple[Stage, Stage], ...] = tuple(pairwise(FUNNEL[1:]))

@@ -29,13 +29,13 @@ from audit.events import Actor, Event, Outcome, record_many
 from compliance.consent import ledger, suppression
 from compliance.consent.evidence import ConsentSource, Evidence
 from compliance.consent.purposes import LawfulBasis, purposes
-from compliance.crypto.blind_index import IndexKind
-from compliance.crypto.vault import current_vault
-from leads.bulk import insert_dicts
+from core.bulk import insert_dicts
+from core.errors import ValidationFailed
+from core.ids import new_id
+from crypto.blind_index import IndexKind
+from crypto.vault import current_vault
 from leads.contacts import index_rows, seal_lead
 from leads.enums import CompanySize, Seniority, Source, Stage
-from leads.errors import ValidationFailed
-from leads.ids import new_id
 from leads.models import ContactIndex, Lead, StageChange
 from leads.validation import clean_lead_fields
 

@@ -17,7 +17,7 @@ from typing import TextIO
 from audit.events import Actor, Event, Outcome, record
 from compliance.consent import ledger
 from compliance.consent.purposes import EMAIL_MARKETING
-from compliance.crypto.vault import current_vault
+from crypto.vault import current_vault
 from leads.enums import Status
 from leads.models import Lead
 

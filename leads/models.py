@@ -1,6 +1,6 @@
 """Lead data model.
 
-Personal columns are declared with :func:`compliance.fields.personal_field` and only there,
+Personal columns are declared with :func:`crypto.fields.personal_field` and only there,
 everything else on a lead (company, source, stage, scores) is business data about the
 account, not the person. History tables (stage changes, activities) are append-only.
 """
@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import enum
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tortoise import fields
 from tortoise.indexes import Index
 from tortoise.models import Model
 
 from compliance.access.decide import Subject
-from compliance.fields import personal_field
+from core.ids import new_id
+from core.time import UtcDatetimeField
+from crypto.fields import personal_field
+from identity.models import StaffUser, Team
 from leads.enums import (
     ActivityType,
     Authority,
@@ -30,22 +33,6 @@ from leads.enums import (
     Status,
     Timeline,
 )
-from leads.fields import UtcDatetimeField
-from leads.ids import new_id
-
-if TYPE_CHECKING:
-    from server.auth.models import StaffUser
-
-
-class Team(Model):
-    id = fields.IntField(primary_key=True)
-    name = fields.CharField(max_length=100, unique=True)
-    created_at = UtcDatetimeField(auto_now_add=True)
-    # the rep who got the last round-robin lead of the team (the next lead goes to the next)
-    last_assigned_id = fields.UUIDField(null=True)
-
-    class Meta:
-        table = "team"
 
 
 class Campaign(Model):

@@ -20,15 +20,15 @@ from compliance.access.policy import ROW_BASIS, required_policy
 from compliance.access.rules import Access, Actor
 from compliance.consent.ledger import leads_allowing
 from compliance.consent.purposes import EMAIL_MARKETING
-from compliance.crypto.blind_index import IndexKind
 from compliance.scopes import RowScope, lead_scope
+from core.cursors import Page, SortDirection, decode_cursor, encode_cursor
+from crypto.blind_index import IndexKind
+from identity.models import StaffUser, Team
+from identity.principal import Principal
+from identity.scopes import ApiScope
 from leads.contacts import lead_ids_with
 from leads.enums import ActivityType, Source, Stage, Status
-from leads.models import Activity, Campaign, Lead, StageChange, Team, subject_of
-from leads.pagination import Page, SortDirection, decode_cursor, encode_cursor
-from server.auth.models import StaffUser
-from server.auth.principal import Principal
-from server.auth.scopes import ApiScope
+from leads.models import Activity, Campaign, Lead, StageChange, subject_of
 
 _CONTACT_FIELDS = {IndexKind.EMAIL: "email", IndexKind.PHONE: "phone"}
 

@@ -16,14 +16,20 @@ from compliance.access.policy import required_policy
 from compliance.access.rules import Access
 from compliance.consent import ledger, suppression
 from compliance.consent.evidence import ConsentSource, Evidence
-from compliance.crypto.blind_index import IndexKind
-from compliance.crypto.vault import current_vault
-from compliance.fields import personal_fields_of
 from compliance.scopes import RowScope, lead_scope
+from core.errors import FieldError, NotFound, ValidationFailed
+from core.ids import new_id
+from core.validation import text
+from crypto.blind_index import IndexKind
+from crypto.fields import personal_fields_of
+from crypto.vault import current_vault
+from identity.events import actor_of
+from identity.principal import Principal
+from identity.scopes import ApiScope
 from leads.assignment import assign_round_robin, team_named
 from leads.contacts import lead_ids_with, replace_indexes, seal_lead, subject_key
 from leads.enums import HUMAN_TOUCH_ACTIVITIES, ActivityType, Stage, Status
-from leads.errors import DuplicateLead, FieldError, NotFound, Suppressed, ValidationFailed
+from leads.errors import DuplicateLead, Suppressed
 from leads.followup import (
     BecameSql,
     became_sql,
@@ -32,16 +38,12 @@ from leads.followup import (
     send_welcome,
     touched,
 )
-from leads.ids import new_id
 from leads.lifecycle import check_transition, status_after
 from leads.models import Activity, Lead, StageChange, subject_of
 from leads.repository import LeadRepository, active_staff, campaign_exists
 from leads.scoring.rescoring import FACT_COLUMNS
 from leads.scoring.service import Trigger, rescore_lead
-from leads.validation import clean_lead_fields, text
-from server.auth.events import actor_of
-from server.auth.principal import Principal
-from server.auth.scopes import ApiScope
+from leads.validation import clean_lead_fields
 
 MAX_DETAILS_KEYS = 20
 MAX_DETAIL_LENGTH = 500

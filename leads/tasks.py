@@ -14,11 +14,11 @@ from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from audit.events import Event, Outcome, Target, record
-from leads.errors import FieldError, NotFound, ValidationFailed
+from core.errors import FieldError, NotFound, ValidationFailed
+from identity.events import actor_of
+from identity.principal import Principal
 from leads.models import Task, TaskKind
 from leads.repository import LeadRepository
-from server.auth.events import actor_of
-from server.auth.principal import Principal
 
 MAX_TASKS = 200
 

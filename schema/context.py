@@ -9,19 +9,20 @@ from typing import Any
 from graphql import GraphQLError
 from starlette.requests import Request
 
+from identity.authenticate import RequestAuth
+from identity.policy import AuthPolicy
+from identity.principal import Principal
 from schema.access.state import RequestAccess
+from schema.limits.config import QueryLimits
 from schema.loaders import Loaders
-from server.auth.authenticate import RequestAuth
-from server.auth.policy import AuthPolicy
-from server.auth.principal import Principal
-from server.settings import Settings
 
 
 @dataclass
 class Context:
     request: Request | None
     auth: RequestAuth
-    settings: Settings
+    limits: QueryLimits = field(default_factory=QueryLimits)
+    """What this request and its client may cost, built once from settings at start-up."""
     auth_policy: AuthPolicy = field(default_factory=AuthPolicy)
     """The app's sign-in timings and limits, built once from settings at start-up."""
     response: Any = None

@@ -9,6 +9,9 @@ from __future__ import annotations
 import strawberry
 
 from compliance.dsr.models import RequestKind, RequestStatus
+from core.cursors import SortDirection
+from identity.roles import Role as StaffRole
+from identity.scopes import ApiScope
 from leads.enums import (
     ActivityType,
     Authority,
@@ -22,10 +25,7 @@ from leads.enums import (
     Status,
     Timeline,
 )
-from leads.pagination import SortDirection
 from leads.repository import LeadOrderField
-from server.auth.roles import Role as StaffRole
-from server.auth.scopes import ApiScope
 
 for _enum, _name in (
     (Stage, "Stage"),

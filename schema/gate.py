@@ -27,10 +27,10 @@ from strawberry.extensions import SchemaExtension
 
 from audit.events import Event, Outcome, record
 from compliance.access.policy import OPERATION_ROLES
-from server.auth.authenticate import AuthStage
-from server.auth.events import actor_of
-from server.auth.roles import Role
-from server.auth.scopes import ApiScope
+from identity.authenticate import AuthStage
+from identity.events import actor_of
+from identity.roles import Role
+from identity.scopes import ApiScope
 
 ALLOWED_BEFORE_SIGN_IN: dict[AuthStage, frozenset[str]] = {
     AuthStage.ANONYMOUS: frozenset(

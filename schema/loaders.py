@@ -11,16 +11,16 @@ from strawberry.dataloader import DataLoader
 from compliance.consent import ledger
 from compliance.consent.ledger import CurrentConsent
 from compliance.consent.models import ConsentEvent
-from compliance.crypto.vault import current_vault
-from compliance.dsr.subjects import subject_ids_of
+from core.cursors import Page
+from crypto.vault import current_vault
+from identity.models import StaffUser, Team
 from leads import repository
-from leads.models import Campaign, StageChange, Task, Team
-from leads.pagination import Page
+from leads.models import Campaign, StageChange, Task
 from leads.repository import ActivityRow
 from leads.scoring import service as scoring
 from leads.scoring.models import ScoreHistory
 from leads.tasks import tasks_for
-from server.auth.models import StaffUser
+from rights.subjects import subject_ids_of
 
 ActivityKey = tuple[uuid.UUID, int, str | None]
 

@@ -22,19 +22,18 @@ from strawberry.asgi import GraphQL
 from audit import chain
 from compliance.access import grants
 from compliance.access.purpose import PURPOSE_HEADER, PurposeRefused
-from compliance.crypto.keyring import KeyringError
+from core.request_context import bind_client_address
+from crypto.keyring import KeyringError
+from identity import clock, passwords
+from identity.authenticate import RequestAuth, authenticate, client_address
+from identity.errors import InvalidCredentials
 from schema import build_schema
 from schema.context import Context
-from server.auth import clock, passwords
-from server.auth.authenticate import RequestAuth, authenticate, client_address
-from server.auth.errors import InvalidCredentials
-from server.auth.policy import AuthPolicy
 from server.db import close_db, database_is_ready, init_db, open_vault
 from server.downloads import export_download
 from server.graphql_http import Refusal, admit, check_content_type, read_body, replay
 from server.middleware import RequestIdMiddleware, SecurityHeadersMiddleware
 from server.persisted import PersistedOperations
-from server.request_context import bind_client_address
 from server.settings import Settings
 
 log = logging.getLogger("leadvault.server")
@@ -61,7 +60,8 @@ class GraphQLApp(GraphQL[Context, None]):
             multipart_uploads_enabled=False,
         )
         self.settings = settings
-        self.policy = AuthPolicy.from_settings(settings)
+        self.policy = settings.auth_policy()
+        self.limits = settings.query_limits()
         self.persisted = (
             PersistedOperations.load(
                 settings.persisted_operations_file,
@@ -124,7 +124,7 @@ class GraphQLApp(GraphQL[Context, None]):
         return Context(
             request=request,
             auth=request.state.auth,
-            settings=self.settings,
+            limits=self.limits,
             auth_policy=self.policy,
             response=response,
         )
@@ -161,13 +161,13 @@ def _background_jobs(settings: Settings) -> list[asyncio.Task[None]]:
     from datetime import timedelta
 
     from audit.events import Actor
-    from compliance import retention
-    from compliance.dsr.erasure import run_approved
     from compliance.outbox import FileSender, deliver
-    from compliance.retention_policy import retention_policy
     from leads.cold import mark_cold
     from leads.consent_jobs import run_consent_job
     from leads.scoring.service import scoring_job
+    from rights import retention
+    from rights.erasure import run_approved
+    from rights.retention_policy import retention_policy
 
     tasks = [
         asyncio.create_task(

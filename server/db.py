@@ -15,7 +15,7 @@ APP_LABEL = "leadvault"
 KEYSTORE_CONNECTION = "keystore"
 MODEL_MODULES = [
     "leads.models",
-    "server.auth.models",
+    "identity.models",
     "audit.models",
     "compliance.models",
     "compliance.consent.models",
@@ -96,9 +96,9 @@ def configure_dsr(settings: Settings) -> None:
     from datetime import timedelta
 
     from compliance.access.purpose import register_purpose_provider
-    from compliance.dsr.config import DsrConfig, install_dsr_config, parse_holidays
-    from compliance.dsr.subjects import RequestPurposes
-    from compliance.retention_policy import RetentionPolicy, install_retention_policy
+    from rights.config import DsrConfig, install_dsr_config, parse_holidays
+    from rights.retention_policy import RetentionPolicy, install_retention_policy
+    from rights.subjects import RequestPurposes
 
     install_dsr_config(
         DsrConfig(
@@ -188,7 +188,7 @@ async def migrate(settings: Settings) -> None:
 
 
 async def ensure_keystore_schema() -> None:
-    from compliance.crypto.keystore import create_schema
+    from crypto.keystore import create_schema
 
     await create_schema(connections.get(KEYSTORE_CONNECTION))
 
@@ -210,7 +210,7 @@ def _key_environ(settings: Settings) -> dict[str, str]:
 
 def key_file_of(settings: Settings) -> Path | None:
     """The key file the master keys come from, or None when they come from the environment."""
-    from compliance.crypto.keyring import key_file_path
+    from crypto.keyring import key_file_path
 
     return key_file_path(_key_environ(settings), settings.data_dir)
 
@@ -222,9 +222,9 @@ async def open_vault(settings: Settings) -> str:
     key store; development creates a key file. Returns a line saying where the keys came
     from (never a key).
     """
-    from compliance.crypto.keyring import load_keyring
-    from compliance.crypto.keystore import SubjectKeyStore
-    from compliance.crypto.vault import Vault, install_vault
+    from crypto.keyring import load_keyring
+    from crypto.keystore import SubjectKeyStore
+    from crypto.vault import Vault, install_vault
 
     keyring, message = load_keyring(
         _key_environ(settings), settings.data_dir, development=settings.is_dev

@@ -7,8 +7,8 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from compliance.dsr.export import DownloadRefused, download
-from server.auth import clock
+from identity import clock
+from rights.export import DownloadRefused, download
 
 
 async def export_download(request: Request) -> Response:

@@ -10,7 +10,7 @@ import uuid
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from server.request_context import bind_request_id, reset_request_id
+from core.request_context import bind_request_id, reset_request_id
 
 access_log = logging.getLogger("leadvault.access")
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")

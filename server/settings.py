@@ -12,9 +12,13 @@ import enum
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from identity.policy import BACKOFF_AFTER, AuthPolicy
+from identity.throttle import Policy
+from schema.limits.config import QueryLimits
 from server.env_reader import PREFIX, EnvReader, SettingsError
 
 __all__ = ["PREFIX", "Environment", "Secret", "Settings", "SettingsError", "redact_url"]
@@ -117,6 +121,24 @@ class Settings:
     @property
     def is_dev(self) -> bool:
         return self.env is Environment.DEV
+
+    def auth_policy(self) -> AuthPolicy:
+        """Sign-in timings and limits from these settings."""
+        return AuthPolicy(
+            session_idle=timedelta(minutes=self.session_idle_minutes),
+            session_lifetime=timedelta(hours=self.session_lifetime_hours),
+            step_up_window=timedelta(minutes=self.step_up_minutes),
+            account=Policy(backoff_after=BACKOFF_AFTER, lock_after=self.login_lock_after),
+        )
+
+    def query_limits(self) -> QueryLimits:
+        """What one GraphQL request and one client may cost, from these settings."""
+        return QueryLimits(
+            max_query_cost=self.max_query_cost,
+            max_page_size=self.max_page_size,
+            rate_limit_requests=self.rate_limit_requests,
+            rate_limit_cost=self.rate_limit_cost,
+        )
 
     @property
     def database_label(self) -> str:
@@ -235,7 +257,7 @@ class Settings:
             parse_sla_by_source(settings.first_contact_sla_by_source)
         except ValueError as error:
             raise SettingsError(f"{PREFIX}FIRST_CONTACT_SLA_BY_SOURCE: {error}") from None
-        from compliance.dsr.config import parse_holidays
+        from rights.config import parse_holidays
 
         try:
             parse_holidays(settings.dsr_holidays)

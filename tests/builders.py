@@ -16,16 +16,16 @@ from compliance.consent.evidence import ConsentKind, ConsentSource, Evidence
 from compliance.consent.ledger import ConsentChange, basis_changes, build_event, state_row
 from compliance.consent.models import ConsentEvent, ConsentState
 from compliance.consent.purposes import THIRD_PARTY_SHARING, purposes
-from compliance.crypto.vault import current_vault
 from compliance.models import BreakGlassGrant
+from core.ids import new_id as new_lead_id
+from crypto.vault import current_vault
+from identity.models import SessionStage, StaffSession, StaffUser, Team
+from identity.principal import Principal
+from identity.roles import Role
+from identity.tokens import SESSION_PREFIX, digest, new_token
 from leads.contacts import index_rows, seal_lead
 from leads.enums import ActivityType, Source, Stage
-from leads.ids import new_id as new_lead_id
-from leads.models import Activity, Campaign, ContactIndex, Lead, StageChange, Team
-from server.auth.models import SessionStage, StaffSession, StaffUser
-from server.auth.principal import Principal
-from server.auth.roles import Role
-from server.auth.tokens import SESSION_PREFIX, digest, new_token
+from leads.models import Activity, Campaign, ContactIndex, Lead, StageChange
 
 _counter = itertools.count(1)
 working_team_id: int | None = None

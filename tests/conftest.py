@@ -14,11 +14,11 @@ import httpx
 import pytest
 from tortoise import connections
 
-from compliance.crypto.keyring import Keyring
-from compliance.crypto.keystore import SubjectKeyStore
-from compliance.crypto.vault import Vault, install_vault
+from crypto.keyring import Keyring
+from crypto.keystore import SubjectKeyStore
+from crypto.vault import Vault, install_vault
+from identity.roles import Role
 from server.app import create_app
-from server.auth.roles import Role
 from server.db import close_db, dialect_of, init_db, migrate
 from server.settings import Environment, Secret, Settings
 from tests import builders

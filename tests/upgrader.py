@@ -14,9 +14,9 @@ from tortoise import Tortoise, connections
 from tortoise.migrations.api import migrate
 
 from audit.verify import verify
-from compliance.crypto.keyring import Keyring
-from compliance.crypto.keystore import SubjectKeyStore
-from compliance.crypto.vault import Vault, install_vault
+from crypto.keyring import Keyring
+from crypto.keystore import SubjectKeyStore
+from crypto.vault import Vault, install_vault
 from server.db import APP_LABEL, tortoise_config
 
 

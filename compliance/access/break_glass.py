@@ -24,17 +24,17 @@ from tortoise.transactions import in_transaction
 
 from audit.events import Event, Outcome, Target, record, record_many
 from compliance.access.policy import BREAK_GLASS_MAX_MINUTES, BREAK_GLASS_ROLES
-from compliance.crypto.vault import current_vault, location_of, open_secret, seal_secret
 from compliance.models import BreakGlassGrant
-from leads.errors import FieldError, ValidationFailed
-from leads.validation import text
-from server.auth import clock
-from server.auth.errors import AuthError, Forbidden
-from server.auth.events import actor_of
-from server.auth.models import StaffUser
-from server.auth.policy import AuthPolicy
-from server.auth.principal import Principal
-from server.auth.second_factor import verify
+from core.errors import FieldError, ValidationFailed
+from core.validation import text
+from crypto.vault import current_vault, location_of, open_secret, seal_secret
+from identity import clock
+from identity.errors import AuthError, Forbidden
+from identity.events import actor_of
+from identity.models import StaffUser
+from identity.policy import AuthPolicy
+from identity.principal import Principal
+from identity.second_factor import verify
 
 MIN_REASON_LENGTH = 20
 MAX_REASON_LENGTH = 1000

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from compliance.access.consent import consent_lookup
 from compliance.access.policy import ROW_SCOPES
 from compliance.access.rules import Access, Actor, FieldPolicy, Relation, RowScope, Rule
-from server.auth.principal import Principal
+from identity.principal import Principal
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ from datetime import datetime
 from compliance.access import purpose
 from compliance.access.break_glass import active_grant
 from compliance.access.policy import BREAK_GLASS_ROLES
-from server.auth.principal import Principal
+from identity.principal import Principal
 
 
 async def for_request(principal: Principal, declared: str | None, now: datetime) -> Principal:

@@ -30,7 +30,7 @@ from compliance.access.rules import (
     with_consent,
 )
 from compliance.consent.purposes import ANALYTICS, EMAIL_MARKETING
-from server.auth.roles import Role
+from identity.roles import Role
 
 DSR = "data_subject_request"
 

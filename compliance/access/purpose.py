@@ -13,7 +13,7 @@ import re
 import uuid
 from typing import Protocol
 
-from server.auth.principal import Principal
+from identity.principal import Principal
 
 PURPOSE_HEADER = "x-leadvault-purpose"
 _SHAPE = re.compile(r"^([a-z_]{1,40}):([A-Za-z0-9-]{1,64})$")

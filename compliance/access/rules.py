@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
-from server.auth.roles import Role
+from identity.roles import Role
 
 
 class Access(enum.StrEnum):

@@ -19,8 +19,8 @@ from compliance.consent.evidence import ConsentSource, Evidence, client_network,
 from compliance.consent.ledger import ConsentChange, append
 from compliance.consent.models import ConsentConfirmation, ConsentEvent
 from compliance.consent.purposes import purposes
-from compliance.crypto.vault import current_vault
 from compliance.outbox import enqueue
+from crypto.vault import current_vault
 
 TOKEN_PREFIX = "lvd_"  # noqa: S105 - a prefix, not a secret
 TEMPLATE = "consent_confirmation"

@@ -15,7 +15,7 @@ import ipaddress
 from dataclasses import dataclass
 from datetime import datetime
 
-from compliance.crypto.vault import current_vault
+from crypto.vault import current_vault
 
 USER_AGENT_KEY_PURPOSE = "consent-user-agent"
 

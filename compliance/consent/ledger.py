@@ -30,10 +30,10 @@ from compliance.consent.evidence import (
 )
 from compliance.consent.models import ConsentEvent, ConsentState
 from compliance.consent.purposes import LawfulBasis, Purpose, purposes
-from compliance.crypto.vault import current_vault
-from leads.bulk import as_sql, insert_rows, marks
-from leads.errors import FieldError, ValidationFailed
-from leads.ids import new_id
+from core.bulk import as_sql, insert_rows, marks
+from core.errors import FieldError, ValidationFailed
+from core.ids import new_id
+from crypto.vault import current_vault
 
 MAX_NOTE = 500
 MAX_SOURCE_REF = 100

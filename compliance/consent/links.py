@@ -18,8 +18,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from compliance.crypto.keyring import KeyringError
-from compliance.crypto.vault import current_vault
+from crypto.keyring import KeyringError
+from crypto.vault import current_vault
 
 LINK_KEY_PURPOSE = "consent-self-service-link"
 PREFIX = "lvc1"

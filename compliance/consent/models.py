@@ -15,8 +15,8 @@ from tortoise import fields
 from tortoise.indexes import Index
 from tortoise.models import Model
 
-from compliance.fields import personal_field
-from leads.fields import UtcDatetimeField
+from core.time import UtcDatetimeField
+from crypto.fields import personal_field
 
 
 class LedgerIsAppendOnly(RuntimeError):

@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from tortoise.expressions import Q
 
 from compliance.consent.models import SuppressedContact
-from compliance.crypto.blind_index import IndexKind
-from compliance.crypto.vault import current_vault
+from crypto.blind_index import IndexKind
+from crypto.vault import current_vault
 
 MAX_REFERENCE = 100
 

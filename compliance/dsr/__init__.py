@@ -1,2 +1,2 @@
-"""Data-subject requests: intake, identity verification, deadlines, subject lookup, access
-exports, erasure with signed certificates, and the legal holds that can stop an erasure."""
+"""The records of data-subject requests: requests, their subjects, exports and legal holds.
+The workflows over them live in ``rights``."""

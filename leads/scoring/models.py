@@ -9,7 +9,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 from tortoise.models import Model
 
-from leads.fields import UtcDatetimeField
+from core.time import UtcDatetimeField
 
 
 class ScoringModel(Model):

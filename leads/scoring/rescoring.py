@@ -26,12 +26,12 @@ from tortoise import connections
 from audit.events import Actor, Event, Outcome, record_many
 from compliance.consent import ledger
 from compliance.consent.purposes import PROFILING
-from compliance.crypto.vault import current_vault
-from leads import bulk
-from leads.bulk import insert_dicts
+from core import bulk
+from core.bulk import insert_dicts
+from core.ids import new_id
+from crypto.vault import current_vault
 from leads.enums import Stage, Status
 from leads.followup import BecameSql, became_sql
-from leads.ids import new_id
 from leads.lifecycle import status_after
 from leads.models import Lead, StageChange
 from leads.scoring.definition import ScoringDefinition

@@ -17,8 +17,8 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from audit.events import Actor, Event, Outcome, Target, record
-from leads.bulk import marks
-from leads.errors import FieldError, NotFound, ValidationFailed
+from core.bulk import marks
+from core.errors import FieldError, NotFound, ValidationFailed
 from leads.models import Lead
 from leads.scoring.definition import (
     DEFAULT_DEFINITION,

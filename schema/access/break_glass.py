@@ -7,12 +7,12 @@ from typing import Annotated
 import strawberry
 
 from compliance.access import break_glass
-from leads.errors import ValidationFailed
+from core.errors import ValidationFailed
+from identity import errors as domain
 from schema.access.types import BreakGlassGrant
 from schema.auth.errors import CodeRejected, Forbidden, TooManyAttempts, failure_of
 from schema.context import Context
 from schema.errors import ValidationErrors
-from server.auth import errors as domain
 
 
 @strawberry.type(description="You already hold an active grant; nothing was changed.")

@@ -20,7 +20,7 @@ from strawberry.extensions.field_extension import AsyncExtensionResolver
 from compliance.access.decide import Subject
 from compliance.access.policy import field_policy
 from compliance.access.rules import Access, FieldPolicy
-from compliance.crypto.vault import ERASED
+from crypto.vault import ERASED
 
 DENIED_MESSAGE = "you may not see this field"
 

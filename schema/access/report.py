@@ -19,8 +19,8 @@ from tortoise.transactions import in_transaction
 from audit.events import Event, Outcome, record
 from compliance.access.break_glass import record_uses
 from compliance.access.rules import Access
+from identity.events import actor_of
 from schema.access.state import RequestAccess
-from server.auth.events import actor_of
 
 log = logging.getLogger("leadvault.access")
 

@@ -12,8 +12,8 @@ from compliance.access.consent import consent_lookup
 from compliance.access.decide import Decision, Subject, decide, needs_consent
 from compliance.access.masking import Maskers
 from compliance.access.rules import Access, FieldPolicy
-from compliance.crypto.vault import current_vault
-from server.auth.principal import Principal
+from crypto.vault import current_vault
+from identity.principal import Principal
 
 PSEUDONYM_PURPOSE = "pseudonym"
 

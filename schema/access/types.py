@@ -8,7 +8,7 @@ import strawberry
 
 from compliance.access.break_glass import GrantView
 from compliance.access.matrix import Matrix
-from server.auth import clock
+from identity import clock
 
 
 @strawberry.type(description="What one actor gets for one field.")

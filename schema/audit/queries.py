@@ -11,11 +11,11 @@ from audit import queries
 from audit.events import Event, Outcome, Target, record
 from audit.verify import verify
 from compliance.scopes import may_read_subject_audit
-from leads.pagination import InvalidCursor
+from core.cursors import InvalidCursor
+from identity.events import actor_of
 from schema.audit.types import AccessReportEntry, AuditEventConnection, AuditVerification
 from schema.context import Context
 from schema.errors import bad_input
-from server.auth.events import actor_of
 
 MAX_PAGE = 200
 

@@ -9,7 +9,7 @@ from strawberry.scalars import JSON
 
 from audit.models import AuditEvent as AuditEventRow
 from audit.verify import Verification
-from leads.pagination import Page
+from core.cursors import Page
 from schema.leads.types import PageInfo
 
 

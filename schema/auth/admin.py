@@ -8,16 +8,16 @@ from typing import Annotated
 
 import strawberry
 
-from leads.errors import NotFound as DomainNotFound
-from leads.errors import ValidationFailed
+from core.errors import NotFound as DomainNotFound
+from core.errors import ValidationFailed
+from identity import accounts, key_admin
+from identity import errors as domain
 from schema.auth.errors import Forbidden, LastAdministrator, StepUpRequired, failure_of
 from schema.auth.types import ApiKey, StaffAccount
 from schema.context import Context
 from schema.enums import ApiScope, StaffRole
 from schema.errors import NotFound, ValidationErrors
 from schema.leads.inputs import parse_int_id, parse_uuid
-from server.auth import accounts, key_admin
-from server.auth import errors as domain
 
 
 @strawberry.input

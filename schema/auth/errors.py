@@ -6,7 +6,7 @@ from typing import Any
 
 import strawberry
 
-from server.auth import errors as domain
+from identity import errors as domain
 
 
 @strawberry.type(

@@ -5,11 +5,11 @@ from __future__ import annotations
 import strawberry
 from graphql import GraphQLError
 
+from identity import accounts, clock, key_admin, sessions
+from identity import errors as domain
+from identity.models import StaffSession
 from schema.auth.types import ApiKey, Me, SessionInfo, StaffAccount
 from schema.context import Context
-from server.auth import accounts, clock, key_admin, sessions
-from server.auth import errors as domain
-from server.auth.models import StaffSession
 
 
 def _forbidden(error: domain.Forbidden) -> GraphQLError:

@@ -7,7 +7,9 @@ from typing import Annotated
 
 import strawberry
 
-from leads.errors import ValidationFailed
+from core.errors import ValidationFailed
+from identity import accounts, enrolment, login
+from identity import errors as domain
 from schema.auth.errors import (
     CodeRejected,
     EnrolmentCodeInvalid,
@@ -21,8 +23,6 @@ from schema.auth.errors import (
 from schema.auth.types import MfaChallenge, MfaEnrolment, SessionInfo, SignedIn, StaffAccount
 from schema.context import Context
 from schema.errors import ValidationErrors
-from server.auth import accounts, enrolment, login
-from server.auth import errors as domain
 
 LoginResult = Annotated[
     MfaChallenge | SignInFailed | TooManyAttempts | EnrolmentRequired,

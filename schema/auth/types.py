@@ -6,11 +6,11 @@ from datetime import datetime
 
 import strawberry
 
+from identity import api_keys
+from identity.models import ApiKey as ApiKeyRow
+from identity.models import StaffSession, StaffUser
+from identity.policy import AuthPolicy
 from schema.enums import ApiScope, StaffRole
-from server.auth import api_keys
-from server.auth.models import ApiKey as ApiKeyRow
-from server.auth.models import StaffSession, StaffUser
-from server.auth.policy import AuthPolicy
 
 
 @strawberry.type(description="A staff account as its owner and administrators see it.")

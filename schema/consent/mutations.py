@@ -10,6 +10,7 @@ import strawberry
 from compliance.consent.confirmations import ConfirmationInvalid
 from compliance.consent.ledger import ConsentChange
 from compliance.consent.links import InvalidLink as DomainInvalidLink
+from core.request_context import current_client_address
 from leads import capture
 from leads import consent as service
 from leads import errors as domain
@@ -21,7 +22,6 @@ from schema.context import Context
 from schema.errors import NotFound, SuppressedContact, ValidationErrors
 from schema.leads.inputs import parse_uuid
 from schema.leads.types import Lead
-from server.request_context import current_client_address
 
 GPC_HEADER = "sec-gpc"
 

@@ -14,7 +14,7 @@ from compliance.consent.ledger import CurrentConsent, open_evidence
 from compliance.consent.models import ConsentEvent
 from compliance.consent.purposes import LawfulBasis, Purpose
 from compliance.consent.report import ReportRow
-from compliance.crypto.envelope import CiphertextError
+from crypto.envelope import CiphertextError
 from schema.access.extension import protected
 from schema.context import Context
 

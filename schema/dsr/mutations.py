@@ -11,11 +11,14 @@ from typing import Annotated, TypeVar
 import strawberry
 
 from audit.events import Actor
-from compliance.dsr import erasure, export, fulfil, holds, identity, requests
-from compliance.dsr import errors as dsr_errors
 from compliance.dsr.models import DataSubjectRequest as RequestRow
 from compliance.dsr.models import RejectionReason
+from identity import clock
+from identity import errors as auth_errors
+from identity.events import actor_of
 from leads import errors as domain
+from rights import erasure, export, fulfil, holds, requests, verification
+from rights import errors as dsr_errors
 from schema.auth.errors import StepUpRequired
 from schema.context import Context
 from schema.dsr.types import (
@@ -27,9 +30,6 @@ from schema.dsr.types import (
 )
 from schema.errors import NotFound, ValidationErrors
 from schema.leads.inputs import parse_uuid
-from server.auth import clock
-from server.auth import errors as auth_errors
-from server.auth.events import actor_of
 
 Refusal = ValidationErrors | NotFound | RequestRefused
 RequestResult = Annotated[
@@ -163,7 +163,9 @@ class DsrMutations:
         self, info: strawberry.Info[Context], request_id: strawberry.ID
     ) -> SendCodeResult:
         try:
-            expires = await identity.send_code(info.context.principal, _id(request_id), clock.now())
+            expires = await verification.send_code(
+                info.context.principal, _id(request_id), clock.now()
+            )
         except domain.ValidationFailed as failure:
             return ValidationErrors.of(failure)
         except domain.NotFound as failure:
@@ -179,7 +181,7 @@ class DsrMutations:
         principal = info.context.principal
         try:
             return await _changed(
-                lambda: identity.verify_code(principal, _id(request_id), code, clock.now())
+                lambda: verification.verify_code(principal, _id(request_id), code, clock.now())
             )
         except dsr_errors.CodeRejected as failure:
             return IdentityCodeRejected.of(failure)

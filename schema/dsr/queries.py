@@ -9,15 +9,15 @@ from typing import Annotated, cast
 import strawberry
 from strawberry.scalars import JSON
 
-from compliance.dsr import certificate, holds, requests
-from compliance.ropa import record_of_processing
+from identity import clock
 from leads import errors as domain
+from rights import certificate, holds, requests
+from rights.ropa import record_of_processing
 from schema.context import Context
 from schema.dsr.types import DataSubjectRequest, LegalHold
 from schema.enums import RequestKind, RequestStatus
 from schema.errors import NotFound, ValidationErrors
 from schema.leads.inputs import parse_uuid
-from server.auth import clock
 
 
 @strawberry.enum(description="Deadline alerts: due within 7 days, or past due.")

@@ -9,14 +9,14 @@ from datetime import datetime
 import strawberry
 from strawberry.scalars import JSON
 
-from compliance.crypto.vault import current_vault, location_of, open_secret
-from compliance.dsr import errors as domain
 from compliance.dsr.models import DataSubjectRequest as RequestRow
 from compliance.dsr.models import LegalHold as HoldRow
 from compliance.dsr.models import SubjectExport
-from compliance.dsr.requests import alert_of, requester_of
+from crypto.vault import current_vault, location_of, open_secret
+from identity import clock
+from rights import errors as domain
+from rights.requests import alert_of, requester_of
 from schema.context import Context
-from server.auth import clock
 
 
 @strawberry.type(description="Who made a request and what they asked, in their words.")

@@ -10,8 +10,8 @@ from typing import Any
 import strawberry
 from strawberry.scalars import JSON
 
-from leads.errors import FieldError, ValidationFailed
-from leads.pagination import SortDirection
+from core.cursors import SortDirection
+from core.errors import FieldError, ValidationFailed
 from leads.repository import LeadFilter as DomainLeadFilter
 from leads.repository import LeadOrder as DomainLeadOrder
 from leads.repository import LeadOrderField

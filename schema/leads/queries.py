@@ -6,9 +6,9 @@ import uuid
 
 import strawberry
 
-from compliance.crypto.blind_index import IndexKind
-from leads.errors import ValidationFailed
-from leads.pagination import InvalidCursor
+from core.cursors import InvalidCursor
+from core.errors import ValidationFailed
+from crypto.blind_index import IndexKind
 from leads.repository import LeadRepository, list_campaigns
 from schema.context import Context
 from schema.errors import bad_input
@@ -28,7 +28,7 @@ class LeadQueries:
         order_by: LeadOrder | None = None,
     ) -> LeadConnection:
         ctx = info.context
-        limit = ctx.settings.max_page_size
+        limit = ctx.limits.max_page_size
         if not 1 <= first <= limit:
             raise bad_input(f"first must be between 1 and {limit}", "first")
         try:

@@ -13,13 +13,14 @@ from strawberry.scalars import JSON
 
 from compliance.access.decide import Subject
 from compliance.consent.purposes import PROFILING
-from compliance.crypto.envelope import CiphertextError
-from compliance.crypto.vault import current_vault
-from compliance.fields import personal_fields_of
+from core.cursors import Page
+from crypto.envelope import CiphertextError
+from crypto.fields import personal_fields_of
+from crypto.vault import current_vault
+from identity.models import StaffUser
 from leads import models
 from leads.followup import is_breached
 from leads.models import subject_of
-from leads.pagination import Page
 from leads.repository import ActivityRow
 from schema.access.extension import protected
 from schema.consent.types import ConsentRecord, ConsentStatus, ScoreStatus
@@ -41,7 +42,6 @@ from schema.enums import (
 from schema.errors import bad_input
 from schema.loaders import SCORE_HISTORY_DEPTH
 from schema.scoring.types import ScoreContribution, ScoreHistoryEntry
-from server.auth.models import StaffUser
 
 strawberry.enum(models.TaskKind, name="TaskKind")
 

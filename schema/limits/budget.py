@@ -10,9 +10,9 @@ from typing import Any
 from graphql import ExecutionResult, GraphQLError
 from strawberry.extensions import SchemaExtension
 
+from identity import clock
+from identity.rate_limit import Budget, Usage, key_for, spend
 from schema.limits.cost import query_cost
-from server.auth import clock
-from server.auth.rate_limit import Budget, Usage, key_for, spend
 
 
 class RequestBudget(SchemaExtension):
@@ -24,12 +24,12 @@ class RequestBudget(SchemaExtension):
     async def on_execute(self) -> AsyncIterator[None]:
         execution = self.execution_context
         context = execution.context
-        settings = context.settings
+        limits = context.limits
         document = execution.graphql_document
         if document is None or execution.result is not None:
             yield
             return
-        self.limit = settings.max_query_cost
+        self.limit = limits.max_query_cost
         self.cost = query_cost(
             execution.schema._schema, document, execution.operation_name, execution.variables
         )
@@ -53,7 +53,7 @@ class RequestBudget(SchemaExtension):
             api_key_id=principal.api_key_id if principal else None,
             address=auth.client_address,
         )
-        budget = Budget(settings.rate_limit_requests, settings.rate_limit_cost)
+        budget = Budget(limits.rate_limit_requests, limits.rate_limit_cost)
         now = clock.now()
         self.usage = await spend(key, self.cost, budget, now)
         if not self.usage.allowed:

@@ -7,12 +7,12 @@ from typing import Annotated
 import strawberry
 from strawberry.scalars import JSON
 
+from identity.events import actor_of
 from leads import errors as domain
 from leads.scoring import service
 from schema.context import Context
 from schema.errors import NotFound, ValidationErrors
 from schema.scoring.types import ScoringModelVersion, ScoringRunInfo
-from server.auth.events import actor_of
 
 
 @strawberry.type

@@ -1,1 +1,1 @@
-"""Staff identity: accounts, roles and the principal a request acts as."""
+"""Import paths that landed migrations use. Staff identity lives in ``identity``."""

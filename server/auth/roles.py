@@ -1,15 +1,6 @@
-"""Staff roles. Each maps to a row scope and field rules in the compliance policy."""
+"""Kept because a landed migration imports ``Role`` from here; migrations are never edited
+after they land. Roles live in :mod:`identity.roles`."""
 
-from __future__ import annotations
+from identity.roles import Role
 
-import enum
-
-
-class Role(enum.StrEnum):
-    SALES_REP = "sales_rep"
-    SALES_MANAGER = "sales_manager"
-    MARKETER = "marketer"
-    ANALYST = "analyst"
-    COMPLIANCE_OFFICER = "compliance_officer"
-    AUDITOR = "auditor"
-    ADMIN = "admin"
+__all__ = ["Role"]

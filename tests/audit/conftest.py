@@ -1,5 +1,5 @@
 from __future__ import annotations
 
-from tests.server.auth.conftest import frozen
+from tests.identity.conftest import frozen
 
 __all__ = ["frozen"]

@@ -14,7 +14,7 @@ from audit.models import AuditCheckpoint, AuditEvent
 from audit.retention import RetentionRefused, prune
 from audit.verify import verify
 from compliance.access.policy import DSR
-from server.auth.roles import Role
+from identity.roles import Role
 from tests.builders import PurposeForTests, a_full_lead, a_staff_user, graphql, session_token
 
 EVENTS = """query ($filter: AuditEventFilter, $after: String) {

@@ -8,7 +8,7 @@ import re
 import httpx
 from tortoise import connections
 
-from server.auth.roles import Role
+from identity.roles import Role
 from tests.builders import (
     FULL_LEAD_VALUES,
     STAGE_REASON,
@@ -18,7 +18,7 @@ from tests.builders import (
     graphql,
     session_token,
 )
-from tests.server.auth.conftest import PASSWORD, Clock, an_enrolled_user
+from tests.identity.conftest import PASSWORD, Clock, an_enrolled_user
 
 SEEDED_EMAIL = "ada.lovelace@analytical.example"
 NEW_EMAIL = "grace.hopper@navy.example"

@@ -6,8 +6,8 @@ import httpx
 import pytest
 
 from audit.models import AuditEvent
+from identity.roles import Role
 from leads.models import Lead
-from server.auth.roles import Role
 from tests.builders import a_full_lead, a_staff_user, a_team, graphql, session_token
 
 

@@ -9,9 +9,9 @@ import sys
 from tortoise import Tortoise
 
 from audit.events import Actor, ActorType, Event, Outcome, record
-from compliance.crypto.keyring import Keyring
-from compliance.crypto.keystore import SubjectKeyStore
-from compliance.crypto.vault import Vault, install_vault
+from crypto.keyring import Keyring
+from crypto.keystore import SubjectKeyStore
+from crypto.vault import Vault, install_vault
 from server.db import tortoise_config
 
 

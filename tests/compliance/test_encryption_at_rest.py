@@ -12,12 +12,12 @@ import httpx
 import pytest
 from tortoise import connections
 
-from compliance.crypto.vault import ERASED, current_vault, shred_subject
-from compliance.fields import personal_fields_of
+from crypto.fields import personal_fields_of
+from crypto.vault import ERASED, current_vault, shred_subject
+from identity.models import StaffUser
 from leads.demo import DemoSeeder
 from leads.enums import Stage
 from leads.models import Lead, StageChange
-from server.auth.models import StaffUser
 from server.settings import Settings
 from tests.builders import a_lead, clear_value, graphql
 
@@ -92,9 +92,9 @@ async def test_a_truncated_or_edited_ciphertext_fails(client: httpx.AsyncClient)
 async def test_a_shredded_subject_reads_as_erased_everywhere(client: httpx.AsyncClient) -> None:
     ada = await a_lead(email="ada@example.com", first_name="Ada", stage=Stage.SQL)
     await StageChange.filter(lead_id=ada.id).delete()
+    from identity.principal import Principal
+    from identity.roles import Role
     from leads import service
-    from server.auth.principal import Principal
-    from server.auth.roles import Role
 
     await service.change_stage(Principal(role=Role.MARKETER), ada.id, Stage.MQL, "not ready")
     bob = await a_lead(email="bob@example.com", first_name="Bob")
@@ -152,7 +152,7 @@ async def test_lookup_by_email_or_phone_goes_through_the_blind_index(
 
 
 async def test_plaintext_cannot_be_written_to_a_personal_column() -> None:
-    from compliance.fields import PlaintextRefused
+    from crypto.fields import PlaintextRefused
 
     with pytest.raises(PlaintextRefused) as raised:
         await Lead.create(

@@ -9,14 +9,14 @@ import pytest
 
 from audit.events import Actor
 from audit.models import AuditEvent
+from core.errors import NotFound
+from identity.models import StaffUser, Team
+from identity.roles import Role
 from leads import service
 from leads.assignment import assign_lead, assign_round_robin
 from leads.enums import Source, Stage
-from leads.errors import NotFound
 from leads.followup import BecameSql, became_sql
-from leads.models import Lead, Task, Team
-from server.auth.models import StaffUser
-from server.auth.roles import Role
+from leads.models import Lead, Task
 from tests.builders import a_lead, a_staff_user, a_team, graphql, principal_for, session_token
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)

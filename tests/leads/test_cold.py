@@ -8,13 +8,13 @@ from datetime import UTC, datetime, timedelta
 from audit.events import Actor
 from audit.models import AuditEvent
 from compliance.consent.purposes import EMAIL_MARKETING
+from identity.principal import Principal
+from identity.roles import Role
 from leads.cold import mark_cold
 from leads.enums import Stage, Status
 from leads.marketing import export_csv
 from leads.models import Lead
 from leads.repository import LeadFilter, LeadOrder, LeadRepository
-from server.auth.principal import Principal
-from server.auth.roles import Role
 from tests.builders import a_lead
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)

@@ -65,8 +65,8 @@ async def test_demo_history_is_consistent_and_converts_plausibly() -> None:
 async def test_seeding_twice_adds_leads_but_not_staff_or_campaigns() -> None:
     first = await DemoSeeder(seed=1, as_of=date(2026, 6, 1)).seed(10)
     second = await DemoSeeder(seed=2, as_of=date(2026, 6, 1)).seed(10)
+    from identity.models import StaffUser
     from leads.models import Campaign
-    from server.auth.models import StaffUser
 
     assert await Lead.all().count() == 20
     assert await Campaign.all().count() == first.campaigns == second.campaigns

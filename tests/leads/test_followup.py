@@ -12,6 +12,8 @@ from compliance.consent.ledger import ConsentChange
 from compliance.consent.models import OutboxMessage
 from compliance.consent.purposes import SALES_CONTACT
 from compliance.outbox import open_message
+from identity.principal import Principal
+from identity.roles import Role
 from leads import service, tasks
 from leads.enums import ActivityType, CompanySize, Seniority, Source, Stage
 from leads.followup import (
@@ -26,8 +28,6 @@ from leads.followup import (
     send_welcome,
 )
 from leads.models import Lead, Task, TaskKind
-from server.auth.principal import Principal
-from server.auth.roles import Role
 from tests.builders import a_lead, a_staff_user, a_team, ledger_entries, principal_for
 
 MARKETER = Principal(role=Role.MARKETER)

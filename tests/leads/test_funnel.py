@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 
+from identity.principal import Principal
+from identity.roles import Role
 from leads.enums import Source, Stage
 from leads.funnel import FunnelFilter, FunnelReport, funnel_report
 from leads.models import Lead, StageChange, Task, TaskKind
-from server.auth.principal import Principal
-from server.auth.roles import Role
 from tests.builders import a_campaign, a_lead, a_staff_user, principal_for
 from tests.querycount import count_queries
 

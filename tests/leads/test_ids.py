@@ -5,12 +5,12 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
+from core.ids import new_id
+from identity.principal import Principal
+from identity.roles import Role
 from leads import service
 from leads.enums import Source
-from leads.ids import new_id
 from leads.models import StageChange
-from server.auth.principal import Principal
-from server.auth.roles import Role
 
 DEV = Principal(role=Role.MARKETER)
 

@@ -9,7 +9,7 @@ from audit.events import Actor
 from compliance.consent import suppression
 from compliance.consent.models import ConsentEvent, ConsentState
 from compliance.consent.purposes import EMAIL_MARKETING
-from compliance.crypto.blind_index import IndexKind
+from crypto.blind_index import IndexKind
 from leads.importer import import_csv
 from leads.models import Lead
 from tests.builders import a_lead, clear_value

@@ -5,13 +5,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from core.errors import NotFound, ValidationFailed
+from identity.principal import Principal
+from identity.roles import Role
 from leads import service
 from leads.enums import ActivityType, Source, Stage, Status
-from leads.errors import DuplicateLead, InvalidTransition, NotFound, ValidationFailed
+from leads.errors import DuplicateLead, InvalidTransition
 from leads.models import Activity, Lead, StageChange
 from leads.repository import LeadFilter, LeadOrder, LeadRepository
-from server.auth.principal import Principal
-from server.auth.roles import Role
 from tests.builders import a_lead, a_staff_user, a_team, principal_for
 
 DEV = Principal(role=Role.MARKETER)

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from compliance.normalize import normalize_phone
-from leads.errors import ValidationFailed
+from core.errors import ValidationFailed
+from core.normalize import normalize_phone
 from leads.validation import clean_lead_fields
 
 

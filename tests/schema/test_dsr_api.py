@@ -9,12 +9,12 @@ from typing import Any
 import httpx
 import pytest
 
-from compliance.dsr import certificate
 from compliance.dsr.models import DataSubjectRequest
-from server.auth.roles import Role
+from identity.roles import Role
+from rights import certificate
 from tests.builders import a_full_lead, a_staff_user, bearer, graphql, session_token
-from tests.compliance.dsr.helpers import sent_code
 from tests.querycount import count_queries
+from tests.rights.helpers import sent_code
 
 CREATE = """
 mutation($input: NewDataSubjectRequestInput!) {

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
+from identity.roles import Role
 from leads.enums import Stage
 from leads.models import Lead, Task, TaskKind
-from server.auth.roles import Role
 from tests.builders import a_lead, a_staff_user, a_team, graphql, session_token
 
 TASKS = """query ($b: Boolean) { tasks(filter: {breached: $b}) { __typename

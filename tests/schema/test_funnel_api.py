@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import httpx
 
+from identity.roles import Role
 from leads.enums import Stage
-from server.auth.roles import Role
 from tests.builders import a_lead, a_staff_user, graphql, session_token
 
 FUNNEL = """query ($f: FunnelFilter) { funnel(filter: $f) { __typename

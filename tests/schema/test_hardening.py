@@ -1,16 +1,16 @@
 from __future__ import annotations
 
+from identity.authenticate import AuthStage, RequestAuth
+from identity.principal import Principal
+from identity.roles import Role
 from schema import MAX_ALIASES, MAX_DEPTH, build_schema
 from schema.context import Context
-from server.auth.authenticate import AuthStage, RequestAuth
-from server.auth.principal import Principal
-from server.auth.roles import Role
 from tests.conftest import make_settings
 
 
 def _context() -> Context:
     auth = RequestAuth(AuthStage.STAFF, "127.0.0.1", Principal(role=Role.MARKETER))
-    return Context(request=None, auth=auth, settings=make_settings())
+    return Context(request=None, auth=auth, limits=make_settings().query_limits())
 
 
 async def test_production_schema_refuses_introspection() -> None:

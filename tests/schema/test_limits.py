@@ -8,13 +8,13 @@ from typing import Any
 import httpx
 import pytest
 
+from identity import clock
+from identity.authenticate import AuthStage, RequestAuth
+from identity.principal import Principal
+from identity.roles import Role
 from schema import MAX_ALIASES, MAX_DEPTH, MAX_DIRECTIVES, MAX_TOKENS, build_schema
 from schema.context import Context
 from server.app import create_app
-from server.auth import clock
-from server.auth.authenticate import AuthStage, RequestAuth
-from server.auth.principal import Principal
-from server.auth.roles import Role
 from server.settings import Environment
 from tests.builders import a_staff_user, bearer, session_token
 from tests.conftest import make_settings
@@ -25,7 +25,7 @@ SCHEMA = build_schema(production=True)
 async def _run(query: str, **settings: Any) -> Any:
     principal = Principal(role=Role.MARKETER)
     auth = RequestAuth(AuthStage.STAFF, "127.0.0.1", principal)
-    context = Context(request=None, auth=auth, settings=make_settings(**settings))
+    context = Context(request=None, auth=auth, limits=make_settings(**settings).query_limits())
     return await SCHEMA.execute(query, context_value=context)
 
 
@@ -119,7 +119,7 @@ async def test_cost_follows_variables_and_nested_lists() -> None:
     context = Context(
         request=None,
         auth=RequestAuth(AuthStage.STAFF, "127.0.0.1", principal),
-        settings=make_settings(),
+        limits=make_settings().query_limits(),
     )
 
     result = await SCHEMA.execute(query, variable_values={"n": 20}, context_value=context)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from server.auth.roles import Role
+from identity.roles import Role
 from tests.builders import a_campaign, a_lead, a_staff_user, a_team, activities_for, graphql
 from tests.querycount import count_queries
 

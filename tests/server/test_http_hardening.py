@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
+from identity.roles import Role
 from server.app import create_app
-from server.auth.roles import Role
 from server.persisted import operation_hash
 from server.settings import Environment, Settings, SettingsError
 from tests.builders import a_staff_user, bearer, session_token

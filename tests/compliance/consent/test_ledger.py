@@ -24,8 +24,8 @@ from compliance.consent.purposes import (
     Purposes,
     purposes,
 )
+from core.errors import ValidationFailed
 from leads.consent_jobs import run_consent_job
-from leads.errors import ValidationFailed
 from tests.builders import BASE_TIME, a_lead, clear_value
 
 EVIDENCE = Evidence(
@@ -37,7 +37,7 @@ EVIDENCE = Evidence(
 
 
 async def _key(lead_id: object) -> bytes:
-    from compliance.crypto.vault import current_vault
+    from crypto.vault import current_vault
 
     return (await current_vault().subject_keys([lead_id]))[lead_id]  # type: ignore[index]
 
@@ -156,7 +156,7 @@ async def test_evidence_keeps_the_network_sealed_and_the_user_agent_only_as_a_ke
     assert "Mozilla" not in raw
     assert event.user_agent_hash is not None
     assert len(event.user_agent_hash) == 64
-    from compliance.crypto.vault import current_vault
+    from crypto.vault import current_vault
 
     opened = current_vault().open_value(
         ConsentEvent, "client_network", event.uid, event.client_network, await _key(lead.id)

@@ -11,15 +11,15 @@ import pytest
 
 from audit.events import Actor
 from audit.models import AuditEvent
+from core.errors import NotFound, ValidationFailed
+from identity.principal import Principal
+from identity.roles import Role
 from leads import service
 from leads.enums import ActivityType, CompanySize, Seniority, Stage
-from leads.errors import NotFound, ValidationFailed
 from leads.models import Activity, Lead, StageChange
 from leads.scoring import service as scoring
 from leads.scoring.definition import DEFAULT_DEFINITION
 from leads.scoring.models import ScoreHistory, ScoringModel, ScoringRun
-from server.auth.principal import Principal
-from server.auth.roles import Role
 from tests.builders import a_lead, clear_value
 
 MARKETER = Principal(role=Role.MARKETER)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from server.auth.roles import Role
+from identity.roles import Role
 from tests.builders import a_staff_user, graphql, session_token
 
 QUERY = """{ accessPolicy {

@@ -7,9 +7,9 @@ import pytest
 
 from audit.models import AuditEvent
 from compliance.models import BreakGlassGrant
-from server.auth.roles import Role
+from identity.roles import Role
 from tests.builders import a_full_lead, a_staff_user, a_team, graphql, session_token
-from tests.server.auth.conftest import Clock, an_enrolled_user
+from tests.identity.conftest import Clock, an_enrolled_user
 
 REQUEST = """mutation ($reason: String!, $code: String!, $minutes: Int!) {
   requestBreakGlass(reason: $reason, code: $code, minutes: $minutes) {

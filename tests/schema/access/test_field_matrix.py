@@ -16,9 +16,9 @@ from compliance.access.policy import DSR, POLICY, ROW_SCOPES
 from compliance.access.rules import Access, Actor, Relation, RowScope
 from compliance.consent.ledger import ConsentChange, basis_changes
 from compliance.consent.purposes import THIRD_PARTY_SHARING
+from identity.models import StaffUser
+from identity.roles import Role
 from leads.models import Lead
-from server.auth.models import StaffUser
-from server.auth.roles import Role
 from tests.builders import (
     ACTIVITY_DETAILS,
     CONSENT_NETWORK,

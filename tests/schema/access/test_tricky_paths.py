@@ -9,9 +9,9 @@ import pytest
 
 from compliance.consent.ledger import ConsentChange
 from compliance.consent.purposes import EMAIL_MARKETING
+from identity.models import StaffUser
+from identity.roles import Role
 from leads.models import Lead
-from server.auth.models import StaffUser
-from server.auth.roles import Role
 from tests.builders import (
     a_full_lead,
     a_lead,

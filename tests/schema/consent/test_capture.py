@@ -22,13 +22,13 @@ from compliance.consent.purposes import (
     install_purposes,
     purposes,
 )
-from compliance.crypto.blind_index import IndexKind
 from compliance.outbox import open_message
+from crypto.blind_index import IndexKind
+from identity import api_keys
+from identity.roles import Role
+from identity.scopes import ApiScope
 from leads.enums import ActivityType
 from leads.models import Activity, Lead
-from server.auth import api_keys
-from server.auth.roles import Role
-from server.auth.scopes import ApiScope
 from tests.builders import a_staff_user, a_team, bearer, clear_value, session_token
 
 CAPTURE = """mutation ($input: CaptureLeadInput!) { captureLead(input: $input) {

@@ -15,10 +15,10 @@ from compliance.consent.ledger import ConsentChange
 from compliance.consent.models import ConsentState, OutboxMessage
 from compliance.consent.purposes import ANALYTICS, EMAIL_MARKETING, PROFILING
 from compliance.outbox import open_message
+from identity.roles import Role
 from leads.consent_jobs import run_consent_job
 from leads.marketing import export_csv
 from leads.models import Lead
-from server.auth.roles import Role
 from tests.builders import (
     a_lead,
     a_staff_user,

@@ -7,12 +7,12 @@ from typing import Any
 
 import httpx
 
+from identity.principal import Principal
+from identity.roles import Role
 from leads import service
 from leads.enums import ActivityType, Seniority
 from leads.scoring import service as scoring
 from leads.scoring.definition import DEFAULT_DEFINITION
-from server.auth.principal import Principal
-from server.auth.roles import Role
 from tests.builders import a_lead, a_staff_user, graphql, session_token
 from tests.querycount import count_queries
 

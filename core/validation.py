@@ -1,0 +1,98 @@
+"""Field rules shared by every domain's input. Each rule returns the cleaned value and a
+:class:`FieldError` naming the field, never the value."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from core.errors import FieldError
+from core.normalize import normalize_email, normalize_phone
+
+_EMAIL = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
+_DOMAIN = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+Cleaner = Callable[[str, Any], tuple[Any, FieldError | None]]
+
+
+def _has_control_chars(value: str) -> bool:
+    return any(unicodedata.category(ch) in ("Cc", "Cf") and ch not in "\n\t" for ch in value)
+
+
+def text(max_length: int, *, required: bool = False, multiline: bool = False) -> Cleaner:
+    def clean(field: str, value: Any) -> tuple[Any, FieldError | None]:
+        if value is None:
+            if required:
+                return None, FieldError(field, "required", f"{field} is required")
+            return None, None
+        stripped = value.strip()
+        if not stripped:
+            if required:
+                return None, FieldError(field, "required", f"{field} is required")
+            return None, None
+        if len(stripped) > max_length:
+            return None, FieldError(
+                field, "too_long", f"{field} must be at most {max_length} characters"
+            )
+        if _has_control_chars(stripped) or (not multiline and "\n" in stripped):
+            return None, FieldError(field, "invalid_characters", f"{field} has invalid characters")
+        return stripped, None
+
+    return clean
+
+
+def email(field: str, value: Any) -> tuple[Any, FieldError | None]:
+    if value is None or not value.strip():
+        return None, None
+    normalized = normalize_email(value)
+    if len(normalized) > 254 or not _EMAIL.match(normalized):
+        return None, FieldError(field, "invalid_email", f"{field} is not a valid email address")
+    return normalized, None
+
+
+def phone(field: str, value: Any) -> tuple[Any, FieldError | None]:
+    if value is None or not value.strip():
+        return None, None
+    normalized = normalize_phone(value)
+    if normalized is None:
+        return None, FieldError(
+            field, "invalid_phone", f"{field} must be an international number like +4930123456"
+        )
+    return normalized, None
+
+
+def domain(field: str, value: Any) -> tuple[Any, FieldError | None]:
+    if value is None or not value.strip():
+        return None, None
+    host = value.strip().lower().removeprefix("https://").removeprefix("http://").rstrip("/")
+    host = host.removeprefix("www.")
+    if not _DOMAIN.match(host):
+        return None, FieldError(field, "invalid_domain", f"{field} is not a valid domain name")
+    return host, None
+
+
+def passthrough(field: str, value: Any) -> tuple[Any, FieldError | None]:
+    return value, None
+
+
+MAX_AMOUNT = Decimal("999999999999.99")
+
+
+def amount(field: str, value: Any) -> tuple[Any, FieldError | None]:
+    """A money amount in the account currency: zero or more, at most two decimals."""
+    if value is None:
+        return None, None
+    try:
+        parsed = Decimal(str(value))
+    except InvalidOperation:
+        return None, FieldError(field, "invalid", f"{field} must be a number")
+    if not parsed.is_finite() or parsed < 0 or parsed > MAX_AMOUNT:
+        return None, FieldError(field, "out_of_range", f"{field} must be from 0 to {MAX_AMOUNT}")
+    if parsed != parsed.quantize(Decimal("0.01")):
+        return None, FieldError(field, "too_precise", f"{field} has at most two decimals")
+    return parsed.quantize(Decimal("0.01")), None

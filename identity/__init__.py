@@ -1,0 +1,1 @@
+"""Staff identity: accounts, roles and the principal a request acts as."""

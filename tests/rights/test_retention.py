@@ -1,0 +1,161 @@
+"""The retention job: dry run equals the run, holds block it, one process at a time."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from audit.events import Actor, Event, Outcome, record
+from audit.models import AuditEvent
+from compliance import lease
+from compliance.categories import DataCategory
+from compliance.consent.models import SuppressedContact
+from compliance.dsr.models import SubjectExport
+from crypto.vault import current_vault
+from identity.models import AuthThrottle, SessionStage, StaffSession
+from identity.roles import Role
+from leads.enums import ActivityType, Stage
+from leads.models import Activity, Lead
+from rights import export, holds, retention
+from rights.retention_policy import RetentionPolicy
+from tests.builders import a_lead, a_staff_user, clear_value
+from tests.rights.helpers import a_verified_request, an_officer
+
+NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+LONG_AGO = NOW - timedelta(days=3 * 365)
+POLICY = RetentionPolicy()
+OPERATOR = Actor.operator()
+
+
+async def old_activity(lead: Lead, when: datetime) -> Activity:
+    return await Activity.create(
+        lead_id=lead.id, type=ActivityType.PAGE_VIEW, occurred_at=when, details={"path": "/x"}
+    )
+
+
+async def a_world() -> dict[str, Lead]:
+    stale = await a_lead(created_at=LONG_AGO, email="stale@example.com")
+    customer = await a_lead(created_at=LONG_AGO, stage=Stage.CUSTOMER)
+    engaged = await a_lead(created_at=LONG_AGO, last_engaged_at=NOW - timedelta(days=30))
+    recent = await a_lead(created_at=NOW - timedelta(days=10))
+    imported = await a_lead(created_at=NOW - timedelta(days=5), last_engaged_at=LONG_AGO)
+    await old_activity(engaged, NOW - timedelta(days=800))
+    await old_activity(engaged, NOW - timedelta(days=30))
+    user = await a_staff_user(Role.SALES_REP)
+    for ended in (NOW - timedelta(days=200), NOW - timedelta(days=10)):
+        await StaffSession.create(
+            user_id=user.id,
+            token_hash=secrets.token_hex(32),
+            stage=SessionStage.ACTIVE,
+            created_at=ended - timedelta(hours=1),
+            last_seen_at=ended,
+            expires_at=ended,
+        )
+    await AuthThrottle.create(
+        key="login:old", failures=2, window_started_at=NOW - timedelta(days=100)
+    )
+    await AuthThrottle.create(
+        key="login:new", failures=1, window_started_at=NOW - timedelta(days=1)
+    )
+    for days in (7 * 365, 7 * 365 - 1, 10):
+        await record(
+            Event(action="test.event", outcome=Outcome.SUCCESS, actor=OPERATOR),
+            now=NOW - timedelta(days=days),
+        )
+    return {
+        "stale": stale,
+        "customer": customer,
+        "engaged": engaged,
+        "recent": recent,
+        "imported": imported,
+    }
+
+
+async def test_a_dry_run_reports_exactly_what_the_run_then_removes() -> None:
+    world = await a_world()
+
+    planned = await retention.plan(POLICY, NOW)
+    done = await retention.run(POLICY, NOW, OPERATOR)
+
+    assert planned.counts == done.counts
+    assert done.counts == {
+        DataCategory.LEADS: 1,
+        DataCategory.ACTIVITIES: 1,
+        DataCategory.SESSIONS: 2,
+        DataCategory.EXPORTS: 0,
+        DataCategory.AUDIT_EVENTS: 2,
+    }
+    stale = await Lead.get(id=world["stale"].id)
+    assert stale.erased_at == NOW
+    assert await current_vault().subject_keys([stale.id]) == {}
+    assert await clear_value(world["customer"], "email") is not None
+    assert await clear_value(world["engaged"], "email") is not None
+    assert await clear_value(world["imported"], "email") is not None
+    assert await Activity.filter(lead_id=world["engaged"].id).count() == 1
+    assert await StaffSession.all().count() == 1
+    assert [t.key for t in await AuthThrottle.all()] == ["login:new"]
+    assert not await SuppressedContact.exists()
+    event = await AuditEvent.get(action="retention.run")
+    assert event.details["leads"] == 1
+
+
+async def test_a_second_run_finds_nothing_more() -> None:
+    await a_world()
+    await retention.run(POLICY, NOW, OPERATOR)
+
+    again = await retention.plan(POLICY, NOW)
+
+    assert set(again.counts.values()) == {0}
+
+
+async def test_a_category_hold_and_a_subject_hold_keep_what_they_cover() -> None:
+    world = await a_world()
+    user, officer = await an_officer()
+    await holds.place(officer, reason="Tax audit", owner_id=user.id, category="leads", now=NOW)
+    await holds.place(
+        officer, reason="Dispute", owner_id=user.id, lead_id=world["engaged"].id, now=NOW
+    )
+
+    planned = await retention.plan(POLICY, NOW)
+    done = await retention.run(POLICY, NOW, OPERATOR)
+
+    assert planned.counts == done.counts
+    assert DataCategory.LEADS in done.held
+    assert done.counts[DataCategory.LEADS] == 0
+    assert done.counts[DataCategory.ACTIVITIES] == 0
+    assert await clear_value(world["stale"], "email") == "stale@example.com"
+    assert await Activity.filter(lead_id=world["engaged"].id).count() == 2
+
+
+async def test_only_one_process_runs_the_job_at_a_time() -> None:
+    await lease.take(retention.JOB, "another-host:1", datetime.now(UTC), timedelta(minutes=5))
+
+    with pytest.raises(retention.RetentionBusy):
+        await retention.run(POLICY, NOW, OPERATOR)
+
+    assert not await AuditEvent.filter(action="retention.run").exists()
+
+
+async def test_a_lapsed_lease_is_taken_over() -> None:
+    await lease.take(
+        retention.JOB, "crashed:1", datetime.now(UTC) - timedelta(hours=1), timedelta(minutes=5)
+    )
+
+    report = await retention.run(POLICY, NOW, OPERATOR)
+
+    assert report.counts[DataCategory.LEADS] == 0
+
+
+async def test_expired_exports_are_deleted_with_their_keys() -> None:
+    user, officer = await an_officer()
+    await a_lead(email="ada@example.com")
+    request = await a_verified_request(officer, user, kind="access", now=NOW - timedelta(days=8))
+    made = await export.generate(officer, request.id, "json", NOW - timedelta(days=8))
+
+    done = await retention.run(POLICY, NOW, OPERATOR)
+
+    assert done.counts[DataCategory.EXPORTS] == 1
+    assert (await SubjectExport.get(id=made.export.id)).deleted_at == NOW
+    assert await current_vault().subject_keys([made.export.id]) == {}
