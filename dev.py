@@ -3,7 +3,7 @@
 
     python3 dev.py demo    install into ./.venv, then migrate, seed and serve the demo
     python3 dev.py test    install into ./.venv with test extras, then run the whole suite
-    python3 dev.py lint    ruff (lint and format check) and mypy
+    python3 dev.py lint    ruff (lint and format check), mypy and the import-layer contracts
 
 Extra arguments after the command go to the underlying tool (``leadvault demo`` or pytest).
 """
@@ -58,6 +58,7 @@ def main(argv: list[str]) -> int:
     status = _run([str(BIN / "ruff"), "check", "."])
     status |= _run([str(BIN / "ruff"), "format", "--check", "."])
     status |= _run([str(BIN / "mypy")])
+    status |= _run([str(BIN / "lint-imports")])
     return status
 
 

@@ -39,7 +39,7 @@ from identity.roles import Role
 from leads.demo import DemoSeeder
 from leads.models import Lead
 from schema.access.extension import FieldAccess
-from schema.leads import types
+from schema.leads import related, types
 from server.app import create_app
 from server.db import close_db, dialect_of
 
@@ -79,7 +79,7 @@ def without_audit_recording() -> Iterator[None]:
 def without_field_access() -> Iterator[None]:
     """Strip the field-access extension from the lead types while a schema is built."""
     saved = []
-    for kind in (types.Lead, types.Activity, types.StageChange):
+    for kind in (types.Lead, related.Activity, related.StageChange):
         for field in get_object_definition(kind, strict=True).fields:
             kept = [e for e in field.extensions if not isinstance(e, FieldAccess)]
             if len(kept) != len(field.extensions):

@@ -27,15 +27,10 @@ from tortoise.transactions import in_transaction
 from audit.events import Event, Outcome, Target, record
 from compliance.consent import confirmations, suppression
 from compliance.consent.evidence import ConsentSource, Evidence
-from compliance.consent.ledger import (
-    ConsentChange,
-    append,
-    basis_changes,
-    check_changes,
-    current_states,
-)
+from compliance.consent.ledger import ConsentChange, append, basis_changes, check_changes
 from compliance.consent.models import ConsentEvent
 from compliance.consent.purposes import LawfulBasis, purposes
+from compliance.consent.state import current_states
 from core.errors import FieldError, NotFound, ValidationFailed
 from core.ids import new_id
 from core.validation import text

@@ -13,9 +13,10 @@ from audit.events import Actor, Event, Outcome, Target, record
 from compliance.consent import confirmations, links
 from compliance.consent.config import consent_config
 from compliance.consent.evidence import ConsentSource, Evidence, EvidenceMethod
-from compliance.consent.ledger import ConsentChange, CurrentConsent, append, current_states
+from compliance.consent.ledger import ConsentChange, append
 from compliance.consent.models import ConsentEvent
 from compliance.consent.purposes import Purpose, purposes
+from compliance.consent.state import CurrentConsent, current_states
 from compliance.outbox import enqueue
 from core.errors import FieldError, NotFound, ValidationFailed
 from core.validation import text

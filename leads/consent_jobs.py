@@ -19,6 +19,7 @@ from tortoise.transactions import in_transaction
 
 from audit.events import Actor, Event, Outcome, record
 from compliance.consent import ledger
+from compliance.consent import state as consent_state
 from compliance.consent.evidence import ConsentKind
 from compliance.consent.models import ConsentState
 from compliance.consent.purposes import PROFILING
@@ -40,7 +41,9 @@ def _lapsed(now: datetime) -> Q:
 
 def _scored_without_basis(now: datetime) -> Q:
     scored = Q(score__not=0) | Q(fit_score__not=0) | Q(engagement_score__not=0)
-    return (scored | Q(scored_at__isnull=False)) & ~Q(id__in=ledger.leads_allowing(PROFILING, now))
+    return (scored | Q(scored_at__isnull=False)) & ~Q(
+        id__in=consent_state.leads_allowing(PROFILING, now)
+    )
 
 
 async def run_consent_job(

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from audit.events import Actor, Event, Outcome, Target, record
-from compliance.consent import ledger
+from compliance.consent import state as consent_state
 from compliance.consent.purposes import SALES_CONTACT
 from compliance.outbox import enqueue
 from core.bulk import insert_dicts
@@ -80,7 +80,7 @@ def parse_sla_by_source(raw: str) -> dict[str, timedelta]:
 async def send_welcome(lead_id: uuid.UUID, key: bytes, email: str | None, now: datetime) -> bool:
     """Queue the welcome message (inside the caller's transaction) if the lead has an email
     address and its consent state allows sales contact. Returns whether it was queued."""
-    if not email or not await ledger.consented_ids([lead_id], SALES_CONTACT):
+    if not email or not await consent_state.consented_ids([lead_id], SALES_CONTACT):
         return False
     body = (
         "Thank you for getting in touch.\n\n"

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import TextIO
 
 from audit.events import Actor, Event, Outcome, record
-from compliance.consent import ledger
+from compliance.consent import state as consent_state
 from compliance.consent.purposes import EMAIL_MARKETING
 from crypto.vault import current_vault
 from leads.enums import Status
@@ -41,7 +41,9 @@ async def audience(
     """Batches of contacts that consented to email marketing (and have an email); with
     ``cold``, only cold leads (the re-engagement list)."""
     vault = current_vault()
-    query = Lead.filter(id__in=ledger.leads_allowing(EMAIL_MARKETING, now), email__isnull=False)
+    query = Lead.filter(
+        id__in=consent_state.leads_allowing(EMAIL_MARKETING, now), email__isnull=False
+    )
     if campaign_id is not None:
         query = query.filter(campaign_id=campaign_id)
     if cold:

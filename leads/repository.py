@@ -18,8 +18,8 @@ from tortoise.queryset import QuerySet
 from compliance.access.decide import decide_now
 from compliance.access.policy import ROW_BASIS, required_policy
 from compliance.access.rules import Access, Actor
-from compliance.consent.ledger import leads_allowing
 from compliance.consent.purposes import EMAIL_MARKETING
+from compliance.consent.state import leads_allowing
 from compliance.scopes import RowScope, lead_scope
 from core.cursors import Page, SortDirection, decode_cursor, encode_cursor
 from crypto.blind_index import IndexKind

@@ -9,8 +9,9 @@ from collections.abc import Sequence
 from strawberry.dataloader import DataLoader
 
 from compliance.consent import ledger
-from compliance.consent.ledger import CurrentConsent
+from compliance.consent import state as consent_state
 from compliance.consent.models import ConsentEvent
+from compliance.consent.state import CurrentConsent
 from core.cursors import Page
 from crypto.vault import current_vault
 from identity.models import StaffUser, Team
@@ -63,7 +64,7 @@ async def _load_teams(keys: Sequence[int]) -> list[Team | None]:
 
 
 async def _load_consent_states(keys: Sequence[uuid.UUID]) -> list[dict[str, CurrentConsent]]:
-    found = await ledger.current_states(keys)
+    found = await consent_state.current_states(keys)
     return [found.get(key, {}) for key in keys]
 
 

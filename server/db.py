@@ -147,13 +147,13 @@ def configure_consent(settings: Settings) -> None:
 
     from compliance.access.consent import install_consent_lookup
     from compliance.consent.config import ConsentConfig, install_consent_config
-    from compliance.consent.ledger import LedgerConsentLookup
     from compliance.consent.purposes import (
         DEFAULT_PURPOSES,
         EMAIL_MARKETING,
         Purposes,
         install_purposes,
     )
+    from compliance.consent.state import LedgerConsentLookup
 
     if settings.purposes_file is not None:
         purposes = Purposes.from_file(settings.purposes_file)

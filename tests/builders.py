@@ -13,9 +13,10 @@ from audit.events import Actor as AuditActor
 from compliance.access.break_glass import store_grant
 from compliance.access.policy import DSR
 from compliance.consent.evidence import ConsentKind, ConsentSource, Evidence
-from compliance.consent.ledger import ConsentChange, basis_changes, build_event, state_row
+from compliance.consent.ledger import ConsentChange, basis_changes, build_event
 from compliance.consent.models import ConsentEvent, ConsentState
 from compliance.consent.purposes import THIRD_PARTY_SHARING, purposes
+from compliance.consent.state import state_row
 from compliance.models import BreakGlassGrant
 from core.ids import new_id as new_lead_id
 from crypto.vault import current_vault

@@ -24,7 +24,7 @@ from typing import Any
 from tortoise import connections
 
 from audit.events import Actor, Event, Outcome, record_many
-from compliance.consent import ledger
+from compliance.consent import state as consent_state
 from compliance.consent.purposes import PROFILING
 from core import bulk
 from core.bulk import insert_dicts
@@ -197,7 +197,7 @@ async def score_batch(
         return outcome, {}
     raw_ids = [row["id"] for row in rows]
     activities = await _activities(raw_ids, definition)
-    allowed = await ledger.consented_keys(raw_ids, PROFILING, now)
+    allowed = await consent_state.consented_keys(raw_ids, PROFILING, now)
     at = now.timestamp()
     results: dict[str, ScoreResult | None] = {}
     updates: list[list[Any]] = []

@@ -10,7 +10,7 @@ from strawberry.scalars import JSON
 from audit.models import AuditEvent as AuditEventRow
 from audit.verify import Verification
 from core.cursors import Page
-from schema.leads.types import PageInfo
+from schema.pagination import PageInfo
 
 
 @strawberry.type(description="One audit event: who did what to which record, never a value.")

@@ -10,10 +10,11 @@ from graphql import GraphQLError
 
 from compliance.access.decide import Subject
 from compliance.consent.evidence import ConsentKind, ConsentSource, EvidenceMethod
-from compliance.consent.ledger import CurrentConsent, open_evidence
+from compliance.consent.ledger import open_evidence
 from compliance.consent.models import ConsentEvent
 from compliance.consent.purposes import LawfulBasis, Purpose
 from compliance.consent.report import ReportRow
+from compliance.consent.state import CurrentConsent
 from crypto.envelope import CiphertextError
 from schema.access.extension import protected
 from schema.context import Context

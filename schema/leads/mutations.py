@@ -19,7 +19,8 @@ from schema.errors import (
     ValidationErrors,
 )
 from schema.leads.inputs import ActivityInput, LeadInput, parse_int_id, parse_uuid
-from schema.leads.types import Activity, Lead, StageChange
+from schema.leads.related import Activity, StageChange
+from schema.leads.types import Lead
 
 
 @strawberry.type

@@ -13,7 +13,9 @@ from leads.repository import LeadRepository, list_campaigns
 from schema.context import Context
 from schema.errors import bad_input
 from schema.leads.inputs import LeadFilter, LeadOrder
-from schema.leads.types import Campaign, Lead, LeadConnection, LeadEdge, PageInfo
+from schema.leads.related import Campaign
+from schema.leads.types import Lead, LeadConnection, LeadEdge
+from schema.pagination import PageInfo
 
 
 @strawberry.type

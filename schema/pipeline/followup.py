@@ -14,7 +14,8 @@ from schema.context import Context
 from schema.errors import NotFound, ValidationErrors
 from schema.leads.inputs import parse_uuid
 from schema.leads.mutations import LeadPayload
-from schema.leads.types import FollowUpTask, Lead
+from schema.leads.related import FollowUpTask
+from schema.leads.types import Lead
 
 
 @strawberry.input

@@ -1,5 +1,5 @@
-"""``leadvault policy show`` and ``leadvault schema persist``: print the access policy, and
-build the persisted-operation allow-list from a front end's query files."""
+"""``leadvault policy show``: print the access policy (roles × fields → reveal, mask or
+deny)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import argparse
 import dataclasses
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
 
@@ -16,14 +15,6 @@ def add_commands(commands: Any) -> None:
     policy_commands = policy.add_subparsers(dest="policy_command", required=True)
     show = policy_commands.add_parser("show", help="print roles × fields → reveal/mask/deny")
     show.add_argument("--format", choices=("text", "json"), default="text")
-
-
-def add_schema_commands(schema_commands: Any) -> None:
-    persist = schema_commands.add_parser(
-        "persist", help="write the persisted-operation allow-list from .graphql files"
-    )
-    persist.add_argument("files", nargs="+", type=Path, help="one operation per file")
-    persist.add_argument("--output", "-o", type=Path, required=True)
 
 
 def policy_show(output_format: str) -> None:
@@ -54,30 +45,5 @@ def as_json(built: Any) -> dict[str, Any]:
     return result
 
 
-def schema_persist(files: list[Path], output: Path) -> None:
-    from graphql import GraphQLError, parse, validate
-
-    from schema import build_schema
-    from server.persisted import build_manifest
-
-    schema = build_schema(production=False)._schema
-    documents: list[str] = []
-    for path in files:
-        document = path.read_text(encoding="utf-8")
-        try:
-            errors = validate(schema, parse(document))
-        except GraphQLError as error:
-            errors = [error]
-        if errors:
-            print(f"leadvault: {path}: {errors[0].message}", file=sys.stderr)
-            raise SystemExit(2)
-        documents.append(document)
-    output.write_text(json.dumps(build_manifest(documents), indent=2) + "\n", encoding="utf-8")
-    print(f"wrote {len(documents)} operations to {output}")
-
-
 def run(args: argparse.Namespace) -> None:
-    if args.command == "policy":
-        policy_show(args.format)
-    elif args.schema_command == "persist":
-        schema_persist(args.files, args.output)
+    policy_show(args.format)

@@ -14,6 +14,7 @@ from tortoise.transactions import in_transaction
 from audit.events import Actor
 from audit.models import AuditEvent
 from compliance.consent import ledger
+from compliance.consent import state as consent_state
 from compliance.consent.evidence import ConsentKind, ConsentSource, Evidence
 from compliance.consent.ledger import ConsentChange
 from compliance.consent.models import ConsentEvent, ConsentState, LedgerIsAppendOnly
@@ -90,14 +91,14 @@ async def test_the_state_is_the_latest_event_and_rebuilding_it_gives_the_same_ro
     before = await _states()
 
     async with in_transaction("default"):
-        rebuilt = await ledger.rebuild_state()
+        rebuilt = await consent_state.rebuild_state()
 
     assert rebuilt == 2
     assert await _states() == before
     assert before[(str(first.id), EMAIL_MARKETING)] == "withdrawn"
     assert before[(str(second.id), PROFILING)] == "granted"
-    assert await ledger.consented_ids([first.id, second.id], EMAIL_MARKETING) == set()
-    assert await ledger.consented_ids([first.id, second.id], PROFILING) == {second.id}
+    assert await consent_state.consented_ids([first.id, second.id], EMAIL_MARKETING) == set()
+    assert await consent_state.consented_ids([first.id, second.id], PROFILING) == {second.id}
 
 
 async def _states() -> dict[tuple[str, str], str]:
@@ -182,8 +183,8 @@ async def test_a_lapsed_grant_stops_allowing_at_once_and_the_job_writes_its_expi
     days = purposes().get(EMAIL_MARKETING).expires_after_days  # type: ignore[union-attr]
     after = granted_at + timedelta(days=days + 1)  # type: ignore[operator]
 
-    assert await ledger.allowing(EMAIL_MARKETING, granted_at).count() == 1
-    assert await ledger.allowing(EMAIL_MARKETING, after).count() == 0
+    assert await consent_state.allowing(EMAIL_MARKETING, granted_at).count() == 1
+    assert await consent_state.allowing(EMAIL_MARKETING, after).count() == 0
     dry = await run_consent_job(Actor.operator(), after, dry_run=True)
     report = await run_consent_job(Actor.operator(), after)
     again = await run_consent_job(Actor.operator(), after)

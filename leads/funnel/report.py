@@ -1,0 +1,271 @@
+"""The funnel report: runs the four statements and sums their groups into stage counts,
+conversions, durations, lead velocity, pipeline figures, breakdowns, campaign costs and SLA
+compliance.
+
+Definitions:
+- conversion from a stage to the next = leads that reached the next ÷ leads that reached it;
+- win rate = customers ÷ (customers + opportunities lost, i.e. disqualified after reaching
+  opportunity);
+- average deal value = mean won amount of customers with one;
+- pipeline velocity (per day) = open opportunities × win rate × average deal value ÷ mean
+  sales-cycle days;
+- customer lifetime value = total won amount ÷ customers (every deal of a customer is on its
+  lead);
+- lead velocity rate for a month = (qualified this month − last month) ÷ last month;
+- cost per lead = campaign cost ÷ leads attributed to it; customer-acquisition cost =
+  campaign cost ÷ its customers (campaigns with leads in view, at their full cost);
+- SLA compliance = first-contact tasks done by their due time ÷ tasks due so far.
+
+A ratio with a zero denominator, or a mean over nothing, is None, never an error.
+
+Small-cell suppression (:mod:`leads.funnel.suppression`) applies to every figure.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from itertools import pairwise
+from typing import Any
+
+from tortoise import connections
+
+from identity.principal import Principal
+from leads.enums import Stage
+from leads.funnel.queries import Sql, base_sql, durations_sql, groups_sql, sla_sql, velocity_sql
+from leads.funnel.results import (
+    Breakdown,
+    CampaignCost,
+    Conversion,
+    Duration,
+    FunnelFilter,
+    FunnelReport,
+    MonthCount,
+    Pipeline,
+    Sla,
+    StageCount,
+)
+from leads.funnel.suppression import MIN_CELL, Guard, aggregate_only
+from leads.lifecycle import FUNNEL, RANK
+from leads.models import Campaign
+
+STEPS: tuple[tuple[Stage, Stage], ...] = tuple(pairwise(FUNNEL[1:]))
+"""lead → MQL → SQL → opportunity → customer."""
+
+
+@dataclass(slots=True)
+class Totals:
+    leads: int = 0
+    reached: list[int] = field(default_factory=lambda: [0] * len(FUNNEL))
+    won_n: int = 0
+    won_sum: Decimal = Decimal(0)
+    lost: int = 0
+    open_opportunities: int = 0
+    open_value: Decimal = Decimal(0)
+
+    def add(self, row: dict[str, Any]) -> None:
+        n = int(row["n"])
+        self.leads += n
+        for k in range(len(FUNNEL)):
+            self.reached[k] += int(row[f"r{k}"] or 0)
+        self.lost += int(row["lost"] or 0)
+        self.won_n += int(row["won_n"] or 0)
+        self.won_sum += Decimal(str(row["won_sum"] or 0))
+        if row["stage"] == Stage.OPPORTUNITY.value:
+            self.open_opportunities += n
+            self.open_value += Decimal(str(row["open_value"] or 0))
+
+
+def _money(value: Decimal | None) -> Decimal | None:
+    return None if value is None else value.quantize(Decimal("0.01"))
+
+
+def _divide(top: Decimal, bottom: int | float) -> Decimal | None:
+    return _money(top / Decimal(str(bottom))) if bottom else None
+
+
+def _breakdown(guard: Guard, groups: dict[Any, Totals], label: Any = str) -> list[Breakdown]:
+    keys = sorted(groups, key=lambda k: (k is None, str(k)))
+    total = sum(groups[k].leads for k in keys)
+    shown_leads = guard.counts(total, [groups[k].leads for k in keys])
+    result = []
+    for key, leads in zip(keys, shown_leads, strict=True):
+        t = groups[key]
+        hide = leads is None
+        customers = t.reached[RANK[Stage.CUSTOMER]]
+        result.append(
+            Breakdown(
+                key=None if key is None else label(key),
+                leads=leads,
+                mqls=None if hide else guard.count(t.reached[RANK[Stage.MQL]]),
+                sqls=None if hide else guard.count(t.reached[RANK[Stage.SQL]]),
+                opportunities=None if hide else guard.count(t.reached[RANK[Stage.OPPORTUNITY]]),
+                customers=None if hide else guard.count(customers),
+                conversion_rate=None if hide else guard.ratio(customers, t.leads, customers),
+                won_amount=None if hide or guard.small(t.won_n) else _money(t.won_sum),
+            )
+        )
+    return result
+
+
+def _duration(
+    guard: Guard, metric: str, row: dict[str, Any] | None, scale: float = 1.0
+) -> Duration:
+    if row is None:
+        return Duration(metric, 0, None, None)
+    n = int(row["n"])
+    if guard.small(n):
+        return Duration(metric, None, None, None)
+
+    def scaled(value: Any) -> float | None:
+        return None if value is None else round(float(value) * scale, 3)
+
+    return Duration(metric, n, scaled(row["mean"]), scaled(row["median"]))
+
+
+async def funnel_report(principal: Principal, chosen: FunnelFilter, now: datetime) -> FunnelReport:
+    db = connections.get("default")
+    dialect = db.capabilities.dialect
+    guard = Guard(aggregate_only(principal))
+
+    async def run(build: Any, *extra: Any) -> list[dict[str, Any]]:
+        sql = Sql(dialect)
+        text = build(sql, base_sql(sql, principal, chosen), *extra)
+        return list(await db.execute_query_dict(text, sql.values))
+
+    group_rows = await run(groups_sql)
+    duration_rows = {str(r["metric"]): r for r in await run(durations_sql)}
+    month_rows = await run(velocity_sql)
+    sla_row = (await run(sla_sql, now))[0]
+
+    totals = Totals()
+    by_stage: dict[str, int] = defaultdict(int)
+    dims: dict[str, dict[Any, Totals]] = {
+        name: defaultdict(Totals) for name in ("source", "channel", "campaign_id", "cohort")
+    }
+    for row in group_rows:
+        totals.add(row)
+        by_stage[row["stage"]] += int(row["n"])
+        for name, groups in dims.items():
+            groups[row[name]].add(row)
+
+    stage_order = [*FUNNEL, Stage.DISQUALIFIED]
+    stage_counts = guard.counts(totals.leads, [by_stage.get(s.value, 0) for s in stage_order])
+    conversions = []
+    for source, target in STEPS:
+        reached, converted = totals.reached[RANK[source]], totals.reached[RANK[target]]
+        conversions.append(
+            Conversion(
+                source,
+                target,
+                guard.count(reached),
+                guard.count(converted),
+                guard.ratio(converted, reached, converted),
+            )
+        )
+    time_in_stage = [
+        _duration(guard, stage.value, duration_rows.get(stage.value)) for stage in stage_order[:-1]
+    ]
+    cycle = _duration(guard, "sales_cycle", duration_rows.get("sales_cycle"))
+    speed = _duration(guard, "speed_to_lead", duration_rows.get("speed_to_lead"), 1440.0)
+
+    velocity: list[MonthCount] = []
+    previous: int | None = None
+    for row in month_rows:
+        n = int(row["n"])
+        growth = (
+            guard.ratio(n - previous, previous, n)
+            if previous is not None and not guard.small(previous)
+            else None
+        )
+        velocity.append(MonthCount(str(row["month"]), guard.count(n), growth))
+        previous = n
+
+    customers = totals.reached[RANK[Stage.CUSTOMER]]
+    win_rate = guard.ratio(customers, customers + totals.lost, customers, totals.lost)
+    average_deal = None if guard.small(totals.won_n) else _divide(totals.won_sum, totals.won_n)
+    open_opps = guard.count(totals.open_opportunities)
+    pipeline_velocity: Decimal | None = None
+    if (
+        open_opps is not None
+        and win_rate is not None
+        and average_deal is not None
+        and cycle.mean_days
+    ):
+        pipeline_velocity = _money(
+            Decimal(open_opps)
+            * Decimal(str(win_rate))
+            * average_deal
+            / Decimal(str(cycle.mean_days))
+        )
+    pipeline = Pipeline(
+        open_opportunities=open_opps,
+        open_value=None if open_opps is None else _money(totals.open_value),
+        customers=guard.count(customers),
+        lost_opportunities=guard.count(totals.lost),
+        win_rate=win_rate,
+        average_deal_value=average_deal,
+        sales_cycle_days=cycle.mean_days,
+        velocity_per_day=pipeline_velocity,
+        won_total=None if guard.small(totals.won_n) else _money(totals.won_sum),
+        customer_lifetime_value=None
+        if guard.small(customers)
+        else _divide(totals.won_sum, customers),
+    )
+
+    campaigns, cpl, cac = await _campaign_costs(guard, dims["campaign_id"])
+    names = {c.campaign_id: c.name for c in campaigns}
+    due, met = int(sla_row["due"] or 0), int(sla_row["met"] or 0)
+    return FunnelReport(
+        total_leads=guard.count(totals.leads),
+        suppression_threshold=MIN_CELL if guard.active else None,
+        stages=[StageCount(s, c) for s, c in zip(stage_order, stage_counts, strict=True)],
+        conversions=conversions,
+        time_in_stage=time_in_stage,
+        sales_cycle=cycle,
+        speed_to_lead=speed,
+        lead_velocity=velocity,
+        pipeline=pipeline,
+        by_source=_breakdown(guard, dims["source"]),
+        by_channel=_breakdown(guard, dims["channel"]),
+        by_campaign=_breakdown(guard, dims["campaign_id"], lambda k: names.get(int(k), str(k))),
+        by_cohort=_breakdown(guard, dims["cohort"]),
+        campaigns=campaigns,
+        cost_per_lead=cpl,
+        customer_acquisition_cost=cac,
+        sla=Sla(guard.count(due), guard.count(met), guard.ratio(met, due, met)),
+    )
+
+
+async def _campaign_costs(
+    guard: Guard, groups: dict[Any, Totals]
+) -> tuple[list[CampaignCost], Decimal | None, Decimal | None]:
+    ids = [int(k) for k in groups if k is not None]
+    rows = await Campaign.filter(id__in=ids).order_by("name") if ids else []
+    result: list[CampaignCost] = []
+    cost = Decimal(0)
+    leads = customers = 0
+    for campaign in rows:
+        t = groups.get(campaign.id) or groups.get(str(campaign.id)) or Totals()
+        won = t.reached[RANK[Stage.CUSTOMER]]
+        cost += campaign.cost
+        leads += t.leads
+        customers += won
+        result.append(
+            CampaignCost(
+                campaign_id=campaign.id,
+                name=campaign.name,
+                cost=_money(campaign.cost) or Decimal(0),
+                leads=guard.count(t.leads),
+                customers=guard.count(won),
+                cost_per_lead=None if guard.small(t.leads) else _divide(campaign.cost, t.leads),
+                acquisition_cost=None if guard.small(won) else _divide(campaign.cost, won),
+            )
+        )
+    return (
+        result,
+        None if guard.small(leads) else _divide(cost, leads),
+        None if guard.small(customers) else _divide(cost, customers),
+    )
