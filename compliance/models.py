@@ -9,7 +9,7 @@ from tortoise.indexes import Index
 from tortoise.models import Model
 
 from core.time import UtcDatetimeField
-from crypto.fields import secret_field
+from crypto.fields import personal_field, secret_field
 from identity.models import StaffUser
 
 
@@ -46,3 +46,22 @@ class JobLease(Model):
 
     class Meta:
         table = "job_lease"
+
+
+class OutboxMessage(Model):
+    """A message to a data subject waiting for (or past) delivery. Recipient and body are
+    sealed with the subject's key, so erasure makes them unreadable."""
+
+    id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
+    lead_id = fields.UUIDField()
+    template = fields.CharField(max_length=64)
+    recipient = personal_field(max_length=254, category="contact", subject_field="lead_id")
+    body = personal_field(max_length=4000, category="free_text", subject_field="lead_id")
+    created_at = UtcDatetimeField()
+    sent_at = UtcDatetimeField(null=True)
+    attempts = fields.IntField(default=0)
+    last_error = fields.CharField(max_length=64, null=True)
+
+    class Meta:
+        table = "outbox_message"
+        indexes = (Index(fields=("sent_at", "created_at"), name="outbox_pending_idx"),)

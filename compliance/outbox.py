@@ -21,7 +21,7 @@ from typing import Protocol
 
 from tortoise.transactions import in_transaction
 
-from compliance.consent.models import OutboxMessage
+from compliance.models import OutboxMessage
 from core.files import write_private
 from crypto.vault import current_vault
 

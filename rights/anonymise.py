@@ -32,8 +32,9 @@ from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 
 from compliance.categories import DataCategory
-from compliance.consent.models import ConsentConfirmation, ConsentEvent, OutboxMessage
+from compliance.consent.models import ConsentConfirmation, ConsentEvent
 from compliance.consent.suppression import suppress_indexes
+from compliance.models import OutboxMessage
 from leads.models import Activity, ContactIndex, Lead, StageChange
 from leads.scoring.models import ScoreHistory
 

@@ -19,8 +19,6 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 
 from schema import errors_masking
-from schema.access.break_glass import BreakGlassMutations
-from schema.access.queries import AccessQueries
 from schema.access.report import AccessReport
 from schema.audit.queries import AuditQueries
 from schema.auth.admin import AdminMutations
@@ -37,6 +35,8 @@ from schema.limits.budget import RequestBudget
 from schema.limits.directives import max_directives_rule
 from schema.pipeline.followup import FollowUpMutations, FollowUpQueries
 from schema.pipeline.funnel import FunnelQueries
+from schema.policy.break_glass import BreakGlassMutations
+from schema.policy.queries import AccessQueries
 from schema.scoring.mutations import ScoringMutations
 from schema.scoring.queries import ScoringQueries
 

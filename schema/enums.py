@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import strawberry
 
+from compliance.consent.evidence import ConsentKind, ConsentSource, EvidenceMethod
+from compliance.consent.purposes import LawfulBasis
 from compliance.dsr.models import RequestKind, RequestStatus
 from core.cursors import SortDirection
 from identity.roles import Role as StaffRole
@@ -28,6 +30,10 @@ from leads.enums import (
 from leads.repository import LeadOrderField
 
 for _enum, _name in (
+    (ConsentKind, "ConsentKind"),
+    (ConsentSource, "ConsentSource"),
+    (EvidenceMethod, "EvidenceMethod"),
+    (LawfulBasis, "LawfulBasis"),
     (Stage, "Stage"),
     (Status, "LeadStatus"),
     (Seniority, "Seniority"),

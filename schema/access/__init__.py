@@ -1,2 +1,3 @@
-"""GraphQL side of the access policy: the one field extension that enforces it, the
-response report of what was masked, and the policy and break-glass API."""
+"""GraphQL side of the access policy's enforcement: the one field extension that decides every
+governed field, the request's record of those decisions, and the report of what was masked.
+The policy and break-glass API is in ``schema.policy``."""

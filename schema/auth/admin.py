@@ -17,7 +17,7 @@ from schema.auth.types import ApiKey, StaffAccount
 from schema.context import Context
 from schema.enums import ApiScope, StaffRole
 from schema.errors import NotFound, ValidationErrors
-from schema.leads.inputs import parse_int_id, parse_uuid
+from schema.ids import parse_int_id, parse_uuid
 
 
 @strawberry.input

@@ -17,10 +17,11 @@ from leads import errors as domain
 from leads.models import subject_of
 from schema.consent.inputs import CaptureLeadInput, ConsentEvidenceInput
 from schema.consent.queries import subject_consent_of
-from schema.consent.types import ConsentRecord, InvalidLink, SubjectConsent
+from schema.consent.types import InvalidLink, SubjectConsent
 from schema.context import Context
 from schema.errors import NotFound, SuppressedContact, ValidationErrors
-from schema.leads.inputs import parse_uuid
+from schema.ids import parse_uuid
+from schema.leads.consent import ConsentRecord
 from schema.leads.types import Lead
 
 GPC_HEADER = "sec-gpc"

@@ -13,12 +13,12 @@ from compliance.consent.report import consent_report
 from leads import consent as service
 from schema.consent.types import (
     ConsentReportRow,
-    ConsentStatus,
     InvalidLink,
     PurposeInfo,
     SubjectConsent,
     SubjectPurpose,
 )
+from schema.leads.consent import ConsentStatus
 
 SubjectConsentLookup = Annotated[
     SubjectConsent | InvalidLink, strawberry.union("SubjectConsentResult")

@@ -29,7 +29,7 @@ from schema.dsr.types import (
     SubjectExportInfo,
 )
 from schema.errors import NotFound, ValidationErrors
-from schema.leads.inputs import parse_uuid
+from schema.ids import parse_uuid
 
 Refusal = ValidationErrors | NotFound | RequestRefused
 RequestResult = Annotated[

@@ -17,7 +17,7 @@ from schema.context import Context
 from schema.dsr.types import DataSubjectRequest, LegalHold
 from schema.enums import RequestKind, RequestStatus
 from schema.errors import NotFound, ValidationErrors
-from schema.leads.inputs import parse_uuid
+from schema.ids import parse_uuid
 
 
 @strawberry.enum(description="Deadline alerts: due within 7 days, or past due.")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -30,24 +29,7 @@ from schema.enums import (
     Status,
     Timeline,
 )
-
-
-def parse_uuid(value: str, field: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except (ValueError, TypeError):
-        raise ValidationFailed(
-            [FieldError(field, "invalid_id", f"{field} is not a valid id")]
-        ) from None
-
-
-def parse_int_id(value: str, field: str) -> int:
-    try:
-        return int(value)
-    except (ValueError, TypeError):
-        raise ValidationFailed(
-            [FieldError(field, "invalid_id", f"{field} is not a valid id")]
-        ) from None
+from schema.ids import parse_int_id, parse_uuid
 
 
 @strawberry.input

@@ -18,7 +18,8 @@ from schema.errors import (
     SuppressedContact,
     ValidationErrors,
 )
-from schema.leads.inputs import ActivityInput, LeadInput, parse_int_id, parse_uuid
+from schema.ids import parse_int_id, parse_uuid
+from schema.leads.inputs import ActivityInput, LeadInput
 from schema.leads.related import Activity, StageChange
 from schema.leads.types import Lead
 

@@ -14,7 +14,6 @@ from compliance.consent.purposes import PROFILING
 from leads import models
 from leads.models import subject_of
 from schema.access.extension import protected
-from schema.consent.types import ConsentRecord, ConsentStatus, ScoreStatus
 from schema.context import Context
 from schema.enums import (
     Channel,
@@ -25,6 +24,7 @@ from schema.enums import (
     Status,
 )
 from schema.errors import bad_input
+from schema.leads.consent import ConsentRecord, ConsentStatus, ScoreStatus
 from schema.leads.related import (
     MAX_NESTED_ACTIVITIES,
     ActivityConnection,

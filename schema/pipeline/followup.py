@@ -12,7 +12,7 @@ from leads import errors as domain
 from leads.models import TaskKind
 from schema.context import Context
 from schema.errors import NotFound, ValidationErrors
-from schema.leads.inputs import parse_uuid
+from schema.ids import parse_uuid
 from schema.leads.mutations import LeadPayload
 from schema.leads.related import FollowUpTask
 from schema.leads.types import Lead

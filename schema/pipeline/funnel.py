@@ -13,7 +13,7 @@ from leads import funnel
 from schema.context import Context
 from schema.enums import Stage
 from schema.errors import ValidationErrors
-from schema.leads.inputs import parse_int_id, parse_uuid
+from schema.ids import parse_int_id, parse_uuid
 
 WITHHELD = "Null when withheld (under the suppression threshold) or undefined (nothing to divide)."
 

@@ -10,7 +10,7 @@ import strawberry
 from leads import errors as domain
 from leads.scoring import service
 from schema.errors import NotFound
-from schema.leads.inputs import parse_uuid
+from schema.ids import parse_uuid
 from schema.scoring.types import ScoringDryRun, ScoringModelVersion, ScoringRunInfo
 
 ScoringModelResult = Annotated[

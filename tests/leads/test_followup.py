@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from compliance.consent.ledger import ConsentChange
-from compliance.consent.models import OutboxMessage
 from compliance.consent.purposes import SALES_CONTACT
+from compliance.models import OutboxMessage
 from compliance.outbox import open_message
 from identity.principal import Principal
 from identity.roles import Role

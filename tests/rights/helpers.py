@@ -6,8 +6,8 @@ import re
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from compliance.consent.models import OutboxMessage
 from compliance.dsr.models import DataSubjectRequest
+from compliance.models import OutboxMessage
 from compliance.outbox import open_message
 from identity.models import StaffUser
 from identity.principal import Principal

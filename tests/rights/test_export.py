@@ -12,8 +12,8 @@ import httpx
 import pytest
 
 from audit.models import AuditEvent
-from compliance.consent.models import OutboxMessage
 from compliance.dsr.models import DataSubjectRequest, RequestStatus, SubjectExport
+from compliance.models import OutboxMessage
 from compliance.outbox import open_message
 from crypto.vault import current_vault
 from identity import clock

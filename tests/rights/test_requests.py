@@ -8,13 +8,13 @@ from datetime import timedelta
 import pytest
 
 from audit.models import AuditEvent
-from compliance.consent.models import OutboxMessage
 from compliance.dsr.models import (
     DataSubjectRequest,
     RejectionReason,
     RequestStatus,
     RequestSubject,
 )
+from compliance.models import OutboxMessage
 from compliance.outbox import open_message
 from core.errors import ValidationFailed
 from identity.errors import Forbidden

@@ -14,7 +14,7 @@ import pytest
 from audit.models import AuditEvent
 from compliance.consent import suppression
 from compliance.consent.config import ConsentConfig, consent_config, install_consent_config
-from compliance.consent.models import ConsentConfirmation, ConsentState, OutboxMessage
+from compliance.consent.models import ConsentConfirmation, ConsentState
 from compliance.consent.purposes import (
     EMAIL_MARKETING,
     THIRD_PARTY_SHARING,
@@ -22,6 +22,7 @@ from compliance.consent.purposes import (
     install_purposes,
     purposes,
 )
+from compliance.models import OutboxMessage
 from compliance.outbox import open_message
 from crypto.blind_index import IndexKind
 from identity import api_keys

@@ -12,8 +12,9 @@ import httpx
 from audit.events import Actor
 from audit.models import AuditEvent
 from compliance.consent.ledger import ConsentChange
-from compliance.consent.models import ConsentState, OutboxMessage
+from compliance.consent.models import ConsentState
 from compliance.consent.purposes import ANALYTICS, EMAIL_MARKETING, PROFILING
+from compliance.models import OutboxMessage
 from compliance.outbox import open_message
 from identity.roles import Role
 from leads.consent_jobs import run_consent_job

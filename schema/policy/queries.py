@@ -6,7 +6,7 @@ from __future__ import annotations
 import strawberry
 
 from compliance.access import break_glass, matrix
-from schema.access.types import AccessPolicy, BreakGlassGrant
+from schema.policy.types import AccessPolicy, BreakGlassGrant
 
 
 @strawberry.type

@@ -9,10 +9,10 @@ import strawberry
 from compliance.access import break_glass
 from core.errors import ValidationFailed
 from identity import errors as domain
-from schema.access.types import BreakGlassGrant
 from schema.auth.errors import CodeRejected, Forbidden, TooManyAttempts, failure_of
 from schema.context import Context
 from schema.errors import ValidationErrors
+from schema.policy.types import BreakGlassGrant
 
 
 @strawberry.type(description="You already hold an active grant; nothing was changed.")
