@@ -4,6 +4,9 @@
     python3 dev.py demo    install into ./.venv, then migrate, seed and serve the demo
     python3 dev.py test    install into ./.venv with test extras, then run the whole suite
     python3 dev.py lint    ruff (lint and format check), mypy and the import-layer contracts
+    python3 dev.py mutate MODULE
+                           mutation-test one security-core module (e.g. audit.chain) with
+                           mutmut, then list the mutants that survived
 
 Extra arguments after the command go to the underlying tool (``leadvault demo`` or pytest).
 """
@@ -43,11 +46,44 @@ def _run(command: list[str]) -> int:
     return subprocess.run(command, cwd=ROOT).returncode
 
 
+def _mutate(modules: list[str]) -> int:
+    """mutmut over the named modules (as configured in pyproject's [tool.mutmut]); its
+    score is killed ÷ (killed + survived), timeouts counting as killed."""
+    if not modules:
+        print("name a module, e.g. python3 dev.py mutate audit.chain", file=sys.stderr)
+        return 2
+    patterns = [f"{module}.*" for module in modules]
+    status = _run([str(BIN / "mutmut"), "run", *patterns])
+    results = subprocess.run(
+        [str(BIN / "mutmut"), "results", "--all", "true"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    counts: dict[str, int] = {}
+    for line in results.stdout.splitlines():
+        name, _, outcome = line.strip().rpartition(": ")
+        if any(name.startswith(f"{module}.") for module in modules):
+            counts[outcome] = counts.get(outcome, 0) + 1
+            if outcome == "survived":
+                print(f"survived: {name}  (mutmut show {name})")
+    killed = counts.get("killed", 0) + counts.get("timeout", 0)
+    survived = counts.get("survived", 0)
+    total = killed + survived
+    score = f"{100 * killed / total:.1f}%" if total else "n/a"
+    print(f"{' '.join(modules)}: {killed} killed, {survived} survived, score {score}; {counts}")
+    return status
+
+
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in ("demo", "test", "lint"):
+    if not argv or argv[0] not in ("demo", "test", "lint", "mutate"):
         print(__doc__)
         return 2
     command, rest = argv[0], argv[1:]
+    if command == "mutate":
+        _ensure_environment("mutation")
+        return _mutate(rest)
     if command == "demo":
         _ensure_environment("")
         os.environ.setdefault("LEADVAULT_ENV", "dev")

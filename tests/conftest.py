@@ -24,24 +24,33 @@ from server.settings import Environment, Secret, Settings
 from tests import builders
 
 TEST_DATABASE_URL_ENV = "LEADVAULT_TEST_DATABASE_URL"
-_session_dir = Path(tempfile.mkdtemp(prefix="leadvault-tests-"))
+_session_dirs: dict[int, Path] = {}
+
+
+def session_dir() -> Path:
+    """This process's own folder for the SQLite files and data: a run forked from another
+    (mutation testing, parallel workers) never shares the parent's database."""
+    pid = os.getpid()
+    if pid not in _session_dirs:
+        _session_dirs[pid] = Path(tempfile.mkdtemp(prefix=f"leadvault-tests-{pid}-"))
+    return _session_dirs[pid]
 
 
 def _test_database_url() -> str:
-    return os.environ.get(TEST_DATABASE_URL_ENV) or f"sqlite://{_session_dir / 'test.sqlite3'}"
+    return os.environ.get(TEST_DATABASE_URL_ENV) or f"sqlite://{session_dir() / 'test.sqlite3'}"
 
 
 def _test_keystore_url() -> str:
     """The key store: its own SQLite file, or (on PostgreSQL runs) the same server database,
     where its tables are separate from the lead tables."""
     url = _test_database_url()
-    return url if dialect_of(url) == "postgres" else f"sqlite://{_session_dir / 'keys.sqlite3'}"
+    return url if dialect_of(url) == "postgres" else f"sqlite://{session_dir() / 'keys.sqlite3'}"
 
 
 def make_settings(env: Environment = Environment.DEV, **overrides: object) -> Settings:
     values: dict[str, object] = {
         "env": env,
-        "data_dir": _session_dir,
+        "data_dir": session_dir(),
         "database_url": Secret(_test_database_url()),
         "keystore_url": Secret(_test_keystore_url()),
     }

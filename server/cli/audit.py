@@ -9,9 +9,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from server.settings import Settings
+
+if TYPE_CHECKING:
+    from audit.verify import Verification
 
 
 def add_commands(commands: Any) -> None:
@@ -70,17 +73,27 @@ async def _verify(from_seq: int | None, to_seq: int | None) -> None:
     with Progress("verifying events", total) as progress:
         result = await verify(from_seq, to_seq, on_progress=progress.advance)
     if result.ok:
-        print(
-            f"audit chain OK: {result.events_checked} events (seq {result.first_seq}–"
-            f"{result.last_seq}), {result.checkpoints_checked} signed checkpoints, the last at "
-            f"seq {result.last_checkpoint_seq}"
-        )
+        print(summary(result))
         return
     problem = result.problem
     assert problem is not None
     where = f"seq {problem.seq}" if problem.seq is not None else "the log"
     print(f"audit chain BROKEN at {where}: {problem.reason}", file=sys.stderr)
     raise SystemExit(1)
+
+
+def summary(result: Verification) -> str:
+    """What an unbroken chain looked like, in one line (an empty log says so)."""
+    if not result.events_checked:
+        events = "no events to check"
+    else:
+        events = f"{result.events_checked} events (seq {result.first_seq}–{result.last_seq})"
+    if not result.checkpoints_checked:
+        return f"audit chain OK: {events}, no signed checkpoints"
+    return (
+        f"audit chain OK: {events}, {result.checkpoints_checked} signed checkpoints, the last "
+        f"at seq {result.last_checkpoint_seq}"
+    )
 
 
 async def _export(output_format: str, since: date | None, output: Path | None) -> None:

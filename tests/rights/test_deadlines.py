@@ -89,3 +89,13 @@ def test_alerts_are_due_soon_within_seven_days_and_overdue_after() -> None:
     assert deadlines.alert_of(due, due - timedelta(days=7)) == "due_soon"
     assert deadlines.alert_of(due, due) == "due_soon"
     assert deadlines.alert_of(due, due + timedelta(seconds=1)) == "overdue"
+
+
+def test_a_gdpr_extension_asked_at_the_very_first_deadline_is_granted() -> None:
+    first_due = at(2026, 1, 31)
+
+    assert deadlines.extended(Jurisdiction.GDPR, first_due, 1, first_due, False) == at(2026, 2, 28)
+    with pytest.raises(ExtensionRefused, match="before the first deadline"):
+        deadlines.extended(
+            Jurisdiction.GDPR, first_due, 1, first_due + timedelta(microseconds=1), False
+        )

@@ -221,3 +221,20 @@ async def test_auditors_see_grants_with_their_reason_and_use_count(
     assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     stored = (await BreakGlassGrant.first()).reason
     assert REASON.encode() not in stored
+
+
+async def test_an_ordinary_read_is_not_flagged_as_break_glass(
+    anonymous_client: httpx.AsyncClient,
+) -> None:
+    team = await a_team()
+    rep = await a_staff_user(Role.SALES_REP, team)
+    lead = await a_full_lead(rep, team, "near@example.com")
+    token = await session_token(rep)
+
+    body = await graphql(anonymous_client, READ, {"id": str(lead.id)}, token=token)
+
+    assert body["data"]["lead"]["email"] == "near@example.com"
+    assert "breakGlass" not in body.get("extensions", {}).get("access", {})
+    read = await AuditEvent.filter(action="lead.read").get()
+    assert read.details["break_glass"] is False
+    assert not await AuditEvent.filter(action="access.break_glass.used").exists()

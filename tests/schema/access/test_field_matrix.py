@@ -4,6 +4,9 @@ the test follows the policy and fails when enforcement does not."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -249,3 +252,63 @@ async def test_another_officers_request_is_refused(
     )
 
     assert response.status_code == 403
+
+
+SAMPLE = """query ($id: ID!) { lead(id: $id) {
+  id firstName lastName email phone jobTitle notes companyName
+} }"""
+
+
+async def _sample(client: httpx.AsyncClient, role: Role, relation: Relation) -> Any:
+    viewer, leads = await _people(role)
+    lead = leads[relation]
+    response = await client.post(
+        "/graphql",
+        json={"query": SAMPLE, "variables": {"id": str(lead.id)}},
+        headers=bearer(await session_token(viewer)),
+    )
+    return lead, response.json()["data"]["lead"]
+
+
+async def test_a_hand_written_sample_of_the_matrix(anonymous_client: httpx.AsyncClient) -> None:
+    """Expected values written out by hand, not derived from the policy or the maskers."""
+    lead, rep_own = await _sample(anonymous_client, Role.SALES_REP, Relation.OWN)
+    assert rep_own == {
+        "id": str(lead.id),
+        "firstName": "Ada",
+        "lastName": "Lovelace",
+        "email": "own@example.com",
+        "phone": "+442079460912",
+        "jobTitle": "Head of Engines",
+        "notes": "Prefers mornings",
+        "companyName": "Analytical Ltd",
+    }
+
+    lead, marketer = await _sample(anonymous_client, Role.MARKETER, Relation.OTHER)
+    assert marketer == {
+        "id": str(lead.id),
+        "firstName": "A•••",
+        "lastName": "L•••",
+        "email": "o•••@example.com",
+        "phone": None,
+        "jobTitle": None,
+        "notes": None,
+        "companyName": "Analytical Ltd",
+    }
+
+    lead, analyst = await _sample(anonymous_client, Role.ANALYST, Relation.OTHER)
+    key = TEST_KEYRING.derive("pseudonym")
+    digest = hmac.new(key, str(lead.id).encode(), hashlib.sha256).digest()[:15]
+    assert analyst == {
+        "id": "psn_" + base64.b32encode(digest).decode().lower(),
+        "firstName": None,
+        "lastName": None,
+        "email": None,
+        "phone": None,
+        "jobTitle": None,
+        "notes": None,
+        "companyName": None,
+    }
+
+    _, rep_other = await _sample(anonymous_client, Role.SALES_REP, Relation.OTHER)
+    assert rep_other is None

@@ -1,0 +1,155 @@
+"""Verification at its edges: an empty log, a log longer than one read batch, a ranged check,
+a log cut at its oldest end, the first of several problems, and signing a one-event log."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from audit import chain
+from audit import verify as verify_module
+from audit.events import Actor, Event, Outcome, Target, record
+from audit.models import AuditCheckpoint, AuditEvent, AuditSubject
+from audit.verify import verify
+from server.cli.audit import summary
+
+START = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+async def _events(count: int, *, every: int = 1000) -> None:
+    chain.configure(checkpoint_every=every, checkpoint_minutes=60 * 24 * 365)
+    try:
+        for n in range(count):
+            await record(
+                Event("lead.read", Outcome.SUCCESS, Actor.operator(), Target("lead", f"l-{n}")),
+                now=START + timedelta(seconds=n),
+            )
+    finally:
+        chain.configure(checkpoint_every=1000, checkpoint_minutes=60)
+
+
+async def _alter(seq: int) -> None:
+    await AuditEvent.filter(seq=seq).update(action="lead.updated")
+
+
+async def test_an_empty_log_verifies_with_nothing_checked() -> None:
+    result = await verify()
+
+    assert result.ok
+    assert result.events_checked == 0
+    assert result.first_seq is None
+    assert result.last_seq is None
+    assert result.checkpoints_checked == 0
+
+
+async def test_checking_an_empty_log_signs_nothing() -> None:
+    assert await chain.checkpoint_now(START) is None
+    assert await AuditCheckpoint.all().count() == 0
+
+
+async def test_a_one_event_log_gets_its_checkpoint_on_demand() -> None:
+    await _events(1)
+    await AuditCheckpoint.all().delete()
+
+    made = await chain.checkpoint_now(START + timedelta(hours=1))
+
+    assert made is not None
+    assert made.seq == 1
+    assert made.head_hash == (await AuditEvent.get(seq=1)).hash
+    assert (await verify()).ok
+
+
+@pytest.fixture
+def small_batches(monkeypatch: pytest.MonkeyPatch) -> int:
+    """Three events per read, so ten events take four reads (the same code path as 5,000)."""
+    monkeypatch.setattr(verify_module, "BATCH", 3)
+    return 3
+
+
+async def test_a_log_longer_than_one_batch_is_read_whole(small_batches: int) -> None:
+    await _events(10)
+
+    result = await verify()
+
+    assert result.ok
+    assert result.events_checked == 10
+    assert (result.first_seq, result.last_seq) == (1, 10)
+
+
+@pytest.mark.parametrize("seq", [3, 4, 10])
+async def test_an_edit_at_a_batch_edge_is_named(small_batches: int, seq: int) -> None:
+    await _events(10)
+    await _alter(seq)
+
+    result = await verify()
+
+    assert result.problem is not None
+    assert result.problem.seq == seq
+
+
+async def test_a_range_checks_only_its_events() -> None:
+    await _events(8)
+    await _alter(7)
+
+    inside = await verify(from_seq=3, to_seq=5)
+    whole = await verify()
+
+    assert inside.ok
+    assert inside.events_checked == 3
+    assert (inside.first_seq, inside.last_seq) == (3, 5)
+    assert whole.problem is not None
+    assert whole.problem.seq == 7
+
+
+async def test_an_edit_inside_a_range_is_named() -> None:
+    await _events(8)
+    await _alter(4)
+
+    result = await verify(from_seq=3, to_seq=5)
+
+    assert result.problem is not None
+    assert result.problem.seq == 4
+
+
+async def test_the_first_of_several_problems_is_the_one_reported() -> None:
+    await _events(8)
+    await _alter(6)
+    await _alter(3)
+
+    result = await verify()
+
+    assert result.problem is not None
+    assert result.problem.seq == 3
+
+
+async def test_events_cut_from_the_start_without_an_anchor_are_named() -> None:
+    await _events(6, every=1000)
+    await AuditEvent.filter(seq__lte=2).delete()
+
+    result = await verify()
+
+    assert result.problem is not None
+    assert result.problem.seq == 3
+    assert "events before seq 3 are gone" in result.problem.reason
+
+
+async def test_events_cut_at_a_signed_checkpoint_still_verify() -> None:
+    await _events(6, every=3)  # checkpoints at 1 and 4
+    await AuditEvent.filter(seq__lte=4).delete()
+    await AuditSubject.filter(seq__lte=4).delete()
+
+    result = await verify()
+
+    assert result.ok
+    assert result.events_checked == 2
+    assert result.first_seq == 5
+
+
+async def test_the_command_line_summary_says_when_there_is_nothing_to_check() -> None:
+    empty = summary(await verify())
+    await _events(4, every=3)
+    full = summary(await verify())
+
+    assert empty == "audit chain OK: no events to check, no signed checkpoints"
+    assert full == "audit chain OK: 4 events (seq 1–4), 2 signed checkpoints, the last at seq 4"

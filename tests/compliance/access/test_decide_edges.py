@@ -1,0 +1,105 @@
+"""Decisions at their edges: outside GraphQL, under a row scope of none, without a grant,
+and the strategies whose answers must differ from lead to lead."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import uuid
+
+import pytest
+
+from compliance.access.decide import Subject, decide, decide_now, in_scope
+from compliance.access.masking import EmailMask, PseudonymMask
+from compliance.access.policy import required_policy
+from compliance.access.rules import Access, RowScope
+from compliance.consent.purposes import EMAIL_MARKETING
+from identity.principal import Principal
+from identity.roles import Role
+from tests.builders import a_lead
+
+KEY = bytes(range(32))
+ME, TEAMMATE = uuid.UUID(int=1), uuid.UUID(int=2)
+MY_TEAM, OTHER_TEAM = 1, 2
+
+
+def _subject(owner: uuid.UUID | None, team: int | None) -> Subject:
+    return Subject(lead_id=uuid.uuid4(), owner_id=owner, team_id=team)
+
+
+def test_a_pseudonym_is_a_keyed_hmac_of_the_lead_id() -> None:
+    value = "6f1c2a3e-0000-4000-8000-000000000001"
+    digest = hmac.new(KEY, value.encode(), hashlib.sha256).digest()[:15]
+
+    assert PseudonymMask(KEY).apply(value) == "psn_" + base64.b32encode(digest).decode().lower()
+
+
+def test_a_thousand_leads_get_a_thousand_pseudonyms() -> None:
+    mask = PseudonymMask(KEY)
+    ids = [str(uuid.UUID(int=n)) for n in range(1000)]
+
+    assert len({mask.apply(i) for i in ids}) == 1000
+
+
+@pytest.mark.parametrize(
+    ("value", "masked"),
+    [
+        ("@example.com", "•••"),
+        ("a@b@example.com", "a•••@example.com"),
+        ("ada@", "a•••@"),
+    ],
+)
+def test_email_masking_of_odd_addresses(value: str, masked: str) -> None:
+    assert EmailMask().apply(value) == masked
+
+
+@pytest.mark.parametrize("scope", list(RowScope))
+def test_a_row_scope_of_none_reaches_not_even_ones_own_lead(scope: RowScope) -> None:
+    principal = Principal(role=Role.ADMIN, user_id=ME, team_id=MY_TEAM)
+    own = _subject(ME, MY_TEAM)
+
+    reached = in_scope(scope, principal, own)
+
+    assert reached is (scope in (RowScope.ALL, RowScope.OWN, RowScope.TEAM))
+
+
+def test_an_auditor_and_an_admin_reach_no_lead_they_would_own() -> None:
+    email = required_policy("Lead", "email")
+    for role in (Role.AUDITOR, Role.ADMIN):
+        principal = Principal(role=role, user_id=ME, team_id=MY_TEAM)
+        assert decide(principal, email, _subject(ME, MY_TEAM)).access is Access.DENY
+
+
+def test_an_ordinary_reveal_is_not_flagged_as_break_glass() -> None:
+    email = required_policy("Lead", "email")
+    rep = Principal(role=Role.SALES_REP, user_id=ME, team_id=MY_TEAM)
+
+    decision = decide(rep, email, _subject(ME, MY_TEAM))
+
+    assert decision.access is Access.REVEAL
+    assert decision.break_glass is False
+
+
+async def test_outside_graphql_a_rep_sees_own_leads_and_a_manager_the_teams() -> None:
+    email = required_policy("Lead", "email")
+    rep = Principal(role=Role.SALES_REP, user_id=ME, team_id=MY_TEAM)
+    manager = Principal(role=Role.SALES_MANAGER, user_id=uuid.uuid4(), team_id=MY_TEAM)
+
+    assert (await decide_now(rep, email, _subject(ME, MY_TEAM))).access is Access.REVEAL
+    assert (await decide_now(rep, email, _subject(TEAMMATE, MY_TEAM))).access is Access.DENY
+    assert (await decide_now(manager, email, _subject(TEAMMATE, MY_TEAM))).access is Access.REVEAL
+    assert (await decide_now(manager, email, _subject(ME, OTHER_TEAM))).access is Access.DENY
+
+
+async def test_outside_graphql_a_marketer_sees_an_email_only_with_consent() -> None:
+    email = required_policy("Lead", "email")
+    marketer = Principal(role=Role.MARKETER, user_id=uuid.uuid4())
+    consented = await a_lead(consents=(EMAIL_MARKETING,))
+    silent = await a_lead()
+
+    allowed = await decide_now(marketer, email, Subject(consented.id, None, consented.team_id))
+    masked = await decide_now(marketer, email, Subject(silent.id, None, silent.team_id))
+
+    assert allowed.access is Access.REVEAL
+    assert (masked.access, masked.mask) == (Access.MASK, "email")
