@@ -4,7 +4,9 @@ session with the project's own migrations; every test starts from empty tables."
 
 from __future__ import annotations
 
+import hashlib
 import os
+import shutil
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -12,6 +14,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
+import tortoise
 from tortoise import connections
 
 from crypto.keyring import Keyring
@@ -71,13 +74,56 @@ def settings() -> Settings:
     return make_settings()
 
 
+SQLITE_FILES = ("test.sqlite3", "keys.sqlite3")
+
+
+def _template_dir() -> Path:
+    """Where a freshly migrated pair of SQLite files is kept, named by the migrations and the
+    ORM version that made it, so a stale copy is never used."""
+    digest = hashlib.sha256(tortoise.__version__.encode())
+    for path in sorted((Path(__file__).parent.parent / "migrations").glob("*.py")):
+        digest.update(path.name.encode() + path.read_bytes())
+    return Path(tempfile.gettempdir()) / f"leadvault-test-template-{digest.hexdigest()[:16]}"
+
+
+def _copy_template() -> bool:
+    template = _template_dir()
+    if not all((template / name).exists() for name in SQLITE_FILES):
+        return False
+    for name in SQLITE_FILES:
+        shutil.copyfile(template / name, session_dir() / name)
+    return True
+
+
+def _save_template() -> None:
+    staging = Path(tempfile.mkdtemp(prefix="leadvault-test-template-"))
+    for name in SQLITE_FILES:
+        shutil.copyfile(session_dir() / name, staging / name)
+    try:
+        staging.rename(_template_dir())
+    except OSError:  # another process made it first
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+async def _migrate_sqlite(settings: Settings) -> None:
+    """Migrate once per machine and copy the result after that: a forked run (mutation
+    testing starts one per mutant) then costs a file copy, not the whole migration."""
+    if _copy_template():
+        return
+    await migrate(settings)
+    await close_db()
+    _save_template()
+
+
 @pytest.fixture(scope="session", autouse=True)
 async def database(settings: Settings) -> AsyncIterator[str]:
     url = settings.database_url.reveal()
     if dialect_of(url) == "postgres":
         await _reset_postgres_schema(url)
-    await migrate(settings)
-    await close_db()
+        await migrate(settings)
+        await close_db()
+    else:
+        await _migrate_sqlite(settings)
     await init_db(settings)
     keystore = SubjectKeyStore(TEST_KEYRING)
     await keystore.verify_master_keys()
