@@ -10,7 +10,7 @@ import pytest
 from audit import chain
 from audit import verify as verify_module
 from audit.events import Actor, Event, Outcome, Target, record
-from audit.models import AuditCheckpoint, AuditEvent, AuditSubject
+from audit.models import AuditCheckpoint, AuditEvent, AuditHead, AuditSubject
 from audit.verify import verify
 from server.cli.audit import summary
 
@@ -153,3 +153,17 @@ async def test_the_command_line_summary_says_when_there_is_nothing_to_check() ->
 
     assert empty == "audit chain OK: no events to check, no signed checkpoints"
     assert full == "audit chain OK: 4 events (seq 1–4), 2 signed checkpoints, the last at seq 4"
+
+
+async def test_a_checkpoint_on_demand_is_manual_and_moves_the_head() -> None:
+    await _events(2)
+    await AuditCheckpoint.all().delete()
+    later = START + timedelta(hours=2)
+
+    made = await chain.checkpoint_now(later)
+    head = await AuditHead.get(id=1)
+
+    assert made is not None
+    assert made.reason == "manual"
+    assert (head.checkpoint_seq, head.checkpoint_at) == (2, later)
+    assert await chain.checkpoint_now(later + timedelta(hours=1)) == made

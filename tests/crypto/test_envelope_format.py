@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import struct
 
+import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from crypto import envelope
@@ -46,3 +47,15 @@ def test_an_empty_string_seals_and_opens() -> None:
 
     assert len(blob) == 1 + 4 + 12 + 16
     assert envelope.open_sealed(KEY, blob, LOCATION) == ""
+
+
+def test_a_refusal_names_the_column_and_keeps_where_it_happened() -> None:
+    edited = STORED[:-1] + bytes([STORED[-1] ^ 1])
+
+    with pytest.raises(envelope.CiphertextError) as refused:
+        envelope.open_sealed(KEY, edited, LOCATION)
+
+    assert refused.value.location == LOCATION
+    assert str(refused.value) == (
+        "lead.email: ciphertext failed authentication (edited, moved or wrong key)"
+    )

@@ -4,6 +4,7 @@ tell a wrong code from a replayed one."""
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from datetime import UTC, datetime, timedelta
@@ -142,3 +143,55 @@ async def test_the_code_throttle_counts_per_account(frozen: Clock) -> None:
     assert throttled.target_type == "staff_user"
     assert throttled.target_id == str(noisy.user.id)
     assert throttled.details == {"reason": "throttled"}
+
+
+def test_recovery_code_groups_do_not_overlap() -> None:
+    codes = [code for _ in range(20) for code in totp.new_recovery_codes()]
+    # with four separate groups, a group repeating three letters of the next is a 1 in
+    # 29,791 chance; overlapping slices of one string would repeat them every time
+    repeats = 0
+    for code in codes:
+        groups = code.split("-")
+        repeats += sum(a[1:] == b[:3] for a, b in itertools.pairwise(groups))
+    assert repeats < 3
+
+
+async def test_an_unknown_recovery_code_is_a_failure_not_a_replay(frozen: Clock) -> None:
+    account = await an_enrolled_user()
+    await _store_codes(account.user.id, totp.new_recovery_codes(), frozen.now)
+
+    with pytest.raises(CodeRejected) as refused:
+        await verify(
+            account.user, "abcd-efgh-jkmn-pqrs", Actor.anonymous(), AuthPolicy(), frozen.now
+        )
+
+    assert refused.value.replayed is False
+
+
+def test_the_enrolment_qr_code_has_medium_error_correction_at_four_pixels_a_module() -> None:
+    uri = totp.provisioning_uri("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", "ada@example.com")
+    code = totp.qr_code(uri)
+    width, height = code.symbol_size(scale=4)
+
+    svg = totp.qr_svg(uri)
+
+    assert code.error == "M"
+    assert svg.startswith(f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" ')
+    assert f'height="{height}"' in svg
+    assert 'transform="scale(4)"' in svg
+    assert "segno" not in svg
+
+
+def test_a_code_typed_with_spaces_is_accepted() -> None:
+    moment = datetime.fromtimestamp(59, UTC)
+    assert totp.check_code(RFC_SECRET, " 287 082 ", now=moment, last_step=None).accepted
+
+
+async def test_a_used_step_is_remembered_on_the_account(frozen: Clock) -> None:
+    account = await an_enrolled_user()
+
+    await verify(
+        account.user, frozen.code(account.secret), Actor.anonymous(), AuthPolicy(), frozen.now
+    )
+
+    assert account.user.totp_last_step == totp.step_at(frozen.now)

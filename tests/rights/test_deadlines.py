@@ -99,3 +99,16 @@ def test_a_gdpr_extension_asked_at_the_very_first_deadline_is_granted() -> None:
         deadlines.extended(
             Jurisdiction.GDPR, first_due, 1, first_due + timedelta(microseconds=1), False
         )
+
+
+def test_extension_refusals_say_exactly_why() -> None:
+    first_due = at(2026, 1, 31)
+    with pytest.raises(ExtensionRefused) as twice:
+        deadlines.extended(Jurisdiction.GDPR, first_due, 1, at(2026, 1, 20), True)
+    with pytest.raises(ExtensionRefused) as late:
+        deadlines.extended(Jurisdiction.GDPR, first_due, 1, at(2026, 2, 1), False)
+
+    assert str(twice.value) == "a request can be extended only once"
+    assert str(late.value) == (
+        "the extension and its notice must come before the first deadline has passed"
+    )

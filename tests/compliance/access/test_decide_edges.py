@@ -10,10 +10,10 @@ import uuid
 
 import pytest
 
-from compliance.access.decide import Subject, decide, decide_now, in_scope
-from compliance.access.masking import EmailMask, PseudonymMask
+from compliance.access.decide import Decision, Subject, decide, decide_now, in_scope
+from compliance.access.masking import EmailMask, InitialMask, Maskers, PseudonymMask, UnknownMask
 from compliance.access.policy import required_policy
-from compliance.access.rules import Access, RowScope
+from compliance.access.rules import Access, Actor, FieldPolicy, RowScope, for_purpose, with_consent
 from compliance.consent.purposes import EMAIL_MARKETING
 from identity.principal import Principal
 from identity.roles import Role
@@ -103,3 +103,44 @@ async def test_outside_graphql_a_marketer_sees_an_email_only_with_consent() -> N
 
     assert allowed.access is Access.REVEAL
     assert (masked.access, masked.mask) == (Access.MASK, "email")
+
+
+def test_an_empty_value_stays_empty_under_the_initial_mask() -> None:
+    assert InitialMask().apply("") == ""
+
+
+def test_an_unknown_mask_is_named() -> None:
+    with pytest.raises(UnknownMask) as unknown:
+        Maskers.default(KEY).apply("scramble", "value")
+    assert unknown.value.args == ("scramble",)
+
+
+def test_a_break_glass_rule_bound_to_a_purpose_reveals_only_its_subjects() -> None:
+    """decide() serves any policy: a grant whose rule is itself purpose-bound opens only the
+    subjects the request's purpose covers, and flags that use."""
+    policy = FieldPolicy("contact", {Actor.BREAK_GLASS: for_purpose("data_subject_request")})
+    covered, other = _subject(TEAMMATE, OTHER_TEAM), _subject(TEAMMATE, OTHER_TEAM)
+    manager = Principal(
+        role=Role.SALES_MANAGER,
+        user_id=ME,
+        team_id=MY_TEAM,
+        purpose_subjects=frozenset({covered.lead_id}),
+        break_glass_grant_id=uuid.uuid4(),
+    )
+
+    assert decide(manager, policy, covered) == Decision(Access.REVEAL, break_glass=True)
+    assert decide(manager, policy, other).access is Access.DENY
+
+
+def test_a_break_glass_rule_that_needs_consent_follows_the_leads_consent() -> None:
+    policy = FieldPolicy("contact", {Actor.BREAK_GLASS: with_consent("email_marketing")})
+    manager = Principal(
+        role=Role.SALES_MANAGER, user_id=ME, team_id=MY_TEAM, break_glass_grant_id=uuid.uuid4()
+    )
+    stranger = _subject(TEAMMATE, OTHER_TEAM)
+
+    allowed = decide(manager, policy, stranger, frozenset({"email_marketing"}))
+    refused = decide(manager, policy, stranger, frozenset())
+
+    assert allowed == Decision(Access.REVEAL, break_glass=True)
+    assert refused.access is Access.DENY
