@@ -195,3 +195,95 @@ async def test_a_used_step_is_remembered_on_the_account(frozen: Clock) -> None:
     )
 
     assert account.user.totp_last_step == totp.step_at(frozen.now)
+
+
+def _wrong(code: str) -> str:
+    return f"{(int(code) + 1) % 1_000_000:06d}"
+
+
+async def test_correct_codes_do_not_count_against_the_hourly_limit(frozen: Clock) -> None:
+    policy = AuthPolicy(totp=Policy(window=timedelta(hours=1), max_per_window=3))
+    account = await an_enrolled_user()
+    for _ in range(4):
+        frozen.advance(seconds=30)
+        code = frozen.code(account.secret)
+        assert await verify(account.user, code, Actor.anonymous(), policy, frozen.now)
+
+    for _ in range(2):
+        with pytest.raises(CodeRejected):
+            await verify(account.user, _wrong(code), Actor.anonymous(), policy, frozen.now)
+    frozen.advance(seconds=30)
+    await verify(account.user, frozen.code(account.secret), Actor.anonymous(), policy, frozen.now)
+    with pytest.raises(CodeRejected):
+        await verify(account.user, _wrong(code), Actor.anonymous(), policy, frozen.now)
+
+    # two failures, a success taken back, one more failure: the third of three
+    with pytest.raises(TooManyAttempts):
+        await verify(account.user, _wrong(code), Actor.anonymous(), policy, frozen.now)
+
+
+async def test_refusals_and_uses_are_recorded_at_the_callers_time(frozen: Clock) -> None:
+    policy = AuthPolicy(totp=Policy(window=timedelta(hours=1), max_per_window=1))
+    account = await an_enrolled_user()
+    other = await an_enrolled_user()
+    codes = totp.new_recovery_codes()
+    await _store_codes(account.user.id, codes, frozen.now)
+    await _store_codes(other.user.id, totp.new_recovery_codes(), frozen.now)
+    frozen.advance(minutes=5)
+
+    assert await verify(account.user, codes[0], Actor.anonymous(), AuthPolicy(), frozen.now)
+    with pytest.raises(CodeRejected):
+        await verify(
+            account.user, _wrong(frozen.code(account.secret)), Actor.anonymous(), policy, frozen.now
+        )
+    with pytest.raises(TooManyAttempts):
+        await verify(account.user, codes[1], Actor.anonymous(), policy, frozen.now)
+
+    events = await AuditEvent.filter(target_id=str(account.user.id)).order_by("seq")
+    assert [(e.action, e.outcome) for e in events] == [
+        ("auth.recovery_code.used", "success"),
+        ("auth.mfa.failed", "failure"),
+        ("auth.mfa.failed", "denied"),
+    ]
+    assert all(e.target_type == "staff_user" for e in events)
+    assert all(e.occurred_at == frozen.now for e in events)
+    assert events[0].details == {"remaining": 9}
+
+
+async def test_a_code_with_a_space_is_taken_as_a_totp_code(frozen: Clock) -> None:
+    account = await an_enrolled_user()
+    code = frozen.code(account.secret)
+
+    method = await verify(
+        account.user, f"{code[:3]} {code[3:]}", Actor.anonymous(), AuthPolicy(), frozen.now
+    )
+
+    assert method is Method.TOTP
+
+
+async def test_a_recovery_code_is_refused_where_recovery_is_not_allowed(frozen: Clock) -> None:
+    account = await an_enrolled_user()
+    codes = totp.new_recovery_codes()
+    await _store_codes(account.user.id, codes, frozen.now)
+
+    with pytest.raises(CodeRejected) as refused:
+        await verify(
+            account.user,
+            codes[0],
+            Actor.anonymous(),
+            AuthPolicy(),
+            frozen.now,
+            allow_recovery=False,
+        )
+
+    assert refused.value.replayed is False
+    assert await RecoveryCode.filter(user_id=account.user.id, used_at__isnull=True).count() == 10
+
+
+async def test_a_code_for_an_account_without_a_seed_is_a_failure(frozen: Clock) -> None:
+    account = await an_enrolled_user(totp_secret=None)
+
+    with pytest.raises(CodeRejected) as refused:
+        await verify(account.user, "123456", Actor.anonymous(), AuthPolicy(), frozen.now)
+
+    assert refused.value.replayed is False
