@@ -275,4 +275,5 @@ async def test_a_row_removed_from_the_subject_index_is_found() -> None:
     result = await verify()
 
     assert result.problem is not None
-    assert "subject index" in result.problem.reason
+    assert result.problem.seq is None
+    assert result.problem.reason == "the subject index does not match the subjects the events name"
