@@ -212,7 +212,8 @@ async def test_a_forged_checkpoint_signature_is_found() -> None:
     result = await verify()
 
     assert result.problem is not None
-    assert "signature" in result.problem.reason
+    assert result.problem.seq == 1
+    assert result.problem.reason == "the checkpoint's signature does not verify"
 
 
 async def test_eight_writer_processes_make_one_gapless_chain() -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from tortoise import connections
 
 from audit import chain
 from audit import verify as verify_module
@@ -167,3 +168,28 @@ async def test_a_checkpoint_on_demand_is_manual_and_moves_the_head() -> None:
     assert made.reason == "manual"
     assert (head.checkpoint_seq, head.checkpoint_at) == (2, later)
     assert await chain.checkpoint_now(later + timedelta(hours=1)) == made
+
+
+async def test_stored_json_spelled_differently_but_meaning_the_same_still_verifies() -> None:
+    """A row written by another writer with spaces and another key order is the same event;
+    only a change of content is tampering."""
+    await record(
+        Event("lead.read", Outcome.SUCCESS, Actor.operator(), details={"a": 1, "b": "x"}),
+        now=START,
+    )
+    await record(Event("lead.read", Outcome.SUCCESS, Actor.operator()), now=START)
+    db = connections.get("default")
+    mark = "$1" if db.capabilities.dialect == "postgres" else "?"
+    await db.execute_query(
+        f"UPDATE audit_event SET details = {mark} WHERE seq = 1",
+        ['{"b": "x", "a": 1}'],
+    )
+
+    assert (await verify()).ok
+    await db.execute_query(
+        f"UPDATE audit_event SET details = {mark} WHERE seq = 1",
+        ['{"b": "y", "a": 1}'],
+    )
+    changed = await verify()
+    assert changed.problem is not None
+    assert changed.problem.seq == 1
