@@ -59,3 +59,8 @@ def test_a_refusal_names_the_column_and_keeps_where_it_happened() -> None:
     assert str(refused.value) == (
         "lead.email: ciphertext failed authentication (edited, moved or wrong key)"
     )
+
+
+def test_a_key_of_the_wrong_length_is_refused_by_name() -> None:
+    with pytest.raises(ValueError, match=r"^encryption keys are 32 bytes$"):
+        envelope.seal(KEY[:16], 1, LOCATION, "ada@example.com")
