@@ -21,7 +21,7 @@ from schema.loaders import Loaders
 class Context:
     request: Request | None
     auth: RequestAuth
-    limits: QueryLimits = field(default_factory=QueryLimits)
+    limits: QueryLimits
     """What this request and its client may cost, built once from settings at start-up."""
     auth_policy: AuthPolicy = field(default_factory=AuthPolicy)
     """The app's sign-in timings and limits, built once from settings at start-up."""

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class QueryLimits:
-    max_query_cost: int = 10_000
-    max_page_size: int = 100
-    rate_limit_requests: int = 600
-    rate_limit_cost: int = 200_000
+    max_query_cost: int
+    max_page_size: int
+    rate_limit_requests: int
+    rate_limit_cost: int
