@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from hashlib import sha256
 from typing import Any
 
@@ -104,11 +104,6 @@ async def _check_subject_index(db: Any) -> Problem | None:
     return None
 
 
-def _created(value: Any) -> datetime:
-    moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 async def verify(
     from_seq: int | None = None,
     to_seq: int | None = None,
@@ -137,7 +132,7 @@ async def verify(
             checkpoint.signature,
             checkpoint.seq,
             checkpoint.head_hash,
-            _created(checkpoint.created_at),
+            checkpoint.created_at,
         ):
             problem = Problem(checkpoint.seq, "the checkpoint's signature does not verify")
     expected_prev: str | None = None

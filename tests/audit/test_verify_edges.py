@@ -13,7 +13,10 @@ from audit import verify as verify_module
 from audit.events import Actor, Event, Outcome, Target, record
 from audit.models import AuditCheckpoint, AuditEvent, AuditHead, AuditSubject
 from audit.verify import verify
+from crypto.keyring import Keyring
+from crypto.vault import Vault, current_vault, install_vault
 from server.cli.audit import summary
+from tests.conftest import _test_database_url
 
 START = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -193,3 +196,67 @@ async def test_stored_json_spelled_differently_but_meaning_the_same_still_verifi
     changed = await verify()
     assert changed.problem is not None
     assert changed.problem.seq == 1
+
+
+@pytest.mark.skipif(
+    "postgres" in _test_database_url(), reason="PostgreSQL rows are always hashed from values"
+)
+async def test_stored_sqlite_rows_are_hashed_as_text_without_rebuilding_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An intact SQLite row hashes straight from its stored text; the canonical form is
+    rebuilt only for a row whose text differs (which is what keeps verify fast)."""
+    await _events(5)
+    rebuilt: list[int] = []
+    real = verify_module.canonical
+
+    def counting(row: dict[str, object]) -> bytes:
+        rebuilt.append(int(str(row["seq"])))
+        return real(row)
+
+    monkeypatch.setattr(verify_module, "canonical", counting)
+
+    assert (await verify()).ok
+    assert rebuilt == []
+    await _alter(2)
+    assert (await verify()).problem == verify_module.Problem(
+        2, "event seq 2 was altered after it was written"
+    )
+    assert rebuilt == [2]
+
+
+async def test_a_range_whose_preceding_event_is_gone_names_it() -> None:
+    await _events(6)
+    await AuditEvent.filter(seq=3).delete()
+
+    result = await verify(from_seq=4, to_seq=6)
+
+    assert result.problem == verify_module.Problem(3, "event seq 3 is missing")
+    assert result.events_checked == 0
+
+
+async def test_a_forged_signature_is_reported_before_a_cut_at_the_start() -> None:
+    await _events(6, every=1000)
+    await AuditEvent.filter(seq__lte=2).delete()
+    await AuditCheckpoint.filter(seq=1).update(signature="00" * 64)
+
+    result = await verify()
+
+    assert result.problem == verify_module.Problem(1, "the checkpoint's signature does not verify")
+
+
+async def test_checkpoints_signed_before_a_key_rotation_still_verify() -> None:
+    await _events(4, every=2)
+    before = current_vault()
+    rotated = Keyring({1: before.keyring.master_key(1), 2: bytes(range(32, 64))})
+    install_vault(Vault(rotated, before.keystore))
+    try:
+        await _events(2, every=2)
+        result = await verify()
+        versions = await AuditCheckpoint.all().order_by("seq").values_list("key_version", flat=True)
+    finally:
+        install_vault(before)
+
+    assert result.ok, result.problem
+    assert versions[0] == 1
+    assert versions[-1] == 2
