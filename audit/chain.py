@@ -194,7 +194,7 @@ async def append(events: Sequence[AuditEvent], now: datetime) -> None:
 
 
 async def sign_checkpoint(seq: int, head_hash: str, now: datetime, reason: str) -> AuditCheckpoint:
-    version, signature = signing.sign(seq, head_hash, now)
+    version, signature = await signing.sign(seq, head_hash, now)
     return await AuditCheckpoint.create(
         seq=seq,
         head_hash=head_hash,

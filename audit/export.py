@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from audit.models import AuditCheckpoint, AuditEvent
-from audit.signing import public_key_hex
+from audit.signing import public_keys
+from crypto.signing import public_hex
 
 COLUMNS = (
     "seq",
@@ -91,18 +92,16 @@ def csv_line(record: dict[str, Any]) -> str:
 
 async def checkpoints() -> list[dict[str, Any]]:
     """Every checkpoint with the public key that verifies it (for offline checks)."""
-    keys: dict[int, str] = {}
+    keys = {v: public_hex(k) for v, k in (await public_keys()).items()}
     found = []
     for c in await AuditCheckpoint.all().order_by("seq"):
-        if c.key_version not in keys:
-            keys[c.key_version] = public_key_hex(c.key_version)
         found.append(
             {
                 "seq": c.seq,
                 "head_hash": c.head_hash,
                 "created_at": c.created_at.astimezone(UTC).isoformat(timespec="microseconds"),
                 "key_version": c.key_version,
-                "public_key": keys[c.key_version],
+                "public_key": keys.get(c.key_version),
                 "signature": c.signature,
                 "reason": c.reason,
                 "signed_message": f"leadvault-audit-checkpoint:v1|{c.seq}|{c.head_hash}|"

@@ -10,7 +10,8 @@ from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 
 from audit.models import AuditEvent, AuditSubject
-from core.cursors import Page, decode_cursor, encode_cursor
+from core.cursors import Page
+from crypto.cursors import open_cursor, seal_cursor
 
 CURSOR_KIND = "audit"
 ACCESS_ACTIONS = ("lead.read", "access.break_glass.used")
@@ -52,17 +53,17 @@ def _filtered(f: EventFilter) -> QuerySet[AuditEvent]:
     return query
 
 
-async def page(f: EventFilter, first: int, after: str | None) -> Page[AuditEvent]:
-    """Newest first; ``after`` is a cursor from the previous page."""
+async def page(f: EventFilter, first: int, after: str | None, binding: str) -> Page[AuditEvent]:
+    """Newest first; ``after`` is a cursor from the previous page, issued to ``binding``."""
     query = _filtered(f)
     if after is not None:
-        _, seq = decode_cursor(after, CURSOR_KIND, int, int)
+        _, seq = open_cursor(after, CURSOR_KIND, binding, int, int)
         query = query.filter(seq__lt=seq)
     rows = await query.order_by("-seq").limit(first + 1)
     items = rows[:first]
     return Page(
         items=items,
-        cursors=[encode_cursor(CURSOR_KIND, r.seq, r.seq) for r in items],
+        cursors=[seal_cursor(CURSOR_KIND, binding, r.seq, r.seq) for r in items],
         has_next_page=len(rows) > first,
     )
 

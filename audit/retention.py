@@ -18,6 +18,7 @@ from tortoise.transactions import in_transaction
 
 from audit.chain import sign_checkpoint
 from audit.events import Actor, Event, Outcome, record
+from audit.jobs import batch_event, new_run
 from audit.models import AuditCheckpoint, AuditEvent, AuditSubject
 from audit.verify import verify
 
@@ -55,7 +56,9 @@ async def prune(
     dry_run: bool = False,
     batch: int = 5000,
     on_progress: Callable[[int], None] | None = None,
+    run: str | None = None,
 ) -> Pruned:
+    run = run or new_run()
     cut = await _cut(older_than)
     lowest = await AuditEvent.filter(seq__isnull=False).order_by("seq").first()
     if cut is None or lowest is None or lowest.seq is None or cut < lowest.seq:
@@ -80,7 +83,12 @@ async def prune(
         upper = min(position + batch, cut)
         async with in_transaction("default"):
             await AuditSubject.filter(seq__lte=upper).delete()
-            deleted += await AuditEvent.filter(seq__lte=upper).delete()
+            removed = await AuditEvent.filter(seq__lte=upper).delete()
+            await record(
+                batch_event("audit.retention.batch", actor, run, removed, through_seq=upper),
+                now=now,
+            )
+        deleted += removed
         if on_progress is not None:
             on_progress(upper - position)
         position = upper
@@ -89,7 +97,7 @@ async def prune(
             action="audit.retention.pruned",
             outcome=Outcome.SUCCESS,
             actor=actor,
-            details={"events": deleted, "cut_seq": cut},
+            details={"events": deleted, "cut_seq": cut, "run": run},
         ),
         now=now,
     )

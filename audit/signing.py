@@ -1,21 +1,17 @@
-"""The Ed25519 key that signs audit checkpoints, derived from the keyring (one per master
-key version), so whoever holds the master key can sign and anyone with the exported public
-key can check a checkpoint offline."""
+"""The Ed25519 key series that signs audit checkpoints (see :mod:`crypto.signing`): the
+newest version signs, and every version's public key stays available, so a checkpoint can
+be checked after any key rotation or retirement, and offline with the exported keys."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from crypto import signing
 
-PURPOSE = "audit-checkpoint-ed25519"
-
-
-def _private(version: int | None = None) -> tuple[int, Ed25519PrivateKey]:
-    return signing.signing_key(PURPOSE, version)
+PURPOSE = signing.AUDIT_CHECKPOINTS
 
 
 def message(seq: int, head_hash: str, created_at: datetime) -> bytes:
@@ -23,25 +19,33 @@ def message(seq: int, head_hash: str, created_at: datetime) -> bytes:
     return f"leadvault-audit-checkpoint:v1|{seq}|{head_hash}|{when}".encode()
 
 
-def sign(seq: int, head_hash: str, created_at: datetime) -> tuple[int, str]:
-    version, key = _private()
+async def sign(seq: int, head_hash: str, created_at: datetime) -> tuple[int, str]:
+    version, key = await signing.active_key(PURPOSE)
     return version, key.sign(message(seq, head_hash, created_at)).hex()
 
 
-def public_key_hex(version: int) -> str:
-    return signing.public_key_hex(PURPOSE, version)
+async def public_keys() -> dict[int, Ed25519PublicKey]:
+    """Every checkpoint key version that can check signatures."""
+    return await signing.public_keys(PURPOSE)
+
+
+async def public_key_hex(version: int) -> str:
+    return await signing.public_key_hex(PURPOSE, version)
 
 
 def signature_valid(
-    version: int, signature: str, seq: int, head_hash: str, created_at: datetime
+    keys: dict[int, Ed25519PublicKey],
+    version: int,
+    signature: str,
+    seq: int,
+    head_hash: str,
+    created_at: datetime,
 ) -> bool:
-    try:
-        _, key = _private(version)
-        key.public_key().verify(bytes.fromhex(signature), message(seq, head_hash, created_at))
-    except (InvalidSignature, ValueError, LookupError):
+    key = keys.get(version)
+    if key is None:
         return False
-    except Exception as error:  # an unknown key version
-        if type(error).__name__ == "KeyringError":
-            return False
-        raise
+    try:
+        key.verify(bytes.fromhex(signature), message(seq, head_hash, created_at))
+    except (InvalidSignature, ValueError):
+        return False
     return True

@@ -126,8 +126,10 @@ async def verify(
     if int(unnumbered[0]["n"]):
         problem = Problem(None, f"event id {unnumbered[0]['id']} has no sequence number")
     checkpoint_hashes = {c.seq: c for c in checkpoints}
+    keys = await signing.public_keys() if checkpoints else {}
     for checkpoint in checkpoints:
         if problem is None and not signing.signature_valid(
+            keys,
             checkpoint.key_version,
             checkpoint.signature,
             checkpoint.seq,

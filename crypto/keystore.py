@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 
 from tortoise import connections
@@ -187,10 +187,15 @@ class SubjectKeyStore:
         return {int(r["master_version"]): int(r["n"]) for r in rows}
 
     async def rewrap(
-        self, batch_size: int = 1000, on_batch: Callable[[int], None] | None = None
+        self,
+        batch_size: int = 1000,
+        on_batch: Callable[[int], None] | None = None,
+        before_commit: Callable[[int], Awaitable[None]] | None = None,
     ) -> int:
         """Re-wrap every key not under the active master version, one committed batch at a
-        time. Safe to stop at any point and run again: it resumes with what is left."""
+        time. Safe to stop at any point and run again: it resumes with what is left.
+        ``before_commit(n)`` runs before each batch of ``n`` keys commits (the caller's
+        audit announcement: it commits first, so no batch commits unrecorded)."""
         active = self.keyring.active_version
         done = 0
         while True:
@@ -212,6 +217,8 @@ class SubjectKeyStore:
                     )
                     wrapped, version = self._wrap(subject_id, data_key)
                     updates.append([wrapped, version, subject_id])
+                if before_commit is not None:
+                    await before_commit(len(updates))
                 await db.execute_many(
                     self._sql(
                         "UPDATE subject_key SET wrapped_key = ?, master_version = ? "

@@ -45,6 +45,15 @@ class Principal:
     def is_service(self) -> bool:
         return self.api_key_id is not None
 
+    @property
+    def cursor_binding(self) -> str:
+        """Who a pagination cursor is issued to: the staff member (whatever their session)
+        or the API key; their role too, so a changed role starts from the first page."""
+        if self.api_key_id is not None:
+            return f"key:{self.api_key_id}"
+        role = self.role.value if self.role is not None else "-"
+        return f"user:{self.user_id}:{role}"
+
     def has_scope(self, scope: ApiScope) -> bool:
         return scope in self.scopes
 

@@ -21,8 +21,9 @@ from compliance.access.rules import Access, Actor
 from compliance.consent.purposes import EMAIL_MARKETING
 from compliance.consent.state import leads_allowing
 from compliance.scopes import RowScope, lead_scope
-from core.cursors import Page, SortDirection, decode_cursor, encode_cursor
+from core.cursors import Page, SortDirection
 from crypto.blind_index import IndexKind
+from crypto.cursors import open_cursor, seal_cursor
 from identity.models import StaffUser, Team
 from identity.principal import Principal
 from identity.scopes import ApiScope
@@ -137,11 +138,12 @@ class LeadRepository:
         self, lead_filter: LeadFilter, order: LeadOrder, first: int, after: str | None
     ) -> Page[Lead]:
         column = order.field.value
+        binding = self.principal.cursor_binding
         query = self.matching(lead_filter)
         descending = order.direction is SortDirection.DESC
         if after is not None:
-            value, row_id = decode_cursor(
-                after, order.cursor_kind, _ORDER_TYPES[order.field], uuid.UUID
+            value, row_id = open_cursor(
+                after, order.cursor_kind, binding, _ORDER_TYPES[order.field], uuid.UUID
             )
             op = "lt" if descending else "gt"
             query = query.filter(
@@ -151,7 +153,8 @@ class LeadRepository:
         prefix = "-" if descending else ""
         rows = await query.order_by(f"{prefix}{column}", f"{prefix}id").limit(first + 1)
         items = rows[:first]
-        cursors = [encode_cursor(order.cursor_kind, getattr(r, column), r.id) for r in items]
+        kind = order.cursor_kind
+        cursors = [seal_cursor(kind, binding, getattr(r, column), r.id) for r in items]
         return Page(items=items, cursors=cursors, has_next_page=len(rows) > first)
 
     async def count(self, lead_filter: LeadFilter) -> int:
@@ -211,9 +214,10 @@ class ActivityRow:
 
 
 async def activity_pages(
-    lead_ids: Sequence[uuid.UUID], first: int, after: str | None
+    lead_ids: Sequence[uuid.UUID], first: int, after: str | None, binding: str
 ) -> dict[uuid.UUID, Page[ActivityRow]]:
-    """The newest ``first`` activities of each lead (after the cursor), in one query.
+    """The newest ``first`` activities of each lead (after the cursor), in one query;
+    cursors are bound to ``binding`` (the principal's :attr:`~Principal.cursor_binding`).
 
     Callers pass ids of leads they have already loaded through a scoped read.
     """
@@ -221,7 +225,7 @@ async def activity_pages(
         return {}
     conditions = [Q(lead_id__in=list(lead_ids))]
     if after is not None:
-        when, row_id = decode_cursor(after, ACTIVITY_CURSOR_KIND, datetime, int)
+        when, row_id = open_cursor(after, ACTIVITY_CURSOR_KIND, binding, datetime, int)
         conditions.append(Q(occurred_at__lt=when) | (Q(occurred_at=when) & Q(id__lt=row_id)))
     query = Activity.filter(*conditions).order_by("-occurred_at", "-id")
     rows = await _first_per_lead(query, first + 1)
@@ -234,7 +238,9 @@ async def activity_pages(
         shown = items[:first]
         pages[lead_id] = Page(
             items=shown,
-            cursors=[encode_cursor(ACTIVITY_CURSOR_KIND, a.occurred_at, a.id) for a in shown],
+            cursors=[
+                seal_cursor(ACTIVITY_CURSOR_KIND, binding, a.occurred_at, a.id) for a in shown
+            ],
             has_next_page=len(items) > first,
         )
     return pages

@@ -2,8 +2,9 @@
 
 The certificate is JSON: request, jurisdiction, times, approver, each subject with its
 outcome and shredded key id, and each table with the fields it touched and row counts. No
-personal values: ids, table and field names, counts and times only. It is signed with an
-Ed25519 key derived from the master key (one per master version); the public key travels in
+personal values: ids, table and field names, counts and times only. It is signed with the
+newest version of the certificate signing key (:mod:`crypto.signing`; every version's public
+key is kept for good and listed by ``leadvault keys signing``); the public key travels in
 the certificate, and ``leadvault dsr public-key`` prints it so it can be published and
 pinned (``leadvault dsr verify-certificate FILE --public-key HEX``). Verification needs
 neither the database nor the master key.
@@ -20,30 +21,31 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from crypto import signing
 
-PURPOSE = "dsr-certificate-ed25519"
+PURPOSE = signing.ERASURE_CERTIFICATES
 KIND = "leadvault.erasure-certificate"
 ALGORITHM = "Ed25519"
 
 
-def public_key_hex(version: int | None = None) -> str:
-    return signing.public_key_hex(PURPOSE, version)
+async def public_key_hex(version: int | None = None) -> str:
+    """The public key of ``version`` (default: the one that signs now)."""
+    return await signing.public_key_hex(PURPOSE, version)
 
 
 def canonical(body: dict[str, Any]) -> bytes:
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def sign(body: dict[str, Any]) -> dict[str, Any]:
+async def sign(body: dict[str, Any]) -> dict[str, Any]:
     """``body`` with its ``signature`` block."""
     unsigned = {k: v for k, v in body.items() if k != "signature"}
-    version, key = signing.signing_key(PURPOSE)
+    version, key = await signing.active_key(PURPOSE)
     signature = key.sign(canonical(unsigned)).hex()
     return {
         **unsigned,
         "signature": {
             "algorithm": ALGORITHM,
             "key_version": version,
-            "public_key": public_key_hex(version),
+            "public_key": signing.public_hex(key.public_key()),
             "value": signature,
         },
     }

@@ -26,6 +26,7 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from audit.events import Actor, Event, record, record_many
+from audit.jobs import announce, batch_event, new_run
 from compliance.categories import DataCategory
 from compliance.dsr.models import (
     DataSubjectRequest,
@@ -127,10 +128,14 @@ async def _take_leases(request_ids: list[uuid.UUID], now: datetime) -> list[uuid
 
 
 async def _anonymise(
-    subjects: list[RequestSubject], now: Callable[[], datetime], step: Callable[[str], None]
+    subjects: list[RequestSubject],
+    now: Callable[[], datetime],
+    step: Callable[[str], None],
+    actor: Actor,
+    run: str,
 ) -> None:
     """Step 1: anonymise pending subjects, BATCH per transaction, recording per subject
-    what was done (or the hold that kept it)."""
+    what was done (or the hold that kept it), with the batch's audit event."""
     todo = [s for s in subjects if s.outcome is SubjectOutcome.PENDING and not s.anonymised_at]
     for first in range(0, len(todo), BATCH):
         batch, when = todo[first : first + BATCH], now()
@@ -159,6 +164,17 @@ async def _anonymise(
                 }
                 subject.anonymised_at = when
                 await subject.save(update_fields=["counts", "anonymised_at"])
+            await record(
+                batch_event(
+                    "dsr.erasure.anonymised",
+                    actor,
+                    run,
+                    len(erasing),
+                    subjects=[s.lead_id for s in erasing],
+                    held=len(batch) - len(erasing),
+                ),
+                now=when,
+            )
         step("anonymised")
 
 
@@ -184,8 +200,20 @@ async def execute_many(
         by_request: dict[uuid.UUID, list[RequestSubject]] = {r.id: [] for r in requests}
         for row in rows:
             by_request[row.request_id].append(row)
-        await _anonymise(rows, now, step)
+        run = new_run()
+        await _anonymise(rows, now, step, actor, run)
         shred = [s for s in rows if s.anonymised_at and not s.key_shredded_at]
+        await announce(
+            batch_event(
+                "dsr.erasure.shredding",
+                actor,
+                run,
+                len(shred) + len(requests),
+                subjects=[s.lead_id for s in shred],
+                requests=len(requests),
+            ),
+            now(),
+        )
         await current_vault().keystore.shred_many(
             [str(s.lead_id) for s in shred] + [str(r.id) for r in requests]
         )
@@ -201,7 +229,7 @@ async def execute_many(
                 )
             for request in requests:
                 subjects = by_request[request.id]
-                document = build_certificate(request, subjects, completed_at)
+                document = await build_certificate(request, subjects, completed_at)
                 request.status, request.completed_at = RequestStatus.COMPLETED, completed_at
                 request.outcome = document["outcome"]
                 request.certificate = json.dumps(document, sort_keys=True)
@@ -258,7 +286,7 @@ def _tables(subjects: list[RequestSubject]) -> list[dict[str, Any]]:
     ]
 
 
-def build_certificate(
+async def build_certificate(
     request: DataSubjectRequest, subjects: list[RequestSubject], completed_at: datetime
 ) -> dict[str, Any]:
     body: dict[str, Any] = {
@@ -290,7 +318,7 @@ def build_certificate(
         },
         "requester_contact": "shredded",
     }
-    return certificate.sign(body)
+    return await certificate.sign(body)
 
 
 def _outcome(subjects: list[RequestSubject]) -> str:

@@ -15,14 +15,15 @@ Per category (see :class:`rights.retention_policy.RetentionPolicy`):
 A legal hold on a category skips it; a hold on a lead keeps that lead and its activities.
 ``plan`` counts what would go with the same queries the run uses, so a dry run reports
 exactly what the run then does. The run works in committed batches under a database lease
-(one process at a time), is safe to stop and rerun, and leaves one ``retention.run`` audit
-event with the counts.
+(one process at a time), is safe to stop and rerun, records every batch with its own audit
+event (see :mod:`audit.jobs`: a run killed halfway leaves every committed batch recorded),
+and ends with one ``retention.run`` event with the counts.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -31,6 +32,7 @@ from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from audit.events import Actor, Event, Outcome, record
+from audit.jobs import announce, batch_event, new_run
 from audit.retention import prune
 from compliance import lease
 from compliance.categories import DataCategory
@@ -153,16 +155,19 @@ async def _stale_batches(cutoff: datetime, now: datetime) -> AsyncIterator[list[
             yield [lead_id for _, lead_id in rows]
 
 
-async def _erase_leads(cutoff: datetime, now: datetime, progress: Progress) -> int:
+async def _erase_leads(cutoff: datetime, now: datetime, job: JobRun) -> int:
     done = 0
     async for ids in _stale_batches(cutoff, now):
-        # Keys first: a crash after this leaves leads not yet marked erased, which the
-        # next run picks up again (their anonymisation does not need the key).
+        # The batch is announced before its keys go (a run killed after that leaves the
+        # announcement and leads not yet marked erased, which the rerun picks up again:
+        # their anonymisation does not need the key), then anonymised with its event.
+        await announce(job.event("retention.leads.erasing", len(ids), subjects=ids), now)
         await current_vault().keystore.shred_many(str(i) for i in ids)
         async with in_transaction("default"):
             await anonymise(ids, now, {}, suppress=False, counted=False)
+            await record(job.event("retention.leads.erased", len(ids), subjects=ids), now=now)
         done += len(ids)
-        progress(DataCategory.LEADS, len(ids))
+        job.progress(DataCategory.LEADS, len(ids))
     return done
 
 
@@ -170,9 +175,10 @@ async def _delete_in_batches(
     query: Callable[[], QuerySet[Activity] | QuerySet[StaffSession] | QuerySet[AuthThrottle]],
     key: str,
     category: DataCategory,
-    progress: Progress,
+    job: JobRun,
 ) -> int:
-    """Deletes in key order, each batch continuing after the last key (one pass)."""
+    """Deletes in key order, each batch continuing after the last key (one pass), each
+    with its event (naming the leads whose activities went)."""
     done, last = 0, None
     while True:
         page = query() if last is None else query().filter(**{f"{key}__gt": last})
@@ -181,9 +187,42 @@ async def _delete_in_batches(
             return done
         last = keys[-1]
         async with in_transaction("default"):
-            deleted = await query().filter(**{f"{key}__in": keys}).delete()
+            doomed = query().filter(**{f"{key}__in": keys})
+            subjects: list[str] = []
+            if category is DataCategory.ACTIVITIES:
+                subjects = sorted({str(i) for i in await doomed.values_list("lead_id", flat=True)})
+            deleted = await doomed.delete()
+            await record(
+                job.event(
+                    f"retention.{category.value}.deleted",
+                    deleted,
+                    subjects=subjects,
+                    table=str(query().model._meta.db_table),
+                ),
+                now=job.now,
+            )
         done += deleted
-        progress(category, deleted)
+        job.progress(category, deleted)
+
+
+@dataclass(slots=True)
+class JobRun:
+    """One run of the job: its id (on every event), actor, time and progress callback."""
+
+    actor: Actor
+    now: datetime
+    progress: Progress
+    run: str = field(default_factory=new_run)
+
+    def event(
+        self,
+        action: str,
+        count: int,
+        *,
+        subjects: Iterable[object] = (),
+        **details: str | int | bool | None,
+    ) -> Event:
+        return batch_event(action, self.actor, self.run, count, subjects=subjects, **details)
 
 
 async def run(
@@ -220,6 +259,7 @@ async def _run(
     cut = _cutoffs(policy, now)
     held = {c for c in DataCategory if await category_hold(c, now)}
     report.held = held
+    job = JobRun(actor, now, progress)
 
     async def renew() -> None:
         await lease.take(JOB, holder, datetime.now(UTC), LEASE)
@@ -227,24 +267,25 @@ async def _run(
     counts = report.counts
     counts.update({c: 0 for c in DataCategory})
     if DataCategory.LEADS not in held:
-        counts[DataCategory.LEADS] = await _erase_leads(cut[DataCategory.LEADS], now, progress)
+        counts[DataCategory.LEADS] = await _erase_leads(cut[DataCategory.LEADS], now, job)
         await renew()
     if DataCategory.ACTIVITIES not in held:
         cutoff = cut[DataCategory.ACTIVITIES]
         counts[DataCategory.ACTIVITIES] = await _delete_in_batches(
-            lambda: _old_activities(cutoff, now), "id", DataCategory.ACTIVITIES, progress
+            lambda: _old_activities(cutoff, now), "id", DataCategory.ACTIVITIES, job
         )
         await renew()
     if DataCategory.SESSIONS not in held:
         cutoff = cut[DataCategory.SESSIONS]
         counts[DataCategory.SESSIONS] = await _delete_in_batches(
-            lambda: _ended_sessions(cutoff), "id", DataCategory.SESSIONS, progress
+            lambda: _ended_sessions(cutoff), "id", DataCategory.SESSIONS, job
         ) + await _delete_in_batches(
-            lambda: _idle_throttles(cutoff), "key", DataCategory.SESSIONS, progress
+            lambda: _idle_throttles(cutoff), "key", DataCategory.SESSIONS, job
         )
         await renew()
     if DataCategory.EXPORTS not in held:
         for export in await _expired_exports(now):
+            await announce(job.event("retention.exports.deleting", 1, export=str(export.id)), now)
             await delete_export(export, now)
             counts[DataCategory.EXPORTS] += 1
             progress(DataCategory.EXPORTS, 1)
@@ -255,6 +296,7 @@ async def _run(
             actor,
             now,
             on_progress=lambda n: progress(DataCategory.AUDIT_EVENTS, n),
+            run=job.run,
         )
         counts[DataCategory.AUDIT_EVENTS] = pruned.events
     await record(
@@ -265,6 +307,7 @@ async def _run(
             details={
                 **{c.value: n for c, n in counts.items()},
                 "held": ",".join(sorted(c.value for c in held)) or None,
+                "run": job.run,
             },
         ),
         now=now,

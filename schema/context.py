@@ -51,4 +51,4 @@ class Context:
     @cached_property
     def loaders(self) -> Loaders:
         """Created on first use, so each request batches only its own loads."""
-        return Loaders()
+        return Loaders(self.principal.cursor_binding)

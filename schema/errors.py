@@ -93,3 +93,11 @@ class SuppressedContact:
 def bad_input(message: str, argument: str) -> GraphQLError:
     """An argument error raised from a query field (mutations return typed results)."""
     return GraphQLError(message, extensions={"code": "BAD_USER_INPUT", "argument": argument})
+
+
+def bad_field(failure: domain.ValidationFailed) -> GraphQLError:
+    """The first invalid input field of a query argument, named in camelCase."""
+    error = failure.errors[0]
+    field = _camel(error.field)
+    message = error.message.replace(error.field, field, 1)
+    return GraphQLError(message, extensions={"code": "BAD_USER_INPUT", "argument": field})

@@ -2,23 +2,48 @@
 
 Expected errors (validation, refusals, typed input errors) reach the client as they are,
 minus "Did you mean …?" suggestions, which would map the schema for someone probing it.
-Anything else is a bug: the client gets ``INTERNAL_SERVER_ERROR`` with an ``errorId``, and
-the server log gets the same id with the exception's type and where it was raised, but not
-its message, which could quote a personal value.
+A database that cannot be read or written (a full disk, a lost connection, a lock held too
+long) is not a bug: the client gets ``STORAGE_UNAVAILABLE`` with an ``errorId`` and may try
+again later. Anything else is a bug: the client gets ``INTERNAL_SERVER_ERROR`` with an
+``errorId``. Either way the server log gets the same id with the exception's type and where
+it was raised, but not its message, which could quote a personal value.
 """
 
 from __future__ import annotations
 
+import errno
 import logging
 import re
+import sqlite3
 import traceback
 import uuid
 
 from graphql import GraphQLError
+from tortoise.exceptions import (
+    DBConnectionError,
+    IntegrityError,
+    OperationalError,
+    TransactionManagementError,
+)
 
 log = logging.getLogger("leadvault.errors")
 _SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
 INTERNAL_MESSAGE = "internal error; quote the errorId when reporting it"
+STORAGE_MESSAGE = "the database is unavailable right now; try again later"
+
+
+def is_storage_failure(error: BaseException | None) -> bool:
+    """A failure of the database itself rather than of the request (a constraint that
+    does not hold is a bug, not an outage)."""
+    if isinstance(error, IntegrityError):
+        return False
+    return isinstance(
+        error,
+        OperationalError
+        | DBConnectionError
+        | TransactionManagementError
+        | sqlite3.OperationalError,
+    ) or (isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS))
 
 
 def is_expected(error: GraphQLError) -> bool:
@@ -51,8 +76,12 @@ def mask_unexpected(error: GraphQLError) -> None:
             "frames": frames[-8:],
         },
     )
-    error.message = INTERNAL_MESSAGE
-    error.extensions = {"code": "INTERNAL_SERVER_ERROR", "errorId": error_id}
+    if is_storage_failure(original):
+        error.message = STORAGE_MESSAGE
+        error.extensions = {"code": "STORAGE_UNAVAILABLE", "errorId": error_id}
+    else:
+        error.message = INTERNAL_MESSAGE
+        error.extensions = {"code": "INTERNAL_SERVER_ERROR", "errorId": error_id}
     error.original_error = None
 
 

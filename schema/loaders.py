@@ -12,7 +12,7 @@ from compliance.consent import ledger
 from compliance.consent import state as consent_state
 from compliance.consent.models import ConsentEvent
 from compliance.consent.state import CurrentConsent
-from core.cursors import Page
+from core.cursors import InvalidCursor, Page
 from crypto.vault import current_vault
 from identity.models import StaffUser, Team
 from leads import repository
@@ -26,13 +26,21 @@ from rights.subjects import subject_ids_of
 ActivityKey = tuple[uuid.UUID, int, str | None]
 
 
-async def _load_activity_pages(keys: Sequence[ActivityKey]) -> list[Page[ActivityRow]]:
+async def _load_activity_pages(
+    keys: Sequence[ActivityKey], binding: str
+) -> list[Page[ActivityRow] | InvalidCursor]:
+    """Pages per (first, after) window; a window whose cursor is refused answers its keys
+    with the refusal (the other windows still load)."""
     by_window: dict[tuple[int, str | None], list[uuid.UUID]] = defaultdict(list)
     for lead_id, first, after in keys:
         by_window[(first, after)].append(lead_id)
-    found: dict[ActivityKey, Page[ActivityRow]] = {}
+    found: dict[ActivityKey, Page[ActivityRow] | InvalidCursor] = {}
     for (first, after), lead_ids in by_window.items():
-        pages = await repository.activity_pages(lead_ids, first, after)
+        try:
+            pages = await repository.activity_pages(lead_ids, first, after, binding)
+        except InvalidCursor as refused:
+            found.update({(lead_id, first, after): refused for lead_id in lead_ids})
+            continue
         for lead_id, page in pages.items():
             found[(lead_id, first, after)] = page
     return [found[key] for key in keys]
@@ -92,8 +100,17 @@ async def _load_request_subjects(keys: Sequence[uuid.UUID]) -> list[list[uuid.UU
 
 
 class Loaders:
-    def __init__(self) -> None:
-        self.activity_pages = DataLoader(load_fn=_load_activity_pages)
+    def __init__(self, cursor_binding: str) -> None:
+        """``cursor_binding``: the principal pagination cursors are bound to."""
+
+        async def activity_pages(
+            keys: Sequence[ActivityKey],
+        ) -> list[Page[ActivityRow] | InvalidCursor]:
+            return await _load_activity_pages(keys, cursor_binding)
+
+        self.activity_pages: DataLoader[ActivityKey, Page[ActivityRow]] = DataLoader(
+            load_fn=activity_pages
+        )
         self.stage_history = DataLoader(load_fn=_load_stage_history)
         self.staff = DataLoader(load_fn=_load_staff)
         self.campaigns = DataLoader(load_fn=_load_campaigns)

@@ -31,7 +31,14 @@ from schema import build_schema
 from schema.context import Context
 from server.db import close_db, database_is_ready, init_db, open_vault
 from server.downloads import export_download
-from server.graphql_http import Refusal, admit, check_content_type, read_body, replay
+from server.graphql_http import (
+    Refusal,
+    admit,
+    check_content_type,
+    check_headers,
+    read_body,
+    replay,
+)
 from server.middleware import RequestIdMiddleware, SecurityHeadersMiddleware
 from server.persisted import PersistedOperations
 from server.settings import Settings
@@ -88,6 +95,7 @@ class GraphQLApp(GraphQL[Context, None]):
         """Refuse what production never takes over HTTP; a body is read (capped), checked,
         and handed on."""
         headers = Headers(scope=scope)
+        check_headers(scope["headers"])
         if scope["method"] == "GET":
             if not self.settings.is_dev:
                 raise Refusal(

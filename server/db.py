@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -10,10 +12,12 @@ from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate as migrate_api
 
 from server.settings import Settings
+from server.sqlite_backend import BUSY_TIMEOUT_MS
 
 APP_LABEL = "leadvault"
 KEYSTORE_CONNECTION = "keystore"
 MODEL_MODULES = [
+    "crypto.models",
     "leads.models",
     "identity.models",
     "audit.models",
@@ -30,18 +34,25 @@ SQLITE_CACHE_KIB = 65536
 indexes slow down as the tables grow)."""
 
 
-def _with_sqlite_cache(url: str) -> str:
-    if not url.startswith("sqlite") or "cache_size=" in url:
+def _connection(url: str) -> str | dict[str, Any]:
+    """A PostgreSQL URL as it is; a SQLite URL as the configuration of the embedded client
+    (:mod:`server.sqlite_backend`: transactions hold the write lock from their start), with
+    a larger page cache and a busy timeout unless the URL sets them."""
+    if not url.startswith("sqlite"):
         return url
-    return f"{url}{'&' if '?' in url else '?'}cache_size=-{SQLITE_CACHE_KIB}"
+    expanded = expand_db_url(url)
+    credentials = expanded["credentials"]
+    credentials.setdefault("cache_size", -SQLITE_CACHE_KIB)
+    credentials.setdefault("busy_timeout", BUSY_TIMEOUT_MS)
+    return {"engine": "server.sqlite_backend", "credentials": credentials}
 
 
 def tortoise_config(database_url: str, keystore_url: str | None = None) -> dict[str, Any]:
     """Two connections: ``default`` (lead data) and ``keystore`` (subject data keys, kept in
     a separate database so a copy of one is useless without the other)."""
-    connections_config = {"default": _with_sqlite_cache(database_url)}
+    connections_config: dict[str, str | dict[str, Any]] = {"default": _connection(database_url)}
     if keystore_url:
-        connections_config[KEYSTORE_CONNECTION] = _with_sqlite_cache(keystore_url)
+        connections_config[KEYSTORE_CONNECTION] = _connection(keystore_url)
     return {
         "connections": connections_config,
         "apps": {
@@ -193,9 +204,23 @@ async def ensure_keystore_schema() -> None:
     await create_schema(connections.get(KEYSTORE_CONNECTION))
 
 
+READINESS_PROBE = "readiness-probe"
+"""The ``job_lease`` row readiness writes (no job has this name)."""
+
+
 async def database_is_ready() -> bool:
+    """Whether the database answers and takes a committed write (a full disk or a
+    read-only file answers reads but not writes: not ready)."""
+    from tortoise.exceptions import IntegrityError
+
+    from compliance.models import JobLease
+
+    now = datetime.now(UTC)
     try:
-        await connections.get("default").execute_query("SELECT 1")
+        if not await JobLease.filter(name=READINESS_PROBE).update(until=now):
+            # another process may write it first: that proves the write path too
+            with contextlib.suppress(IntegrityError):
+                await JobLease.create(name=READINESS_PROBE, holder=READINESS_PROBE, until=now)
     except Exception:
         return False
     return True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import itertools
 import uuid
 from datetime import UTC, date, datetime, timedelta
@@ -278,3 +279,15 @@ class PurposeForTests:
         if principal.user_id is None:
             return None
         return self.grants.get((principal.user_id, reference))
+
+
+def pseudonym_of(lead_id: uuid.UUID) -> str:
+    """The ``psn_…`` an analyst sees for a lead, written out with the cipher directly: one
+    AES block over the id's bytes, under the test keyring's pseudonym key."""
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    from tests.conftest import TEST_KEYRING
+
+    cipher = Cipher(algorithms.AES(TEST_KEYRING.derive("pseudonym")), modes.ECB())  # noqa: S305
+    block = cipher.encryptor().update(lead_id.bytes)
+    return "psn_" + base64.b32encode(block).decode().rstrip("=").lower()

@@ -150,6 +150,7 @@ TABLES_CHILDREN_FIRST = (
     "audit_subject",
     "audit_head",
     "audit_checkpoint",
+    "signing_key",
     "auth_throttle",
     "rate_limit_counter",
     "break_glass_grant",

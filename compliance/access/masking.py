@@ -8,9 +8,10 @@ the real value.
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
+import uuid
 from typing import ClassVar, Protocol
+
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 MASK_CHAR = "•"
 
@@ -54,17 +55,36 @@ class InitialMask:
 
 
 class PseudonymMask:
-    """A lead id → ``psn_…``: a keyed HMAC, stable for the same lead (so rows can be
-    counted and joined across queries) but not reversible without the key."""
+    """A lead id → ``psn_…``: the id's 16 bytes enciphered as one AES-256 block under a
+    key derived from the master key. Stable for the same lead (so rows can be counted and
+    joined across queries), meaningless without the key, and reversible with it, so a
+    pseudonymous reader can open a lead by its pseudonym (:meth:`resolve`) without ever
+    learning its id."""
 
     name: ClassVar[str] = "pseudonym"
+    PREFIX: ClassVar[str] = "psn_"
 
     def __init__(self, key: bytes) -> None:
-        self._key = key
+        self._cipher = Cipher(algorithms.AES(key), modes.ECB())  # noqa: S305 - one block: a keyed permutation
 
     def apply(self, value: str) -> str:
-        digest = hmac.new(self._key, value.encode(), hashlib.sha256).digest()[:15]
-        return "psn_" + base64.b32encode(digest).decode().lower()
+        encryptor = self._cipher.encryptor()
+        block = encryptor.update(uuid.UUID(value).bytes) + encryptor.finalize()
+        return self.PREFIX + base64.b32encode(block).decode().rstrip("=").lower()
+
+    def resolve(self, pseudonym: str) -> uuid.UUID | None:
+        """The lead id behind ``pseudonym``, or None for anything that is not one."""
+        if not pseudonym.startswith(self.PREFIX):
+            return None
+        body = pseudonym[len(self.PREFIX) :].upper()
+        try:
+            block = base64.b32decode(body + "=" * (-len(body) % 8))
+        except ValueError:
+            return None
+        if len(block) != 16:
+            return None
+        decryptor = self._cipher.decryptor()
+        return uuid.UUID(bytes=decryptor.update(block) + decryptor.finalize())
 
 
 class UnknownMask(KeyError):

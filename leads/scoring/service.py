@@ -17,6 +17,7 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from audit.events import Actor, Event, Outcome, Target, record
+from audit.jobs import batch_event
 from core.bulk import marks
 from core.errors import FieldError, NotFound, ValidationFailed
 from leads.models import Lead
@@ -303,6 +304,18 @@ async def run_pending(
             _advance_run(run, outcome, moment)
             await run.save(
                 update_fields=["cursor", "processed", "changed", "advanced", "lease_until"]
+            )
+            await record(
+                batch_event(
+                    "scoring.run.batch",
+                    Actor.operator(),
+                    str(run.id),
+                    outcome.seen,
+                    changed=outcome.changed + outcome.cleared,
+                    advanced=len(outcome.advanced),
+                    model_version=run.model_version,
+                ),
+                now=moment,
             )
         if on_progress is not None:
             on_progress(outcome.seen)

@@ -3,7 +3,9 @@ leaves (fail closed).
 
 ``extensions.access.masked`` lists the path and strategy of every masked value;
 ``extensions.access.breakGlass`` is present while the caller holds a break-glass grant. If
-the read cannot be recorded, the response carries no data and says so (``AUDIT_UNAVAILABLE``).
+the read cannot be recorded, the response carries no data and says so (``AUDIT_UNAVAILABLE``);
+for a mutation that answers with personal data the change is undone with it, so the answer
+never claims a change failed when it committed.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-from graphql import ExecutionResult, GraphQLError
+from graphql import ExecutionResult, GraphQLError, OperationType, get_operation_ast
 from strawberry.extensions import SchemaExtension
 from tortoise.transactions import in_transaction
 
@@ -20,6 +22,7 @@ from audit.events import Event, Outcome, record
 from compliance.access.break_glass import record_uses
 from compliance.access.rules import Access
 from identity.events import actor_of
+from schema.access.mutations import selects_revealing_mutation
 from schema.access.state import RequestAccess
 
 log = logging.getLogger("leadvault.access")
@@ -55,18 +58,52 @@ def read_event(access: RequestAccess) -> Event | None:
     )
 
 
+class _Unrecorded(Exception):
+    """The read event could not be written (rolls back a revealing mutation)."""
+
+
 class AccessReport(SchemaExtension):
     """Writes the request's read event (and any break-glass uses) before the response
-    leaves; if that fails, the response carries no data."""
+    leaves; if that fails, the response carries no data. A mutation that can answer with
+    personal data (:mod:`schema.access.mutations`) runs in one transaction with its read
+    event, so a failed event also undoes the change and the answer is true: nothing
+    changed, nothing is returned."""
 
     async def on_execute(self) -> AsyncIterator[None]:
-        yield
+        if not self._revealing_mutation():
+            yield
+            await self._record_or_withhold()
+            return
+        try:
+            async with in_transaction("default"):
+                yield
+                if not await self._record():
+                    raise _Unrecorded
+        except _Unrecorded:
+            self._withhold(
+                "this change could not be recorded, so it was not made and nothing is returned"
+            )
+
+    def _revealing_mutation(self) -> bool:
+        context = self.execution_context
+        document = context.graphql_document
+        if document is None:
+            return False
+        operation = get_operation_ast(document, context.operation_name)
+        return (
+            operation is not None
+            and operation.operation is OperationType.MUTATION
+            and selects_revealing_mutation(context.schema._schema, operation)
+        )
+
+    async def _record(self) -> bool:
+        """Write the read event (and break-glass uses); False if it could not be written."""
         access = _access_of(self.execution_context.context)
         if access is None:
-            return
+            return True
         event = read_event(access)
         if event is None:
-            return
+            return True
         try:
             if access.break_glass:
                 async with in_transaction("default"):
@@ -76,15 +113,20 @@ class AccessReport(SchemaExtension):
                 await record(event)
         except Exception:
             log.exception("the read could not be recorded; response withheld")
-            result = self.execution_context.result
-            if isinstance(result, ExecutionResult):
-                result.data = None
-                result.errors = [
-                    GraphQLError(
-                        "this read could not be recorded, so nothing is returned",
-                        extensions={"code": "AUDIT_UNAVAILABLE"},
-                    )
-                ]
+            return False
+        return True
+
+    async def _record_or_withhold(self) -> None:
+        if not await self._record():
+            self._withhold("this read could not be recorded, so nothing is returned")
+
+    def _withhold(self, message: str) -> None:
+        result = self.execution_context.result
+        if isinstance(result, ExecutionResult):
+            result.data = None
+            result.errors = [GraphQLError(message, extensions={"code": "AUDIT_UNAVAILABLE"})]
+        access = _access_of(self.execution_context.context)
+        if access is not None:
             access.masked.clear()
 
     def get_results(self) -> dict[str, Any]:

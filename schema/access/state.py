@@ -10,12 +10,32 @@ from strawberry.dataloader import DataLoader
 
 from compliance.access.consent import consent_lookup
 from compliance.access.decide import Decision, Subject, decide, needs_consent
-from compliance.access.masking import Maskers
+from compliance.access.masking import Maskers, PseudonymMask
+from compliance.access.policy import required_policy
 from compliance.access.rules import Access, FieldPolicy
 from crypto.vault import current_vault
 from identity.principal import Principal
 
 PSEUDONYM_PURPOSE = "pseudonym"
+
+
+def pseudonym_candidates(pseudonym: str) -> list[uuid.UUID]:
+    """The lead ids ``pseudonym`` stands for under each configured master version (the
+    active one first): a pseudonym handed out before a key rotation still opens its lead."""
+    keyring = current_vault().keyring
+    found = []
+    for version in sorted(keyring.versions, reverse=True):
+        lead_id = PseudonymMask(keyring.derive(PSEUDONYM_PURPOSE, version)).resolve(pseudonym)
+        if lead_id is not None:
+            found.append(lead_id)
+    return found
+
+
+def id_is_pseudonymous(principal: Principal, subject: Subject) -> bool:
+    """Whether ``principal`` sees this lead's id only as a pseudonym (and so may not look
+    it up by its real id)."""
+    decision = decide(principal, required_policy("Lead", "id"), subject)
+    return decision.access is Access.MASK
 
 
 class RequestAccess:

@@ -49,6 +49,7 @@ class AuditQueries:
     @strawberry.field(description="The audit log, newest first. Auditors.")
     async def audit_events(
         self,
+        info: strawberry.Info[Context],
         first: int = 50,
         after: str | None = None,
         filter: AuditEventFilter | None = None,
@@ -56,9 +57,14 @@ class AuditQueries:
         if not 1 <= first <= MAX_PAGE:
             raise bad_input(f"first must be between 1 and {MAX_PAGE}", "first")
         try:
-            page = await queries.page((filter or AuditEventFilter()).to_domain(), first, after)
-        except InvalidCursor:
-            raise bad_input("after is not a cursor of this list", "after") from None
+            page = await queries.page(
+                (filter or AuditEventFilter()).to_domain(),
+                first,
+                after,
+                info.context.principal.cursor_binding,
+            )
+        except InvalidCursor as refused:
+            raise bad_input(str(refused), "after") from None
         return AuditEventConnection.of(page)
 
     @strawberry.field(description="Check the whole chain and its signed checkpoints.")

@@ -10,6 +10,7 @@ import strawberry
 from core.errors import ValidationFailed
 from identity import accounts, enrolment, login
 from identity import errors as domain
+from identity.errors import InvalidCredentials
 from schema.auth.errors import (
     CodeRejected,
     EnrolmentCodeInvalid,
@@ -22,7 +23,7 @@ from schema.auth.errors import (
 )
 from schema.auth.types import MfaChallenge, MfaEnrolment, SessionInfo, SignedIn, StaffAccount
 from schema.context import Context
-from schema.errors import ValidationErrors
+from schema.errors import ValidationErrors, bad_input
 
 LoginResult = Annotated[
     MfaChallenge | SignInFailed | TooManyAttempts | EnrolmentRequired,
@@ -102,6 +103,10 @@ class SignInMutations:
             result = await login.verify_mfa(info.context.auth, code, info.context.auth_policy)
         except (domain.CodeRejected, domain.TooManyAttempts) as error:
             return failure_of(error)
+        except InvalidCredentials:
+            raise bad_input(
+                "no sign-in is waiting for a code: send the challenge token from login", "code"
+            ) from None
         return _signed_in(result, info.context)
 
     @strawberry.mutation(description="Start MFA enrolment with the code an administrator gave you.")
@@ -133,6 +138,10 @@ class SignInMutations:
             result = await enrolment.confirm(info.context.auth, code, info.context.auth_policy)
         except (domain.CodeRejected, domain.TooManyAttempts) as error:
             return failure_of(error)
+        except InvalidCredentials:
+            raise bad_input(
+                "no enrolment is waiting for a code: send the enrolment token", "code"
+            ) from None
         return _signed_in(result, info.context)
 
     @strawberry.mutation(description="End this session.")

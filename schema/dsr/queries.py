@@ -90,5 +90,5 @@ class DsrQueries:
     @strawberry.field(
         description="The Ed25519 public key (hex) that signs erasure certificates, to publish."
     )
-    def erasure_certificate_key(self) -> str:
-        return certificate.public_key_hex()
+    async def erasure_certificate_key(self) -> str:
+        return await certificate.public_key_hex()

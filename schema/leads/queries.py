@@ -6,12 +6,17 @@ import uuid
 
 import strawberry
 
+from compliance.access.masking import PseudonymMask
 from core.cursors import InvalidCursor
 from core.errors import ValidationFailed
 from crypto.blind_index import IndexKind
+from identity.principal import Principal
+from leads import models
+from leads.models import subject_of
 from leads.repository import LeadRepository, list_campaigns
+from schema.access.state import id_is_pseudonymous, pseudonym_candidates
 from schema.context import Context
-from schema.errors import bad_input
+from schema.errors import bad_field, bad_input
 from schema.leads.inputs import LeadFilter, LeadOrder
 from schema.leads.related import Campaign
 from schema.leads.types import Lead, LeadConnection, LeadEdge
@@ -36,13 +41,13 @@ class LeadQueries:
         try:
             domain_filter = (filter or LeadFilter()).to_domain()
         except ValidationFailed as failure:
-            raise bad_input(failure.errors[0].message, failure.errors[0].field) from None
+            raise bad_field(failure) from None
         order = (order_by or LeadOrder()).to_domain()
         repository = LeadRepository(ctx.principal)
         try:
             page = await repository.page(domain_filter, order, first, after)
-        except InvalidCursor:
-            raise bad_input("after is not a cursor of this list", "after") from None
+        except InvalidCursor as refused:
+            raise bad_input(str(refused), "after") from None
 
         async def count() -> int:
             return await repository.count(domain_filter)
@@ -74,11 +79,7 @@ class LeadQueries:
             raise bad_input("give exactly one of id, email or phone", "id")
         repository = LeadRepository(info.context.principal)
         if id is not None:
-            try:
-                lead_id = uuid.UUID(id)
-            except ValueError:
-                return None
-            row = await repository.get(lead_id)
+            row = await _by_id(repository, info.context.principal, id)
         elif email is not None:
             row = await repository.find_by_contact(IndexKind.EMAIL, email)
         else:
@@ -88,3 +89,24 @@ class LeadQueries:
     @strawberry.field
     async def campaigns(self) -> list[Campaign]:
         return [Campaign.of(row) for row in await list_campaigns()]
+
+
+async def _by_id(
+    repository: LeadRepository, principal: Principal, given: str
+) -> models.Lead | None:
+    """A lead by its id, or by the pseudonym a pseudonymous reader sees instead; such a
+    reader never finds a lead by its real id (that would link the two)."""
+    if given.startswith(PseudonymMask.PREFIX):
+        for lead_id in pseudonym_candidates(given):
+            found = await repository.get(lead_id)
+            if found is not None:
+                return found
+        return None
+    try:
+        lead_id = uuid.UUID(given)
+    except ValueError:
+        return None
+    row = await repository.get(lead_id)
+    if row is None or id_is_pseudonymous(principal, subject_of(row)):
+        return None
+    return row

@@ -11,6 +11,7 @@ import strawberry
 
 from compliance.access.decide import Subject
 from compliance.consent.purposes import PROFILING
+from core.cursors import InvalidCursor
 from leads import models
 from leads.models import subject_of
 from schema.access.extension import protected
@@ -203,7 +204,10 @@ class Lead:
     ) -> ActivityConnection:
         if not 1 <= first <= MAX_NESTED_ACTIVITIES:
             raise bad_input(f"first must be between 1 and {MAX_NESTED_ACTIVITIES}", "first")
-        page = await info.context.loaders.activity_pages.load((self._row.id, first, after))
+        try:
+            page = await info.context.loaders.activity_pages.load((self._row.id, first, after))
+        except InvalidCursor as refused:
+            raise bad_input(str(refused), "after") from None
         return ActivityConnection.of(page, self.access_subject())
 
     @strawberry.field(

@@ -254,7 +254,7 @@ async def _dsr(args: argparse.Namespace) -> None:
             raise SystemExit(1)
         _write(json.dumps(json.loads(request.certificate), indent=2, sort_keys=True), args.output)
     elif command == "public-key":
-        print(certificate.public_key_hex())
+        print(await certificate.public_key_hex())
 
 
 async def _erasures(request_id: uuid.UUID | None) -> None:

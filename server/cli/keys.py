@@ -29,6 +29,27 @@ def add_commands(commands: Any) -> None:
     )
     retire = keys_commands.add_parser("retire", help="remove an old master key version")
     retire.add_argument("--version", type=int, required=True)
+    signing_keys = keys_commands.add_parser(
+        "signing", help="the keys that sign audit checkpoints and erasure certificates"
+    )
+    signing_commands = signing_keys.add_subparsers(dest="signing_command", required=True)
+    signing_commands.add_parser(
+        "list", help="every signing key's public key, as JSON, to publish and pin"
+    )
+    signing_rotate = signing_commands.add_parser(
+        "rotate", help="start a new signing key version (earlier versions keep checking)"
+    )
+    signing_rotate.add_argument(
+        "--purpose",
+        choices=["all", "audit-checkpoints", "erasure-certificates"],
+        default="all",
+    )
+
+
+SIGNING_PURPOSES = {
+    "audit-checkpoints": "audit-checkpoint-ed25519",  # crypto.signing.AUDIT_CHECKPOINTS
+    "erasure-certificates": "dsr-certificate-ed25519",  # crypto.signing.ERASURE_CERTIFICATES
+}
 
 
 async def run(settings: Settings, args: argparse.Namespace) -> None:
@@ -45,6 +66,8 @@ async def run(settings: Settings, args: argparse.Namespace) -> None:
         key_file = key_file_of(settings)
         if args.keys_command == "status":
             _print_status(state)
+        elif args.keys_command == "signing":
+            await _signing(args)
         elif args.keys_command == "rotate":
             if not state.keys_to_rewrap and not state.leads_to_reindex and not args.resume_only:
                 if key_file is None:
@@ -79,6 +102,34 @@ async def run(settings: Settings, args: argparse.Namespace) -> None:
         await close_db()
 
 
+async def _signing(args: argparse.Namespace) -> None:
+    import json
+
+    from audit.events import Actor, Event, Outcome, record
+    from crypto import signing
+    from identity import clock
+
+    if args.signing_command == "list":
+        print(json.dumps(await signing.listing(), indent=2))
+        return
+    chosen = (
+        list(SIGNING_PURPOSES.values())
+        if args.purpose == "all"
+        else [SIGNING_PURPOSES[args.purpose]]
+    )
+    for purpose in chosen:
+        version = await signing.rotate(purpose, clock.now())
+        await record(
+            Event(
+                "keys.signing.rotated",
+                Outcome.SUCCESS,
+                Actor.operator(),
+                details={"purpose": purpose, "version": version},
+            )
+        )
+        print(f"{purpose}: now signing with version {version}")
+
+
 def _print_status(state: KeyStatus) -> None:
     print(
         f"active master key version: {state.active_version} "
@@ -90,3 +141,5 @@ def _print_status(state: KeyStatus) -> None:
             f"{state.index_entries.get(version, 0)} blind-index entries"
         )
     print(f"leads still to re-index: {state.leads_to_reindex}")
+    for version, n in sorted(state.secrets.items()):
+        print(f"  version {version} seals {n} secrets (TOTP seeds, signing keys)")

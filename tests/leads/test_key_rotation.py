@@ -5,6 +5,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from audit.events import Event
 from audit.models import AuditEvent
 from crypto.keyring import Keyring
 from crypto.keystore import SubjectKeyStore
@@ -48,6 +49,13 @@ async def test_rotation_moves_keys_and_indexes_and_everything_stays_readable(
         assert jobs["keys.rotation.completed"]["subject_keys"] == 7
         assert jobs["keys.rotation.completed"]["leads_reindexed"] == 7
         assert jobs["keys.version.retired"] == {"version": 1, "blind_indexes": 7}
+        run = jobs["keys.rotation.completed"]["run"]
+        for action in ("keys.rewrap.batch", "keys.reindex.batch"):
+            batches = await AuditEvent.filter(action=action).order_by("seq")
+            assert [e.details["count"] for e in batches] == [3, 3, 1], action
+            assert {e.details["run"] for e in batches} == {run}
+        reindexed = await AuditEvent.filter(action="keys.reindex.batch")
+        assert {s for e in reindexed for s in e.subject_ids} == {str(lead.id) for lead in leads}
         install_vault(Vault(Keyring({2: NEW_KEY}), SubjectKeyStore(Keyring({2: NEW_KEY}))))
         body = await graphql(client, 'query { lead(email: "p3@example.com") { id email } }')
         assert body["data"]["lead"] == {"id": str(leads[3].id), "email": "p3@example.com"}
@@ -101,3 +109,25 @@ async def test_reindex_steps_over_shredded_leads_and_indexes_the_rest() -> None:
 
     reindexed = set(await ContactIndex.filter(key_version=2).values_list("lead_id", flat=True))
     assert reindexed == {lead.id for lead in leads[2:]}
+
+
+async def test_a_rewrap_batch_is_announced_before_it_commits(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    await a_lead(email="ada@example.com")
+    keyring = Keyring({1: TEST_KEYRING.master_key(1), 2: NEW_KEY})
+    vault = Vault(keyring, SubjectKeyStore(keyring))
+    install_vault(vault)
+    real = key_rotation.announce
+
+    async def announce_then_die(event: Event, now: object = None) -> None:
+        await real(event)
+        raise RuntimeError("killed after the announcement")
+
+    monkeypatch.setattr(key_rotation, "announce", announce_then_die)
+    with pytest.raises(RuntimeError):
+        await key_rotation.rotate(vault)
+
+    assert (await key_rotation.status(vault)).subject_keys == {1: 1}  # nothing committed
+    announced = await AuditEvent.filter(action="keys.rewrap.batch")
+    assert [e.details["count"] for e in announced] == [1]

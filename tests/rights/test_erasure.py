@@ -122,7 +122,7 @@ async def test_the_certificate_lists_what_was_done_and_verifies_offline() -> Non
     document = json.loads((await DataSubjectRequest.get(id=request.id)).certificate or "")
     assert document == result.certificate
     assert certificate.verify(document).valid
-    assert certificate.verify(document, certificate.public_key_hex()).valid
+    assert certificate.verify(document, await certificate.public_key_hex()).valid
     tables = {(t["table"], t["action"]): t for t in document["tables"]}
     assert tables[("lead", "anonymised")]["rows"] == 1
     assert "email" in tables[("lead", "anonymised")]["fields"]
@@ -179,6 +179,14 @@ async def test_an_interrupted_erasure_finishes_on_the_next_run_without_repeating
     with pytest.raises(erasure.Interrupted):
         await run(request.id, step=crash)
     assert (await DataSubjectRequest.get(id=request.id)).status is not RequestStatus.COMPLETED
+    # what the killed run committed is on record: the anonymised batch, and the keys it
+    # was about to shred (announced before they went)
+    anonymised = await AuditEvent.filter(action="dsr.erasure.anonymised")
+    assert [(e.subject_ids, e.details["count"]) for e in anonymised] == [([str(lead.id)], 1)]
+    shredding = await AuditEvent.filter(action="dsr.erasure.shredding")
+    assert [e.subject_ids for e in shredding] == (
+        [[str(lead.id)]] if crash_after == "key_shredded" else []
+    )
     result = await run(request.id)
 
     assert result is not None

@@ -159,3 +159,94 @@ async def test_expired_exports_are_deleted_with_their_keys() -> None:
     assert done.counts[DataCategory.EXPORTS] == 1
     assert (await SubjectExport.get(id=made.export.id)).deleted_at == NOW
     assert await current_vault().subject_keys([made.export.id]) == {}
+
+
+class Killed(Exception):
+    """Stands in for ``kill -9`` right after a batch committed."""
+
+
+async def _events(prefix: str) -> list[AuditEvent]:
+    return list(await AuditEvent.filter(action__startswith=prefix).order_by("seq"))
+
+
+async def test_a_run_killed_after_its_first_batch_leaves_that_batch_recorded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(retention, "LEAD_BATCH", 2)
+    stale = [await a_lead(created_at=LONG_AGO + timedelta(minutes=i)) for i in range(5)]
+
+    def kill_after_first_batch(category: DataCategory, _count: int) -> None:
+        raise Killed(category.value)
+
+    with pytest.raises(Killed):
+        await retention.run(POLICY, NOW, OPERATOR, progress=kill_after_first_batch)
+
+    erased = {str(lead.id) for lead in await Lead.filter(erased_at__isnull=False)}
+    assert len(erased) == 2
+    announced, recorded = (
+        await _events("retention.leads.erasing"),
+        await _events("retention.leads.erased"),
+    )
+    assert [set(e.subject_ids) for e in announced] == [erased]
+    assert [set(e.subject_ids) for e in recorded] == [erased]
+    assert announced[0].seq < recorded[0].seq
+    assert recorded[0].details["count"] == 2
+    assert not await _events("retention.run")
+    await lease.release(retention.JOB, (await lease_holder()) or "")
+
+    await retention.run(POLICY, NOW, OPERATOR)
+
+    everyone = {str(lead.id) for lead in stale}
+    recorded = await _events("retention.leads.erased")
+    assert set().union(*(set(e.subject_ids) for e in recorded)) == everyone
+    assert sum(int(e.details["count"]) for e in recorded) == 5
+    first_run, rerun = recorded[0].details["run"], recorded[-1].details["run"]
+    assert first_run != rerun
+    final = await AuditEvent.get(action="retention.run")
+    assert final.details["run"] == rerun
+
+
+async def lease_holder() -> str | None:
+    from compliance.models import JobLease
+
+    row = await JobLease.filter(name=retention.JOB).first()
+    return row.holder if row else None
+
+
+async def test_keys_shredded_by_a_run_killed_before_its_batch_committed_are_announced(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    lead = await a_lead(created_at=LONG_AGO)
+
+    async def killed_anonymise(*_args: object, **_kwargs: object) -> None:
+        raise Killed("after the keys went, before the batch committed")
+
+    monkeypatch.setattr(retention, "anonymise", killed_anonymise)
+    with pytest.raises(Killed):
+        await retention.run(POLICY, NOW, OPERATOR)
+
+    assert await current_vault().subject_keys([lead.id]) == {}  # the effect happened
+    announced = await _events("retention.leads.erasing")
+    assert [e.subject_ids for e in announced] == [[str(lead.id)]]
+    assert not await _events("retention.leads.erased")
+
+
+async def test_deleted_activities_and_sessions_are_recorded_per_batch(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(retention, "BATCH", 1)
+    world = await a_world()
+
+    await retention.run(POLICY, NOW, OPERATOR)
+
+    activities = await _events("retention.activities.deleted")
+    sessions = await _events("retention.sessions.deleted")
+    assert [(e.subject_ids, e.details["count"]) for e in activities] == [
+        ([str(world["engaged"].id)], 1)
+    ]
+    assert sorted((e.details["table"], e.details["count"]) for e in sessions) == [
+        ("auth_throttle", 1),
+        ("staff_session", 1),
+    ]
+    pruned = await _events("audit.retention.batch")
+    assert sum(int(e.details["count"]) for e in pruned) == 2

@@ -108,6 +108,30 @@ def test_keys_rotate_adds_a_version_and_retire_removes_the_old_one(tmp_path: Pat
     assert "version 2: 20 subject keys" in status.stdout
     assert "version 1" not in status.stdout.split("configured")[1]
     assert "leads still to re-index: 0" in status.stdout
+    verified = _leadvault(["audit", "verify"], tmp_path, **dev)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert "audit chain OK" in verified.stdout
+
+
+def test_keys_signing_rotate_and_list(tmp_path: Path) -> None:
+    assert _leadvault(["migrate"], tmp_path, **KEY).returncode == 0
+
+    rotated = _leadvault(["keys", "signing", "rotate"], tmp_path, **KEY)
+    listed = _leadvault(["keys", "signing", "list"], tmp_path, **KEY)
+
+    assert rotated.returncode == 0, rotated.stderr
+    assert "audit-checkpoint-ed25519: now signing with version 2" in rotated.stdout
+    assert "dsr-certificate-ed25519: now signing with version 2" in rotated.stdout
+    keys = json.loads(listed.stdout)
+    assert [(k["purpose"], k["version"]) for k in keys] == [
+        ("audit-checkpoint-ed25519", 1),
+        ("audit-checkpoint-ed25519", 2),
+        ("dsr-certificate-ed25519", 1),
+        ("dsr-certificate-ed25519", 2),
+    ]
+    assert all(k["vouched_for_by_its_seal"] for k in keys)
+    assert all(set(k) >= {"public_key", "created_at", "algorithm"} for k in keys)
+    assert KEY["LEADVAULT_MASTER_KEY"].split(":")[1] not in listed.stdout
 
 
 def test_users_commands_create_list_disable_reset_and_unlock(tmp_path: Path) -> None:

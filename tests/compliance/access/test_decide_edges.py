@@ -4,11 +4,10 @@ and the strategies whose answers must differ from lead to lead."""
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import uuid
 
 import pytest
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from compliance.access.decide import Decision, Subject, decide, decide_now, in_scope
 from compliance.access.masking import EmailMask, InitialMask, Maskers, PseudonymMask, UnknownMask
@@ -28,11 +27,29 @@ def _subject(owner: uuid.UUID | None, team: int | None) -> Subject:
     return Subject(lead_id=uuid.uuid4(), owner_id=owner, team_id=team)
 
 
-def test_a_pseudonym_is_a_keyed_hmac_of_the_lead_id() -> None:
+def test_a_pseudonym_is_the_lead_id_enciphered_as_one_aes_block() -> None:
     value = "6f1c2a3e-0000-4000-8000-000000000001"
-    digest = hmac.new(KEY, value.encode(), hashlib.sha256).digest()[:15]
+    block = Cipher(algorithms.AES(KEY), modes.ECB()).encryptor().update(uuid.UUID(value).bytes)  # noqa: S305
 
-    assert PseudonymMask(KEY).apply(value) == "psn_" + base64.b32encode(digest).decode().lower()
+    pseudonym = PseudonymMask(KEY).apply(value)
+
+    assert pseudonym == "psn_" + base64.b32encode(block).decode().rstrip("=").lower()
+    assert PseudonymMask(KEY).resolve(pseudonym) == uuid.UUID(value)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["6f1c2a3e-0000-4000-8000-000000000001", "psn_", "psn_!!", "psn_aaaa", "PSN_x", ""],
+)
+def test_what_is_not_a_pseudonym_resolves_to_nothing(text: str) -> None:
+    assert PseudonymMask(KEY).resolve(text) is None
+
+
+def test_a_pseudonym_under_another_key_resolves_to_another_id() -> None:
+    lead_id = uuid.uuid4()
+    pseudonym = PseudonymMask(KEY).apply(str(lead_id))
+
+    assert PseudonymMask(bytes(32)).resolve(pseudonym) != lead_id
 
 
 def test_a_thousand_leads_get_a_thousand_pseudonyms() -> None:

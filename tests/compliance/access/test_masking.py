@@ -38,4 +38,4 @@ def test_pseudonyms_are_stable_per_key_and_differ_between_keys() -> None:
     assert one.apply(value) == one.apply(value)
     assert one.apply(value) != other.apply(value)
     assert one.apply(value).startswith("psn_")
-    assert len(one.apply(value)) == 4 + 24
+    assert len(one.apply(value)) == 4 + 26

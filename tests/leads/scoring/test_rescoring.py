@@ -222,6 +222,10 @@ async def test_a_killed_run_resumes_after_its_last_committed_batch() -> None:
     halfway = await ScoringRun.get(id=run.id)
     assert (halfway.status, halfway.processed) == ("running", 2)
     assert await ScoreHistory.all().count() == 2
+    batches = await AuditEvent.filter(action="scoring.run.batch")
+    assert [(e.details["run"], e.details["count"], e.details["changed"]) for e in batches] == [
+        (str(run.id), 2, 2)
+    ]
 
     # another process cannot take it while the lease holds …
     assert await scoring.run_pending(run_id=run.id, now=lambda: NOW + timedelta(minutes=1)) is None
@@ -231,6 +235,8 @@ async def test_a_killed_run_resumes_after_its_last_committed_batch() -> None:
     assert done is not None
     assert (done.status, done.processed, done.changed) == ("done", 5, 5)
     assert await ScoreHistory.all().count() == 5  # nobody scored twice
+    batches = await AuditEvent.filter(action="scoring.run.batch").order_by("seq")
+    assert [e.details["count"] for e in batches] == [2, 2, 1]
     assert await Lead.filter(score=30).count() == 5
     assert await scoring.run_pending(run_id=run.id, now=lambda: after_lease) is None
 

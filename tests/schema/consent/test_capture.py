@@ -30,6 +30,7 @@ from identity.roles import Role
 from identity.scopes import ApiScope
 from leads.enums import ActivityType
 from leads.models import Activity, Lead
+from schema.access import report
 from tests.builders import a_staff_user, a_team, bearer, clear_value, session_token
 
 CAPTURE = """mutation ($input: CaptureLeadInput!) { captureLead(input: $input) {
@@ -291,3 +292,45 @@ async def test_capture_and_consent_changes_leave_no_personal_value_in_the_audit_
     assert {"lead.created", "consent.granted"} <= actions
     for value in ("hedy", "lamarr", "frequency.example", "agreed on the call", "formbrowser"):
         assert value not in text
+
+
+async def test_a_capture_whose_read_cannot_be_recorded_is_not_made_and_says_so(
+    anonymous_client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = await _capture_key()
+    real = report.record
+
+    async def broken(event: Any, **kwargs: Any) -> Any:
+        if event.action == "lead.read":
+            raise RuntimeError("audit storage unavailable")
+        return await real(event, **kwargs)
+
+    monkeypatch.setattr(report, "record", broken)
+    response = await anonymous_client.post(
+        "/graphql",
+        json={"query": CAPTURE, "variables": {"input": _input()}},
+        headers=bearer(token),
+    )
+    body = response.json()
+
+    assert body["data"] is None
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["AUDIT_UNAVAILABLE"]
+    assert "was not made" in body["errors"][0]["message"]
+    assert await Lead.all().count() == 0  # the answer is true: nothing was committed
+    assert await Activity.all().count() == 0
+    assert await ConsentState.all().count() == 0
+
+    monkeypatch.setattr(report, "record", real)
+    retried = await _post(anonymous_client, token, _input())
+    assert retried["created"] is True
+    assert await Lead.all().count() == 1
+
+
+async def test_a_mutation_that_answers_with_no_personal_data_keeps_its_own_transactions() -> None:
+    from schema import build_schema
+    from schema.access.mutations import revealing_mutations
+
+    revealing = revealing_mutations(build_schema(production=False)._schema)
+
+    assert {"captureLead", "createLead", "updateLead", "changeStage"} <= revealing
+    assert not {"login", "verifyMfa", "logout"} & revealing

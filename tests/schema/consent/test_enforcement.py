@@ -26,6 +26,7 @@ from tests.builders import (
     a_team,
     graphql,
     ledger_entries,
+    pseudonym_of,
     session_token,
 )
 
@@ -69,7 +70,7 @@ async def test_scores_read_only_with_a_profiling_basis_and_the_job_clears_the_re
     await ledger_entries(objected.id, [ConsentChange(PROFILING, granted=False)])
     analyst = await _as(Role.ANALYST)
 
-    shown = await graphql(anonymous_client, LEAD, {"id": str(objected.id)}, token=analyst)
+    shown = await graphql(anonymous_client, LEAD, {"id": pseudonym_of(objected.id)}, token=analyst)
     report = await run_consent_job(Actor.operator(), datetime.now(UTC))
 
     lead = shown["data"]["lead"]
@@ -78,7 +79,7 @@ async def test_scores_read_only_with_a_profiling_basis_and_the_job_clears_the_re
     assert report.scores_cleared == 1
     assert (await Lead.get(id=objected.id)).score == 0
     assert (await Lead.get(id=kept.id)).score == 80
-    kept_view = await graphql(anonymous_client, LEAD, {"id": str(kept.id)}, token=analyst)
+    kept_view = await graphql(anonymous_client, LEAD, {"id": pseudonym_of(kept.id)}, token=analyst)
     assert kept_view["data"]["lead"]["score"] == 80
     assert kept_view["data"]["lead"]["scoreStatus"] == "SCORED"
 
