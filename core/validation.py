@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import unicodedata
 from collections.abc import Callable
@@ -18,6 +19,32 @@ _EMAIL = re.compile(
 _DOMAIN = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
 Cleaner = Callable[[str, Any], tuple[Any, FieldError | None]]
+
+_EMAIL_LIKE = re.compile(r"[^\s@]+@[^\s@]+\.[^\s@]{2,}")
+_PHONE_LIKE = re.compile(r"(?<![\w.\-])\+?\(?\d[\d\s().\-/]{5,}\d(?![\w.])")
+_IPV4_LIKE = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
+_DATE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}")
+_IPV6_CANDIDATE = re.compile(r"[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*")
+
+
+def looks_personal(value: str) -> str | None:
+    """What kind of personal value ``value`` contains, if it looks like one: an email
+    address, a phone number (seven or more digits) or an IP address; None otherwise."""
+    if _EMAIL_LIKE.search(value):
+        return "an email address"
+    for candidate in _IPV4_LIKE.findall(value):
+        if all(int(part) <= 255 for part in candidate.split(".")):
+            return "an IP address"
+    for candidate in _IPV6_CANDIDATE.findall(value):
+        try:
+            ipaddress.IPv6Address(candidate)
+        except ValueError:
+            continue
+        return "an IP address"
+    for candidate in _PHONE_LIKE.findall(value):
+        if sum(ch.isdigit() for ch in candidate) >= 7 and not _DATE.fullmatch(candidate.strip()):
+            return "a phone number"
+    return None
 
 
 def _has_control_chars(value: str) -> bool:

@@ -179,6 +179,18 @@ class SubjectKeyStore:
             await self._db.execute_script("PRAGMA wal_checkpoint(TRUNCATE)")
         return count
 
+    async def created_before(self, cutoff: datetime, after: str | None, limit: int) -> list[str]:
+        """Subject ids whose keys were created before ``cutoff``, in id order, after
+        ``after`` (a page of at most ``limit``)."""
+        rows = await self._db.execute_query_dict(
+            self._sql(
+                "SELECT subject_id FROM subject_key WHERE created_at < ? AND subject_id > ? "
+                "ORDER BY subject_id LIMIT ?"
+            ),
+            [cutoff.astimezone(UTC).isoformat(), after or "", limit],
+        )
+        return [str(r["subject_id"]) for r in rows]
+
     async def status(self) -> dict[int, int]:
         """How many subject keys each master key version wraps."""
         rows = await self._db.execute_query_dict(

@@ -39,13 +39,13 @@ from identity.events import actor_of
 from identity.principal import Principal
 from identity.scopes import ApiScope
 from leads.contacts import lead_ids_with, replace_indexes, seal_lead, subject_key
+from leads.details import clean_details
 from leads.enums import ActivityType, Source, Stage
 from leads.errors import Suppressed
 from leads.followup import send_welcome
 from leads.models import Activity, Lead
 from leads.scoring.service import Trigger, rescore_lead
 from leads.service import (
-    _clean_details,
     _ensure_writable,
     _recorded,
     _sealed_change,
@@ -130,7 +130,7 @@ def _validate(request: CaptureRequest) -> tuple[dict[str, Any], dict[str, Any], 
     except ValidationFailed as failure:
         errors.extend(failure.errors)
     try:
-        details = _clean_details(request.activity_details)
+        details = clean_details(request.activity_details)
     except ValidationFailed as failure:
         errors.extend(failure.errors)
         details = {}

@@ -28,6 +28,7 @@ from identity.principal import Principal
 from identity.scopes import ApiScope
 from leads.assignment import assign_round_robin, team_named
 from leads.contacts import lead_ids_with, replace_indexes, seal_lead, subject_key
+from leads.details import clean_details
 from leads.enums import HUMAN_TOUCH_ACTIVITIES, ActivityType, Stage, Status
 from leads.errors import DuplicateLead, Suppressed
 from leads.followup import (
@@ -45,8 +46,8 @@ from leads.scoring.rescoring import FACT_COLUMNS
 from leads.scoring.service import Trigger, rescore_lead
 from leads.validation import clean_lead_fields
 
-MAX_DETAILS_KEYS = 20
-MAX_DETAIL_LENGTH = 500
+EARLIEST_ACTIVITY = datetime(2000, 1, 1, tzinfo=UTC)
+"""No engagement the product records happened before this."""
 
 
 def utcnow() -> datetime:
@@ -282,33 +283,6 @@ def changed_values(lead: Lead, key: bytes | None, values: Mapping[str, Any]) -> 
     }
 
 
-def _clean_details(details: Mapping[str, Any]) -> dict[str, str | int | float | bool]:
-    errors: list[FieldError] = []
-    cleaned: dict[str, str | int | float | bool] = {}
-    if len(details) > MAX_DETAILS_KEYS:
-        errors.append(
-            FieldError("details", "too_many", f"details may have at most {MAX_DETAILS_KEYS} keys")
-        )
-    for key, value in details.items():
-        if not isinstance(key, str) or not key.isidentifier() or len(key) > 64:
-            errors.append(FieldError("details", "invalid_key", "details keys must be identifiers"))
-            break
-        if isinstance(value, bool | int | float):
-            cleaned[key] = value
-        elif isinstance(value, str):
-            result, error = text(MAX_DETAIL_LENGTH)("details", value)
-            if error:
-                errors.append(error)
-                break
-            cleaned[key] = result
-        else:
-            errors.append(FieldError("details", "invalid_value", "details values must be scalars"))
-            break
-    if errors:
-        raise ValidationFailed(errors)
-    return cleaned
-
-
 async def record_activity(principal: Principal, data: ActivityInput) -> tuple[Activity, Lead]:
     """Record an engagement event and move the lead's last-engaged time forward."""
     _ensure_writable(principal, ApiScope.ACTIVITIES_RECORD)
@@ -319,7 +293,13 @@ async def record_activity(principal: Principal, data: ActivityInput) -> tuple[Ac
         errors.append(FieldError("occurred_at", "timezone_required", "occurred_at needs a zone"))
     elif occurred_at > now:
         errors.append(FieldError("occurred_at", "in_future", "occurred_at is in the future"))
-    details = _clean_details(data.details)
+    elif occurred_at < EARLIEST_ACTIVITY:
+        errors.append(
+            FieldError(
+                "occurred_at", "too_early", f"occurred_at is before {EARLIEST_ACTIVITY.year}"
+            )
+        )
+    details = clean_details(data.details)
     if data.campaign_id is not None and not await campaign_exists(data.campaign_id):
         errors.append(FieldError("campaign_id", "not_found", "campaign_id does not exist"))
     if errors:

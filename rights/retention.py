@@ -41,6 +41,7 @@ from crypto.vault import current_vault
 from identity.models import AuthThrottle, StaffSession
 from leads.enums import Stage
 from leads.models import Activity, Lead
+from rights import orphans
 from rights.anonymise import anonymise
 from rights.deadlines import add_months
 from rights.export import delete_export
@@ -64,6 +65,8 @@ class RetentionBusy(RuntimeError):
 class RetentionReport:
     counts: dict[DataCategory, int] = field(default_factory=dict)
     held: set[DataCategory] = field(default_factory=set)
+    orphaned_keys: int = 0
+    """Subject keys no record uses (see :mod:`rights.orphans`)."""
 
 
 def _cutoffs(policy: RetentionPolicy, now: datetime) -> dict[DataCategory, datetime]:
@@ -129,6 +132,7 @@ async def plan(policy: RetentionPolicy, now: datetime) -> RetentionReport:
     if DataCategory.AUDIT_EVENTS not in report.held:
         pruned = await prune(cut[DataCategory.AUDIT_EVENTS], Actor.operator(), now, dry_run=True)
         report.counts[DataCategory.AUDIT_EVENTS] = pruned.events
+    report.orphaned_keys = await orphans.count(now)
     return report
 
 
@@ -289,6 +293,7 @@ async def _run(
             await delete_export(export, now)
             counts[DataCategory.EXPORTS] += 1
             progress(DataCategory.EXPORTS, 1)
+    report.orphaned_keys = await orphans.sweep(now, actor, job.run)
     await renew()
     if DataCategory.AUDIT_EVENTS not in held:
         pruned = await prune(
@@ -307,6 +312,7 @@ async def _run(
             details={
                 **{c.value: n for c, n in counts.items()},
                 "held": ",".join(sorted(c.value for c in held)) or None,
+                "orphaned_keys": report.orphaned_keys,
                 "run": job.run,
             },
         ),

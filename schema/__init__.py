@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from functools import partial
 from typing import Any
 
@@ -37,6 +38,7 @@ from schema.pipeline.followup import FollowUpMutations, FollowUpQueries
 from schema.pipeline.funnel import FunnelQueries
 from schema.policy.break_glass import BreakGlassMutations
 from schema.policy.queries import AccessQueries
+from schema.scalars import AwareDateTime
 from schema.scoring.mutations import ScoringMutations
 from schema.scoring.queries import ScoringQueries
 
@@ -101,5 +103,9 @@ def build_schema(*, production: bool) -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         extensions=extensions,
-        config=StrawberryConfig(auto_camel_case=True, disable_field_suggestions=True),
+        config=StrawberryConfig(
+            auto_camel_case=True,
+            disable_field_suggestions=True,
+            scalar_map={datetime: AwareDateTime},
+        ),
     )

@@ -85,9 +85,21 @@ def mask_unexpected(error: GraphQLError) -> None:
     error.original_error = None
 
 
+def _code_of(error: GraphQLError) -> str:
+    """A code for an expected error raised without one: bad variable values are the
+    caller's input; anything else before execution is a document GraphQL refused."""
+    if error.message.startswith("Variable '$"):
+        return "BAD_USER_INPUT"
+    if error.path is None:
+        return "GRAPHQL_VALIDATION_FAILED"
+    return "BAD_REQUEST"
+
+
 def process(errors: list[GraphQLError]) -> None:
     for error in errors:
         if is_expected(error):
             error.message = without_suggestions(error.message)
+            if not (error.extensions or {}).get("code"):
+                error.extensions = {**(error.extensions or {}), "code": _code_of(error)}
         else:
             mask_unexpected(error)

@@ -328,6 +328,8 @@ async def _retention(args: argparse.Namespace) -> None:
     for category, count in planned.counts.items():
         held = "  (legal hold)" if category in planned.held else ""
         print(f"{category.value:<13} {count:>9} {'would go' if args.dry_run else 'to go'}{held}")
+    verb = "would go" if args.dry_run else "to go"
+    print(f"{'orphaned keys':<13} {planned.orphaned_keys:>9} {verb}  (keys no record uses)")
     if args.dry_run:
         return
     bars = {c: Progress(f"retention {c.value}", n) for c, n in planned.counts.items() if n}
@@ -344,4 +346,5 @@ async def _retention(args: argparse.Namespace) -> None:
     finally:
         for bar in bars.values():
             bar.__exit__(None, None, None)
-    print("removed: " + ", ".join(f"{c.value} {n}" for c, n in done.counts.items()))
+    removed = [f"{c.value} {n}" for c, n in done.counts.items()]
+    print("removed: " + ", ".join([*removed, f"orphaned keys {done.orphaned_keys}"]))

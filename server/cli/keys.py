@@ -65,7 +65,14 @@ async def run(settings: Settings, args: argparse.Namespace) -> None:
         state = await key_rotation.status(current_vault())
         key_file = key_file_of(settings)
         if args.keys_command == "status":
+            from identity import clock
+            from rights import orphans
+
             _print_status(state)
+            print(
+                f"subject keys no record uses (older than {orphans.ORPHAN_AGE}): "
+                f"{await orphans.count(clock.now())} (the retention job deletes them)"
+            )
         elif args.keys_command == "signing":
             await _signing(args)
         elif args.keys_command == "rotate":

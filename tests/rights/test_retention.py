@@ -250,3 +250,40 @@ async def test_deleted_activities_and_sessions_are_recorded_per_batch(
     ]
     pruned = await _events("audit.retention.batch")
     assert sum(int(e.details["count"]) for e in pruned) == 2
+
+
+async def _key_created(subject_id: str, when: datetime) -> None:
+    store = current_vault().keystore
+    await store.load_or_create([subject_id])
+    await store._db.execute_query(
+        store._sql("UPDATE subject_key SET created_at = ? WHERE subject_id = ?"),
+        [when.isoformat(), subject_id],
+    )
+
+
+async def test_keys_that_no_record_uses_are_swept_once_old_enough() -> None:
+    import uuid
+
+    from rights import orphans
+
+    now = datetime.now(UTC)
+    lead = await a_lead()
+    user, officer = await an_officer()
+    request = await a_verified_request(officer, user)
+    stale, fresh = str(uuid.uuid4()), str(uuid.uuid4())
+    for subject in (str(lead.id), str(request.id), stale):
+        await _key_created(subject, now - timedelta(hours=3))
+    await _key_created(fresh, now - timedelta(minutes=5))  # a capture may still be committing
+
+    planned = await retention.plan(POLICY, now)
+    done = await retention.run(POLICY, now, OPERATOR)
+
+    assert (planned.orphaned_keys, done.orphaned_keys) == (1, 1)
+    left = await current_vault().keystore.load([str(lead.id), str(request.id), stale, fresh])
+    assert set(left) == {str(lead.id), str(request.id), fresh}
+    [announced] = await _events("retention.orphan_keys.deleting")
+    assert announced.details["count"] == 1
+    assert announced.subject_ids == []
+    final = await AuditEvent.get(action="retention.run")
+    assert final.details["orphaned_keys"] == 1
+    assert await orphans.count(now) == 0
