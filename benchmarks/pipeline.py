@@ -291,11 +291,11 @@ async def main(leads: int, per_lead: int, database_url: str | None, rescore: boo
 
 
 async def rescoring(leads: int) -> None:
-    from leads.scoring import service
+    from leads.scoring import runs, service
 
     version, _ = await service.published_model()
-    run = await service.start_decay_run(NOW)
-    took, done = await timed(lambda: service.run_pending(run_id=run.id, now=lambda: NOW))
+    run = await runs.start_decay_run(NOW)
+    took, done = await timed(lambda: runs.run_pending(run_id=run.id, now=lambda: NOW))
     print(
         f"rescoring run:          {done.processed:,} leads in {took:.1f} s "
         f"({done.processed / took:,.0f} leads/s; {done.changed:,} scores written, "

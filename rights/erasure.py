@@ -27,6 +27,7 @@ from tortoise.transactions import in_transaction
 
 from audit.events import Actor, Event, record, record_many
 from audit.jobs import announce, batch_event, new_run
+from compliance import lease
 from compliance.categories import DataCategory
 from compliance.dsr.models import (
     DataSubjectRequest,
@@ -45,7 +46,9 @@ from rights.officers import Officer, actor_of, user_id_of
 from rights.requests import WORKING, locked, request_event, require_status, save
 from rights.subjects import link_subjects
 
-LEASE = timedelta(minutes=5)
+LEASE = lease.SHORT_LEASE
+"""A request's lease while an erasure works on it, renewed by the heartbeat: a process that
+dies mid-erasure leaves its requests to the next run within a minute."""
 _APPROVED = frozenset({RequestStatus.IN_PROGRESS, RequestStatus.EXTENDED})
 
 
@@ -115,8 +118,11 @@ BATCH = 100
 """Subjects anonymised per transaction."""
 
 
-async def _take_leases(request_ids: list[uuid.UUID], now: datetime) -> list[uuid.UUID]:
-    """Lease the requests no other process holds (one statement); returns those taken."""
+async def _take_leases(
+    request_ids: list[uuid.UUID], now: datetime
+) -> tuple[list[uuid.UUID], datetime]:
+    """Lease the requests no other process holds (one statement); returns those taken and
+    the lease's end."""
     mine = now + LEASE + timedelta(microseconds=secrets.randbelow(10**6))
     await DataSubjectRequest.filter(
         Q(lease_until__isnull=True) | Q(lease_until__lt=now), id__in=request_ids
@@ -124,7 +130,7 @@ async def _take_leases(request_ids: list[uuid.UUID], now: datetime) -> list[uuid
     taken = await DataSubjectRequest.filter(id__in=request_ids, lease_until=mine).values_list(
         "id", flat=True
     )
-    return list(taken)  # type: ignore[arg-type]
+    return list(taken), mine  # type: ignore[arg-type]
 
 
 async def _anonymise(
@@ -191,9 +197,28 @@ async def execute_many(
     Each step is recorded as it commits, so a rerun after a crash finishes without
     repeating work. Requests another process holds are skipped. ``step`` is called after
     each committed step (a test hook; raising there simulates a crash)."""
-    taken = await _take_leases(request_ids, now())
+    taken, held_until = await _take_leases(request_ids, now())
     if not taken:
         return []
+
+    async def renew() -> None:  # the heartbeat: keep what this process still works on
+        nonlocal held_until
+        fresh = now() + LEASE
+        await DataSubjectRequest.filter(id__in=taken, lease_until=held_until).update(
+            lease_until=fresh
+        )
+        held_until = fresh
+
+    async with lease.heartbeat(renew):
+        return await _execute_taken(taken, now, actor, step)
+
+
+async def _execute_taken(
+    taken: list[uuid.UUID],
+    now: Callable[[], datetime],
+    actor: Actor,
+    step: Callable[[str], None],
+) -> list[Execution]:
     try:
         requests = await DataSubjectRequest.filter(id__in=taken).order_by("received_at", "id")
         rows = await RequestSubject.filter(request_id__in=taken).order_by("id")

@@ -25,7 +25,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
@@ -49,7 +49,6 @@ from rights.holds import category_hold, held_lead_ids, held_leads
 from rights.retention_policy import RetentionPolicy
 
 JOB = "retention"
-LEASE = timedelta(minutes=10)
 BATCH = 5000
 LEAD_BATCH = 2000
 """Leads erased per transaction (their keys are deleted in one key-store statement)."""
@@ -57,7 +56,7 @@ UNCONVERTED = (Stage.LEAD, Stage.MQL, Stage.SQL)
 Progress = Callable[[DataCategory, int], None]
 
 
-class RetentionBusy(RuntimeError):
+class RetentionBusy(lease.LeaseBusy):
     """Another process is running the retention job."""
 
 
@@ -236,16 +235,13 @@ async def run(
     *,
     progress: Progress = lambda _category, _count: None,
 ) -> RetentionReport:
-    """Remove what the policy says must go; raises :class:`RetentionBusy` when another
-    process holds the job's lease."""
-    holder = lease.new_holder()
-    if not await lease.take(JOB, holder, datetime.now(UTC), LEASE):
-        raise RetentionBusy("the retention job is already running")
+    """Remove what the policy says must go; raises :class:`RetentionBusy` (naming the
+    holder) when another process holds the job's lease."""
     try:
-        report = await _run(policy, now, actor, progress, holder)
-    finally:
-        await lease.release(JOB, holder)
-    return report
+        async with lease.held(JOB):
+            return await _run(policy, now, actor, progress)
+    except lease.LeaseBusy as busy:
+        raise RetentionBusy(busy.name, busy.holder, busy.until) from None
 
 
 async def scheduled(policy: RetentionPolicy, now: datetime, actor: Actor) -> RetentionReport | None:
@@ -257,7 +253,7 @@ async def scheduled(policy: RetentionPolicy, now: datetime, actor: Actor) -> Ret
 
 
 async def _run(
-    policy: RetentionPolicy, now: datetime, actor: Actor, progress: Progress, holder: str
+    policy: RetentionPolicy, now: datetime, actor: Actor, progress: Progress
 ) -> RetentionReport:
     report = RetentionReport()
     cut = _cutoffs(policy, now)
@@ -265,20 +261,15 @@ async def _run(
     report.held = held
     job = JobRun(actor, now, progress)
 
-    async def renew() -> None:
-        await lease.take(JOB, holder, datetime.now(UTC), LEASE)
-
     counts = report.counts
     counts.update({c: 0 for c in DataCategory})
     if DataCategory.LEADS not in held:
         counts[DataCategory.LEADS] = await _erase_leads(cut[DataCategory.LEADS], now, job)
-        await renew()
     if DataCategory.ACTIVITIES not in held:
         cutoff = cut[DataCategory.ACTIVITIES]
         counts[DataCategory.ACTIVITIES] = await _delete_in_batches(
             lambda: _old_activities(cutoff, now), "id", DataCategory.ACTIVITIES, job
         )
-        await renew()
     if DataCategory.SESSIONS not in held:
         cutoff = cut[DataCategory.SESSIONS]
         counts[DataCategory.SESSIONS] = await _delete_in_batches(
@@ -286,7 +277,6 @@ async def _run(
         ) + await _delete_in_batches(
             lambda: _idle_throttles(cutoff), "key", DataCategory.SESSIONS, job
         )
-        await renew()
     if DataCategory.EXPORTS not in held:
         for export in await _expired_exports(now):
             await announce(job.event("retention.exports.deleting", 1, export=str(export.id)), now)
@@ -294,7 +284,6 @@ async def _run(
             counts[DataCategory.EXPORTS] += 1
             progress(DataCategory.EXPORTS, 1)
     report.orphaned_keys = await orphans.sweep(now, actor, job.run)
-    await renew()
     if DataCategory.AUDIT_EVENTS not in held:
         pruned = await prune(
             cut[DataCategory.AUDIT_EVENTS],

@@ -135,7 +135,7 @@ class AuthenticationGate(SchemaExtension):
                             action="access.operation.denied",
                             outcome=Outcome.DENIED,
                             actor=actor_of(principal),
-                            fields=tuple(sorted(fields - {"__typename"})),
+                            fields_denied=tuple(sorted(fields - {"__typename"})),
                             purpose=principal.purpose,
                         )
                     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -138,6 +138,29 @@ class GraphQLApp(GraphQL[Context, None]):
         )
 
 
+async def stop_background(tasks: Sequence[asyncio.Task[Any]], within: float) -> None:
+    """Cancel the background jobs and wait (at most ``within`` seconds) for them to stop:
+    each stops at its next await, its open transaction rolled back and its lease let go.
+    One that does not stop in time is left to the process's exit (logged by name)."""
+    for task in tasks:
+        task.cancel()
+    if not tasks:
+        return
+    _, pending = await asyncio.wait(tasks, timeout=within)
+    for task in pending:
+        log.warning("a background job did not stop in time", extra={"job": task.get_name()})
+
+
+async def close_within(close: Callable[[], Awaitable[None]], deadline: float) -> None:
+    """Close the database connections by ``deadline`` (loop time); a statement still
+    running past it is abandoned (its transaction was never committed)."""
+    remaining = max(0.0, deadline - asyncio.get_running_loop().time())
+    try:
+        await asyncio.wait_for(close(), timeout=remaining)
+    except TimeoutError:
+        log.warning("the database did not close in time; stopping anyway")
+
+
 async def _sign_checkpoints(minutes: int) -> None:
     """Sign the audit chain's head every ``minutes`` even when no event arrives, so a quiet
     tail is not left unsigned (appends also sign on their own schedule). Several processes
@@ -153,6 +176,9 @@ async def _sign_checkpoints(minutes: int) -> None:
 async def _every(seconds: float, what: str, job: Callable[[], Awaitable[object]]) -> None:
     """Run ``job`` every ``seconds``; a failure is logged (by type, never message) and
     retried at the next turn."""
+    current = asyncio.current_task()
+    if current is not None:
+        current.set_name(what)
     while True:
         await asyncio.sleep(seconds)
         try:
@@ -172,7 +198,7 @@ def _background_jobs(settings: Settings) -> list[asyncio.Task[None]]:
     from compliance.outbox import FileSender, deliver
     from leads.cold import mark_cold
     from leads.consent_jobs import run_consent_job
-    from leads.scoring.service import scoring_job
+    from leads.scoring.runs import scoring_job
     from rights import retention
     from rights.erasure import run_approved
     from rights.retention_policy import retention_policy
@@ -251,10 +277,10 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
         try:
             yield
         finally:
-            for task in background:
-                task.cancel()
+            deadline = asyncio.get_running_loop().time() + settings.shutdown_timeout
+            await stop_background(background, settings.shutdown_timeout)
             if manage_database:
-                await close_db()
+                await close_within(close_db, deadline)
             log.info("stopped")
 
     async def healthz(_: Request) -> Response:

@@ -6,18 +6,16 @@ from __future__ import annotations
 import enum
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from tortoise import connections
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from audit.events import Actor, Event, Outcome, Target, record
-from audit.jobs import batch_event
 from core.bulk import marks
 from core.errors import FieldError, NotFound, ValidationFailed
 from leads.models import Lead
@@ -32,7 +30,6 @@ from leads.scoring.models import ScoreHistory, ScoringModel, ScoringRun
 from leads.scoring.rescoring import BatchOutcome, score_batch
 
 BATCH = 2000
-LEASE = timedelta(minutes=5)
 
 
 class ModelStatus(enum.StrEnum):
@@ -81,13 +78,13 @@ async def published_model() -> tuple[int, ScoringDefinition]:
                 )
         except IntegrityError:
             row = await ScoringModel.get(version=1)
-    return row.version, _published_definition(row)
+    return row.version, definition_of(row)
 
 
 _PUBLISHED: dict[tuple[int, datetime | None], ScoringDefinition] = {}
 
 
-def _published_definition(row: ScoringModel) -> ScoringDefinition:
+def definition_of(row: ScoringModel) -> ScoringDefinition:
     """A published version's rules, parsed once per process (a published version never
     changes): every recorded activity asks for them."""
     key = (row.version, row.published_at)
@@ -243,143 +240,12 @@ async def dry_run(version: int, now: datetime | None = None) -> DryRunReport:
     return DryRunReport(version, current_version, evaluated, not_scored, **counts)
 
 
-async def _claim(run_id: uuid.UUID | None, now: datetime) -> ScoringRun | None:
-    """Take the lease of a run that is pending, or running with an expired lease (its
-    process died): the database decides, so two processes never work on one run."""
-    open_runs = ScoringRun.filter(
-        Q(status=RunStatus.PENDING.value)
-        | (Q(status=RunStatus.RUNNING.value) & Q(lease_until__lt=now))
-    )
-    if run_id is not None:
-        open_runs = open_runs.filter(id=run_id)
-    candidate = await open_runs.order_by("created_at").first()
-    if candidate is None:
-        return None
-    claimed = await ScoringRun.filter(
-        Q(id=candidate.id)
-        & (
-            Q(status=RunStatus.PENDING.value)
-            | (Q(status=RunStatus.RUNNING.value) & Q(lease_until__lt=now))
-        )
-    ).update(status=RunStatus.RUNNING.value, lease_until=now + LEASE, started_at=now)
-    return await ScoringRun.get(id=candidate.id) if claimed else None
-
-
-async def start_decay_run(now: datetime | None = None) -> ScoringRun:
-    """Queue a rescoring under the published model (engagement decays with time)."""
-    version, _ = await published_model()
-    return await ScoringRun.create(
-        model_version=version,
-        trigger=Trigger.DECAY.value,
-        status=RunStatus.PENDING.value,
-        total=await Lead.all().count(),
-        created_at=now or datetime.now(UTC),
-    )
-
-
-async def run_pending(
-    *,
-    run_id: uuid.UUID | None = None,
-    batch: int = BATCH,
-    on_progress: Callable[[int], None] | None = None,
-    now: Callable[[], datetime] = lambda: datetime.now(UTC),
-) -> ScoringRun | None:
-    """Work through one pending (or abandoned) run to the end, a committed batch at a time:
-    killed halfway, the next call resumes after the last committed lead."""
-    run = await _claim(run_id, now())
-    if run is None:
-        return None
-    definition = _published_definition(await get_version(run.model_version))
-    while True:
-        moment = now()
-        async with in_transaction("default"):
-            outcome, _ = await score_batch(
-                definition, run.model_version, moment, run.trigger, after=run.cursor, limit=batch
-            )
-            if outcome.last_id is None:
-                run.status, run.finished_at, run.lease_until = RunStatus.DONE.value, moment, None
-                await run.save(update_fields=["status", "finished_at", "lease_until"])
-                await record(_run_event(run))
-                return run
-            _advance_run(run, outcome, moment)
-            await run.save(
-                update_fields=["cursor", "processed", "changed", "advanced", "lease_until"]
-            )
-            await record(
-                batch_event(
-                    "scoring.run.batch",
-                    Actor.operator(),
-                    str(run.id),
-                    outcome.seen,
-                    changed=outcome.changed + outcome.cleared,
-                    advanced=len(outcome.advanced),
-                    model_version=run.model_version,
-                ),
-                now=moment,
-            )
-        if on_progress is not None:
-            on_progress(outcome.seen)
-
-
-def _advance_run(run: ScoringRun, outcome: BatchOutcome, now: datetime) -> None:
-    run.cursor = outcome.last_id
-    run.processed += outcome.seen
-    run.changed += outcome.changed + outcome.cleared
-    run.advanced += len(outcome.advanced)
-    run.lease_until = now + LEASE
-
-
-def _run_event(run: ScoringRun) -> Event:
-    return Event(
-        action="scoring.run.finished",
-        outcome=Outcome.SUCCESS,
-        actor=Actor.operator(),
-        target=Target("scoring_run", str(run.id)),
-        details={
-            "model_version": run.model_version,
-            "trigger": run.trigger,
-            "processed": run.processed,
-            "changed": run.changed,
-            "advanced": run.advanced,
-        },
-    )
-
-
 async def rescore_lead(lead_id: uuid.UUID, trigger: Trigger, now: datetime) -> BatchOutcome:
     """Score one lead at once (inside the caller's transaction), e.g. as an activity is
     recorded; a crossed threshold moves it forward in the same transaction."""
     version, definition = await published_model()
     outcome, _ = await score_batch(definition, version, now, trigger.value, lead_ids=[lead_id])
     return outcome
-
-
-async def runs(limit: int = 20) -> list[ScoringRun]:
-    return await ScoringRun.all().order_by("-created_at").limit(limit)
-
-
-async def get_run(run_id: uuid.UUID) -> ScoringRun:
-    row = await ScoringRun.get_or_none(id=run_id)
-    if row is None:
-        raise NotFound("scoring run")
-    return row
-
-
-async def scoring_job(
-    decay_every: timedelta,
-    *,
-    now: Callable[[], datetime] = lambda: datetime.now(UTC),
-    on_progress: Callable[[int], None] | None = None,
-) -> ScoringRun | None:
-    """What ``serve`` runs on a schedule: finish a pending (or abandoned) run; otherwise,
-    once ``decay_every`` has passed since the last decay run, start one and work it."""
-    done = await run_pending(now=now, on_progress=on_progress)
-    if done is not None:
-        return done
-    last = await ScoringRun.filter(trigger=Trigger.DECAY.value).order_by("-created_at").first()
-    if last is not None and last.created_at > now() - decay_every:
-        return None
-    run = await start_decay_run(now())
-    return await run_pending(run_id=run.id, now=now, on_progress=on_progress)
 
 
 HISTORY_DEPTH = 50

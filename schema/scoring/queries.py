@@ -8,7 +8,7 @@ from typing import Annotated
 import strawberry
 
 from leads import errors as domain
-from leads.scoring import service
+from leads.scoring import runs, service
 from schema.errors import NotFound
 from schema.ids import parse_uuid
 from schema.scoring.types import ScoringDryRun, ScoringModelVersion, ScoringRunInfo
@@ -43,12 +43,12 @@ class ScoringQueries:
 
     @strawberry.field(description="Rescoring runs, newest first.")
     async def scoring_runs(self, first: int = 20) -> list[ScoringRunInfo]:
-        return [ScoringRunInfo.of(r) for r in await service.runs(max(1, min(first, MAX_RUNS)))]
+        return [ScoringRunInfo.of(r) for r in await runs.runs(max(1, min(first, MAX_RUNS)))]
 
     @strawberry.field(description="One rescoring run and its progress.")
     async def scoring_run(self, id: strawberry.ID) -> ScoringRunResult:
         try:
             run_id: uuid.UUID = parse_uuid(id, "id")
-            return ScoringRunInfo.of(await service.get_run(run_id))
+            return ScoringRunInfo.of(await runs.get_run(run_id))
         except (domain.NotFound, domain.ValidationFailed):
             return NotFound(entity="scoring run", message="scoring run not found")

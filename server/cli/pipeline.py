@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +74,7 @@ def _read(path: Path) -> Any:
 async def _scoring(args: argparse.Namespace) -> None:
     from audit.events import Actor
     from core.errors import NotFound, ValidationFailed
-    from leads.scoring import service
+    from leads.scoring import runs, service
 
     actor = Actor.operator()
     command = args.scoring_command
@@ -108,7 +108,7 @@ async def _scoring(args: argparse.Namespace) -> None:
         elif command == "rescore":
             await _rescore()
         elif command == "runs":
-            for item in await service.runs():
+            for item in await runs.runs():
                 print(
                     f"{item.id} v{item.model_version} {item.trigger:<16} {item.status:<8} "
                     f"{item.processed}/{item.total} changed {item.changed} "
@@ -122,27 +122,36 @@ async def _scoring(args: argparse.Namespace) -> None:
 
 async def _rescore() -> None:
     from leads.models import Lead
-    from leads.scoring import service
+    from leads.scoring import runs
     from server.cli.progress import Progress
 
     while True:
-        with Progress("rescoring leads", await Lead.all().count()) as progress:
-            done = await service.run_pending(on_progress=progress.advance)
+        try:
+            with Progress("rescoring leads", await Lead.all().count()) as progress:
+                done = await runs.run_pending(on_progress=progress.advance)
+        except runs.ScoringBusy as busy:
+            _fail(str(busy))
         if done is None:
-            return
+            break
         print(
             f"run {done.id}: {done.processed} leads, {done.changed} scores changed, "
             f"{done.advanced} moved forward"
+        )
+    for waiting in await runs.resuming_later(datetime.now(UTC)):
+        until = waiting.lease_until.strftime("%H:%M:%SZ") if waiting.lease_until else "soon"
+        print(
+            f"run {waiting.id} was left running by a process that stopped; "
+            f"it can be resumed after {until}"
         )
 
 
 async def _job(settings: Settings) -> None:
     from leads.models import Lead
-    from leads.scoring import service
+    from leads.scoring import runs
     from server.cli.progress import Progress
 
     with Progress("rescoring leads", await Lead.all().count()) as progress:
-        done = await service.scoring_job(
+        done = await runs.scoring_job(
             timedelta(hours=settings.score_decay_hours), on_progress=progress.advance
         )
     if done is None:

@@ -53,13 +53,13 @@ async def _seed(settings: Settings, leads: int, seed: int, as_of: date) -> None:
 
 async def _score_demo(as_of: date) -> int:
     """Score the seeded leads under the published model as of the seeding date."""
-    from leads.scoring import service
+    from leads.scoring import runs
     from server.cli.progress import Progress
 
     moment = datetime.combine(as_of, datetime.min.time(), UTC)
-    run = await service.start_decay_run(moment)
+    run = await runs.start_decay_run(moment)
     with Progress("scoring leads", run.total) as progress:
-        done = await service.run_pending(
+        done = await runs.run_pending(
             run_id=run.id, on_progress=progress.advance, now=lambda: moment
         )
     return done.changed if done else 0

@@ -74,6 +74,18 @@ async def test_only_auditors_read_the_log(anonymous_client: httpx.AsyncClient, r
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
 
 
+def test_the_readme_and_the_policy_agree_that_only_auditors_read_the_log() -> None:
+    from pathlib import Path
+
+    from compliance.access.policy import OPERATION_ROLES
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+
+    assert OPERATION_ROLES["auditEvents"] == frozenset({Role.AUDITOR})
+    assert "`auditEvents` (auditor only)" in readme
+    assert "not the audit log's contents" in readme
+
+
 async def test_verification_reports_a_broken_chain(anonymous_client: httpx.AsyncClient) -> None:
     await a_full_lead(None, None, "ada@example.com")
     reader = await session_token(await a_staff_user(Role.MARKETER))

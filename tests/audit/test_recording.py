@@ -103,7 +103,8 @@ async def test_a_refused_operation_is_recorded(anonymous_client: httpx.AsyncClie
 
     [event] = await AuditEvent.filter(action="access.operation.denied")
     assert event.outcome == "denied"
-    assert event.fields_touched == ["createLead"]
+    assert event.fields_touched == []  # nothing was revealed or changed
+    assert event.fields_denied == ["createLead"]
     assert event.actor_role == "analyst"
 
 

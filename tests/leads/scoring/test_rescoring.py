@@ -11,12 +11,14 @@ import pytest
 
 from audit.events import Actor
 from audit.models import AuditEvent
+from compliance import lease
 from core.errors import NotFound, ValidationFailed
 from identity.principal import Principal
 from identity.roles import Role
 from leads import service
 from leads.enums import ActivityType, CompanySize, Seniority, Stage
 from leads.models import Activity, Lead, StageChange
+from leads.scoring import runs
 from leads.scoring import service as scoring
 from leads.scoring.definition import DEFAULT_DEFINITION
 from leads.scoring.models import ScoreHistory, ScoringModel, ScoringRun
@@ -104,8 +106,8 @@ async def test_the_decay_run_lowers_engagement_with_a_fixed_clock() -> None:
     assert (await Lead.get(id=lead.id)).engagement_score == 40
 
     later = NOW + 30 * DAY
-    run = await scoring.start_decay_run(later)
-    finished = await scoring.run_pending(run_id=run.id, now=lambda: later)
+    run = await runs.start_decay_run(later)
+    finished = await runs.run_pending(run_id=run.id, now=lambda: later)
 
     assert finished is not None
     assert (finished.status, finished.processed, finished.changed) == ("done", 1, 1)
@@ -145,7 +147,7 @@ async def scored_leads() -> list[Lead]:
         status="pending",
         created_at=NOW,
     )
-    await scoring.run_pending(run_id=run.id, now=lambda: NOW)
+    await runs.run_pending(run_id=run.id, now=lambda: NOW)
     return leads
 
 
@@ -182,7 +184,7 @@ async def test_the_dry_run_predicts_exactly_what_publishing_does() -> None:
     report = await scoring.dry_run(draft.version, now=NOW)
     assert await ScoreHistory.all().count() == 6  # the dry run wrote nothing
     run = await scoring.publish(OPERATOR, None, draft.version)
-    done = await scoring.run_pending(run_id=run.id, now=lambda: NOW)
+    done = await runs.run_pending(run_id=run.id, now=lambda: NOW)
 
     # default (MQL 40, SQL 70): 50, 55 MQL; 70 SQL. Stricter (25, 50): 30 MQL; 50, 55, 70 SQL.
     assert (report.evaluated, report.not_scored) == (7, 1)
@@ -218,7 +220,7 @@ async def test_a_killed_run_resumes_after_its_last_committed_batch() -> None:
         raise Killed
 
     with pytest.raises(Killed):
-        await scoring.run_pending(run_id=run.id, batch=2, on_progress=die, now=lambda: NOW)
+        await runs.run_pending(run_id=run.id, batch=2, on_progress=die, now=lambda: NOW)
     halfway = await ScoringRun.get(id=run.id)
     assert (halfway.status, halfway.processed) == ("running", 2)
     assert await ScoreHistory.all().count() == 2
@@ -227,18 +229,21 @@ async def test_a_killed_run_resumes_after_its_last_committed_batch() -> None:
         (str(run.id), 2, 2)
     ]
 
-    # another process cannot take it while the lease holds …
-    assert await scoring.run_pending(run_id=run.id, now=lambda: NOW + timedelta(minutes=1)) is None
-    # … and resumes it once the lease has run out
-    after_lease = NOW + timedelta(minutes=10)
-    done = await scoring.run_pending(run_id=run.id, batch=2, now=lambda: after_lease)
+    # nobody takes it over while its lease holds (its process may only be slow) …
+    within = NOW + runs.LEASE - timedelta(seconds=1)
+    assert await runs.run_pending(run_id=run.id, now=lambda: within) is None
+    assert [r.id for r in await runs.resuming_later(within)] == [run.id]
+    # … and the next run resumes it within a minute of its process dying
+    after_lease = NOW + runs.LEASE + timedelta(seconds=1)
+    assert timedelta(minutes=1) > runs.LEASE
+    done = await runs.run_pending(run_id=run.id, batch=2, now=lambda: after_lease)
     assert done is not None
     assert (done.status, done.processed, done.changed) == ("done", 5, 5)
     assert await ScoreHistory.all().count() == 5  # nobody scored twice
     batches = await AuditEvent.filter(action="scoring.run.batch").order_by("seq")
     assert [e.details["count"] for e in batches] == [2, 2, 1]
     assert await Lead.filter(score=30).count() == 5
-    assert await scoring.run_pending(run_id=run.id, now=lambda: after_lease) is None
+    assert await runs.run_pending(run_id=run.id, now=lambda: after_lease) is None
 
 
 async def test_history_is_kept_per_lead_in_order() -> None:
@@ -261,10 +266,10 @@ async def test_the_scoring_job_finishes_pending_runs_first_then_decays_when_due(
     published = await scoring.publish(OPERATOR, None, draft.version)
     every = timedelta(hours=24)
 
-    first = await scoring.scoring_job(every, now=lambda: NOW)
-    second = await scoring.scoring_job(every, now=lambda: NOW + timedelta(hours=1))
-    third = await scoring.scoring_job(every, now=lambda: NOW + timedelta(hours=2))
-    fourth = await scoring.scoring_job(every, now=lambda: NOW + timedelta(hours=27))
+    first = await runs.scoring_job(every, now=lambda: NOW)
+    second = await runs.scoring_job(every, now=lambda: NOW + timedelta(hours=1))
+    third = await runs.scoring_job(every, now=lambda: NOW + timedelta(hours=2))
+    fourth = await runs.scoring_job(every, now=lambda: NOW + timedelta(hours=27))
 
     assert first is not None
     assert (first.id, first.status) == (published.id, "done")
@@ -280,9 +285,9 @@ async def test_a_run_clears_stored_scores_of_leads_that_lost_their_basis() -> No
     kept = await a_lead(seniority=Seniority.VP)
     lost = await a_lead(bases=False, score=55, fit_score=30, engagement_score=25)
     await Lead.filter(id=lost.id).update(score_model_version=1)
-    run = await scoring.start_decay_run(NOW)
+    run = await runs.start_decay_run(NOW)
 
-    done = await scoring.run_pending(run_id=run.id, now=lambda: NOW)
+    done = await runs.run_pending(run_id=run.id, now=lambda: NOW)
 
     assert done is not None
     assert done.changed == 2
@@ -305,3 +310,11 @@ async def test_history_for_reads_only_the_newest_entries_of_each_lead() -> None:
     assert [h.id for h in found[first.id]] == [h.id for h in everything[:2]]
     assert [h.lead_id for h in found[second.id]] == [second.id]
     assert found[first.id][0].breakdown == everything[0].breakdown
+
+
+async def test_a_second_process_is_told_who_is_rescoring_and_until_when() -> None:
+    await lease.take(runs.JOB, "host-b:4242:abcd", datetime.now(UTC), lease.SHORT_LEASE)
+
+    with pytest.raises(runs.ScoringBusy, match=r"running in host-b:4242:abcd .*runs to 20"):
+        await runs.run_pending()
+    assert await runs.scoring_job(timedelta(hours=24)) is None  # serve's job just skips

@@ -11,6 +11,7 @@ from identity.principal import Principal
 from identity.roles import Role
 from leads import service
 from leads.enums import ActivityType, Seniority
+from leads.scoring import runs
 from leads.scoring import service as scoring
 from leads.scoring.definition import DEFAULT_DEFINITION
 from tests.builders import a_lead, a_staff_user, graphql, session_token
@@ -105,7 +106,7 @@ async def test_a_marketer_drafts_dry_runs_and_publishes_a_model(
     dry = await graphql(anonymous_client, DRY_RUN, {"v": 2}, token=token)
     published = await graphql(anonymous_client, PUBLISH, {"v": 2}, token=token)
     run_id = published["data"]["publishScoringModel"]["run"]["id"]
-    await scoring.run_pending()
+    await runs.run_pending()
     finished = await graphql(anonymous_client, RUN, {"id": run_id}, token=token)
     versions = await graphql(anonymous_client, "{ scoringModels { version status } }", token=token)
 

@@ -1,0 +1,92 @@
+"""Stopping ``serve``: the background jobs are cancelled and waited for within the shutdown
+timeout, a job in progress stops at its next step with nothing half-written and its lease
+let go, and a database that will not close in time does not hold the process."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from audit.events import Actor
+from audit.models import AuditEvent
+from compliance.models import JobLease
+from leads.models import Lead
+from rights import retention
+from rights.retention_policy import RetentionPolicy
+from server.app import close_within, stop_background
+from tests.builders import a_lead
+
+LONG_AGO = datetime.now(UTC) - timedelta(days=4 * 365)
+
+
+async def test_a_retention_run_in_progress_stops_within_the_timeout(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(retention, "LEAD_BATCH", 1)
+    for i in range(40):
+        await a_lead(created_at=LONG_AGO + timedelta(minutes=i))
+    batches = asyncio.Event()
+    original = retention.JobRun.event
+
+    def counting(self: retention.JobRun, action: str, count: int, **kwargs: object) -> object:
+        if action == "retention.leads.erased":
+            batches.set()
+        return original(self, action, count, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(retention.JobRun, "event", counting)
+    job = asyncio.create_task(
+        retention.run(RetentionPolicy(), datetime.now(UTC), Actor.operator()), name="retention"
+    )
+    await asyncio.wait_for(batches.wait(), timeout=30)  # a batch committed: it is mid-run
+    assert await JobLease.exists(name=retention.JOB)
+
+    started = asyncio.get_running_loop().time()
+    await stop_background([job], within=10)
+    took = asyncio.get_running_loop().time() - started
+
+    assert job.cancelled()
+    assert took < 10
+    assert not await JobLease.exists(name=retention.JOB)  # the next run need not wait
+    erased = await Lead.filter(erased_at__isnull=False).count()
+    recorded = await AuditEvent.filter(action="retention.leads.erased").count()
+    assert 0 < erased < 40
+    assert recorded == erased  # every committed batch is recorded, none half-done
+
+
+async def test_a_job_that_ignores_cancellation_does_not_hold_the_shutdown() -> None:
+    release = asyncio.Event()
+
+    async def stubborn() -> None:
+        while not release.is_set():
+            try:
+                await asyncio.sleep(3600)
+            except asyncio.CancelledError:
+                continue
+
+    job = asyncio.create_task(stubborn(), name="stubborn")
+    await asyncio.sleep(0)
+
+    started = asyncio.get_running_loop().time()
+    await stop_background([job], within=0.2)
+    took = asyncio.get_running_loop().time() - started
+
+    assert 0.2 <= took < 5
+    assert not job.done()
+    release.set()
+    job.cancel()
+    await asyncio.wait([job], timeout=5)
+
+
+async def test_a_database_that_will_not_close_does_not_hold_the_process() -> None:
+    closing = asyncio.Event()
+
+    async def hanging_close() -> None:
+        closing.set()
+        await asyncio.Event().wait()
+
+    loop = asyncio.get_running_loop()
+    await close_within(hanging_close, loop.time() + 0.2)
+
+    assert closing.is_set()
