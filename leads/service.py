@@ -11,9 +11,6 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from audit.events import Event, Outcome, Target, record
-from compliance.access.decide import decide_now
-from compliance.access.policy import required_policy
-from compliance.access.rules import Access
 from compliance.consent import ledger, suppression
 from compliance.consent.evidence import ConsentSource, Evidence
 from compliance.scopes import RowScope, lead_scope
@@ -26,6 +23,7 @@ from crypto.vault import current_vault
 from identity.events import actor_of
 from identity.principal import Principal
 from identity.scopes import ApiScope
+from leads import duplicates
 from leads.assignment import assign_round_robin, team_named
 from leads.contacts import lead_ids_with, replace_indexes, seal_lead, subject_key
 from leads.details import clean_details
@@ -40,7 +38,7 @@ from leads.followup import (
     touched,
 )
 from leads.lifecycle import check_transition, status_after
-from leads.models import Activity, Lead, StageChange, subject_of
+from leads.models import Activity, Lead, StageChange
 from leads.repository import LeadRepository, active_staff, campaign_exists
 from leads.scoring.rescoring import FACT_COLUMNS
 from leads.scoring.service import Trigger, rescore_lead
@@ -93,25 +91,21 @@ async def _check_references(principal: Principal, values: Mapping[str, Any]) -> 
         raise ValidationFailed(errors)
 
 
-async def _check_duplicate_email(
+async def _hidden_duplicates(
     repository: LeadRepository, email: str | None, exclude: uuid.UUID | None
-) -> None:
+) -> list[uuid.UUID]:
+    """Other leads with ``email``: raises :class:`DuplicateLead` naming one whose email the
+    author may read in clear; otherwise returns them, to be flagged for review without
+    telling the author (see :mod:`leads.duplicates`)."""
     if not email:
-        return
+        return []
     others = [i for i in await lead_ids_with(IndexKind.EMAIL, email) if i != exclude]
-    if others:
-        raise DuplicateLead("email", await _shown_duplicate(repository, others))
-
-
-async def _shown_duplicate(repository: LeadRepository, ids: list[uuid.UUID]) -> uuid.UUID | None:
-    """The existing lead's id, only if the caller could read its email anyway: otherwise
-    creating a lead would be a way to unmask an email."""
-    existing = await repository.first_readable(ids)
-    if existing is None:
-        return None
-    email = required_policy("Lead", "email")
-    decision = await decide_now(repository.principal, email, subject_of(existing))
-    return existing.id if decision.access is Access.REVEAL else None
+    if not others:
+        return []
+    shown = await duplicates.shown_duplicate(repository, others)
+    if shown is not None:
+        raise DuplicateLead("email", shown)
+    return others
 
 
 def _sealed_change(
@@ -134,14 +128,14 @@ async def create_lead(principal: Principal, values: Mapping[str, Any]) -> Lead:
         cleaned["owner_id"] = principal.user_id
     now = utcnow()
     lead_id = new_id()
-    # Checked before a data key is created (a duplicate leaves no orphan key) and again
-    # inside the transaction (a concurrent create of the same email).
-    await _check_duplicate_email(repository, cleaned.get("email"), None)
+    # Checked before a data key is created (a refused duplicate leaves no orphan key) and
+    # again inside the transaction (a concurrent create of the same email).
+    await _hidden_duplicates(repository, cleaned.get("email"), None)
     if await suppression.is_suppressed(suppression.contacts_of(cleaned)):
         raise Suppressed()
     key = await subject_key(lead_id, create=True)
     async with in_transaction("default"):
-        await _check_duplicate_email(repository, cleaned.get("email"), None)
+        hidden = await _hidden_duplicates(repository, cleaned.get("email"), None)
         team_id = scope.team_id if scope.kind is RowScope.TEAM else None
         if team_id is None and cleaned.get("owner_id") is not None:
             owner = await active_staff(cleaned["owner_id"])
@@ -168,6 +162,7 @@ async def create_lead(principal: Principal, values: Mapping[str, Any]) -> Lead:
         )
         await change.save()
         await _recorded(principal, "lead.created", lead.id, tuple(sorted(cleaned)))
+        await duplicates.flag(principal, lead_id, hidden, now)
         await record_bases(principal, lead_id, key, now)
         await auto_assign(principal, lead, now)
         await send_welcome(lead_id, key, cleaned.get("email"), now)
@@ -239,8 +234,11 @@ async def update_lead(principal: Principal, lead_id: uuid.UUID, values: Mapping[
         lead = await repository.get_for_update(lead_id)
         if lead is None:
             raise NotFound("lead")
-        if "email" in cleaned:
-            await _check_duplicate_email(repository, cleaned["email"], lead.id)
+        hidden = (
+            await _hidden_duplicates(repository, cleaned["email"], lead.id)
+            if "email" in cleaned
+            else []
+        )
         if "owner_id" in cleaned and cleaned["owner_id"] is not None:
             owner = await active_staff(cleaned["owner_id"])
             if owner is not None and owner.team_id is not None:
@@ -256,6 +254,8 @@ async def update_lead(principal: Principal, lead_id: uuid.UUID, values: Mapping[
             await lead.save(update_fields=[*changed, "updated_at"])
             await replace_indexes(lead.id, cleaned)
             await _recorded(principal, "lead.updated", lead.id, tuple(sorted(changed)))
+            if "email" in changed:
+                await duplicates.flag(principal, lead.id, hidden, utcnow())
             if reassigned:
                 lead.assigned_at, lead.assignment_reason = utcnow(), "reassigned by staff"
                 await lead.save(update_fields=["assigned_at", "assignment_reason"])

@@ -30,6 +30,7 @@ from schema.consent.queries import ConsentQueries
 from schema.dsr.mutations import DsrMutations
 from schema.dsr.queries import DsrQueries
 from schema.gate import AuthenticationGate
+from schema.leads.duplicates import DuplicateMutations
 from schema.leads.mutations import LeadMutations
 from schema.leads.queries import LeadQueries
 from schema.limits.budget import RequestBudget
@@ -66,6 +67,7 @@ class Query(
 @strawberry.type
 class Mutation(
     LeadMutations,
+    DuplicateMutations,
     SignInMutations,
     AdminMutations,
     BreakGlassMutations,

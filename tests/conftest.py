@@ -151,6 +151,7 @@ TABLES_CHILDREN_FIRST = (
     "audit_head",
     "audit_checkpoint",
     "signing_key",
+    "possible_duplicate",
     "auth_throttle",
     "rate_limit_counter",
     "break_glass_grant",

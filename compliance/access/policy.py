@@ -139,6 +139,7 @@ NOT_SENSITIVE: dict[str, frozenset[str]] = {
             "assignedAt",
             "assignmentReason",
             "tasks",
+            "possibleDuplicates",  # its own rule: see leads/duplicates.py
             "createdAt",
             "updatedAt",
             "lastEngagedAt",
@@ -211,6 +212,7 @@ OPERATION_ROLES: dict[str, frozenset[Role]] = {
     "tasks": frozenset({Role.SALES_REP, Role.SALES_MANAGER}),
     "completeTask": frozenset({Role.SALES_REP, Role.SALES_MANAGER}),
     "assignLead": frozenset({Role.SALES_MANAGER}),
+    "resolvePossibleDuplicate": frozenset({Role.SALES_REP, Role.SALES_MANAGER}),
     **{
         name: frozenset({Role.COMPLIANCE_OFFICER})
         for name in (

@@ -12,7 +12,7 @@ import strawberry
 from compliance.access.decide import Subject
 from compliance.consent.purposes import PROFILING
 from core.cursors import InvalidCursor
-from leads import models
+from leads import duplicates, models
 from leads.models import subject_of
 from schema.access.extension import protected
 from schema.context import Context
@@ -26,6 +26,7 @@ from schema.enums import (
 )
 from schema.errors import bad_input
 from schema.leads.consent import ConsentRecord, ConsentStatus, ScoreStatus
+from schema.leads.duplicates import PossibleDuplicate
 from schema.leads.related import (
     MAX_NESTED_ACTIVITIES,
     ActivityConnection,
@@ -217,6 +218,14 @@ class Lead:
         if self._row.sql_at is None or self._row.first_touch_at is None:
             return None
         return round((self._row.first_touch_at - self._row.sql_at).total_seconds() / 60, 1)
+
+    @strawberry.field(
+        description="Other leads with this lead's email, flagged for review; shown only to "
+        "those who may read the existing lead's email in clear."
+    )
+    async def possible_duplicates(self, info: strawberry.Info[Context]) -> list[PossibleDuplicate]:
+        flags = await duplicates.flags_for(info.context.principal, self._row)
+        return [PossibleDuplicate.of(flag) for flag in flags]
 
     @strawberry.field(description="Follow-up tasks: the first contact, then the cadence.")
     async def tasks(self, info: strawberry.Info[Context]) -> list[FollowUpTask]:

@@ -5,13 +5,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from audit.models import AuditEvent
 from core.errors import NotFound, ValidationFailed
 from identity.principal import Principal
 from identity.roles import Role
 from leads import service
 from leads.enums import ActivityType, Source, Stage, Status
 from leads.errors import DuplicateLead, InvalidTransition
-from leads.models import Activity, Lead, StageChange
+from leads.models import Activity, Lead, PossibleDuplicate, StageChange
 from leads.repository import LeadFilter, LeadOrder, LeadRepository
 from tests.builders import a_lead, a_staff_user, a_team, principal_for
 
@@ -37,29 +38,32 @@ async def test_a_duplicate_email_is_reported_and_nothing_is_written() -> None:
     assert await Lead.all().count() == 1
 
 
-async def test_a_duplicate_whose_email_the_caller_sees_masked_is_reported_without_its_id() -> None:
-    await service.create_lead(DEV, {"email": "ada@example.com", "source": Source.API})
+async def test_a_duplicate_whose_email_the_caller_sees_masked_is_created_and_flagged() -> None:
+    existing = await service.create_lead(DEV, {"email": "ada@example.com", "source": Source.API})
 
-    with pytest.raises(DuplicateLead) as raised:
-        await service.create_lead(DEV, {"email": "ada@example.com", "source": Source.API})
+    created = await service.create_lead(DEV, {"email": "ada@example.com", "source": Source.API})
 
-    assert raised.value.existing_id is None
+    [flag] = await PossibleDuplicate.all()
+    assert (flag.lead_id, flag.existing_id, flag.kind) == (created.id, existing.id, "email")
+    event = await AuditEvent.get(action="lead.duplicate.flagged")
+    assert set(event.subject_ids) == {str(created.id), str(existing.id)}
+    assert "ada@example.com" not in str(event.details)
 
 
-async def test_a_duplicate_outside_scope_is_reported_without_its_id() -> None:
+async def test_a_duplicate_outside_scope_is_created_and_flagged_not_refused() -> None:
     team = await a_team()
     owner, other = (
         await a_staff_user(Role.SALES_REP, team),
         await a_staff_user(Role.SALES_REP, team),
     )
-    await a_lead(email="taken@example.com", owner_id=owner.id)
+    existing = await a_lead(email="taken@example.com", owner_id=owner.id)
 
-    with pytest.raises(DuplicateLead) as raised:
-        await service.create_lead(
-            principal_for(other), {"email": "taken@example.com", "source": Source.API}
-        )
+    created = await service.create_lead(
+        principal_for(other), {"email": "taken@example.com", "source": Source.API}
+    )
 
-    assert raised.value.existing_id is None
+    assert created.id != existing.id
+    assert await PossibleDuplicate.filter(lead_id=created.id, existing_id=existing.id).exists()
 
 
 async def test_a_sales_rep_sees_only_their_own_leads() -> None:

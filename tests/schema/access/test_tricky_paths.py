@@ -271,20 +271,27 @@ async def test_operations_outside_a_role_are_refused_before_they_run(
     assert await Lead.all().count() == 0
 
 
-async def test_a_duplicate_is_reported_without_the_id_of_a_lead_whose_email_is_masked(
+async def test_a_duplicate_of_a_lead_whose_email_is_masked_is_not_confirmed(
     anonymous_client: httpx.AsyncClient,
 ) -> None:
+    """Creating a lead must not be a way to learn that an email exists: the answer for a
+    duplicate the caller may not read is that of any new lead."""
     marketer = await a_staff_user(Role.MARKETER)
     await a_full_lead(None, None, "jane@example.com")
-
-    body = await graphql(
-        anonymous_client,
-        'mutation { createLead(input: {email: "jane@example.com", source: API}) '
-        "{ ... on DuplicateLead { existingLeadId } } }",
-        token=await session_token(marketer),
+    token = await session_token(marketer)
+    create = (
+        "mutation ($email: String!) { createLead(input: {email: $email, source: API}) "
+        "{ __typename ... on LeadPayload { lead { stage email } } "
+        "... on DuplicateLead { existingLeadId } } }"
     )
 
-    assert body["data"]["createLead"] == {"existingLeadId": None}
+    duplicate = await graphql(anonymous_client, create, {"email": "jane@example.com"}, token=token)
+    fresh = await graphql(anonymous_client, create, {"email": "june@example.com"}, token=token)
+
+    assert duplicate["data"]["createLead"]["__typename"] == "LeadPayload"
+    assert set(duplicate["data"]["createLead"]["lead"]) == set(fresh["data"]["createLead"]["lead"])
+    assert duplicate.get("errors") == fresh.get("errors") is None
+    assert await Lead.all().count() == 3
 
 
 async def test_a_manager_assigns_within_the_team_and_not_outside_it(
