@@ -184,3 +184,38 @@ async def test_setting_a_null_column_is_named() -> None:
 
     assert result.problem is not None
     assert result.problem.seq == 2
+
+
+async def test_several_events_appended_together_index_all_their_subjects() -> None:
+    from audit.events import record_many
+    from audit.models import AuditSubject
+
+    await record_many(
+        [
+            Event("lead.read", Outcome.SUCCESS, Actor.operator(), subject_ids=("a", "b")),
+            Event("lead.read", Outcome.SUCCESS, Actor.operator(), subject_ids=("c",)),
+        ],
+        now=START,
+    )
+
+    rows = await AuditSubject.all().order_by("seq", "subject_id").values_list("seq", "subject_id")
+    assert [tuple(r) for r in rows] == [(1, "a"), (1, "b"), (2, "c")]
+    assert (await verify()).ok
+
+
+async def test_a_checkpoint_is_due_exactly_when_the_interval_has_passed() -> None:
+    from audit.models import AuditCheckpoint
+
+    chain.configure(checkpoint_every=1000, checkpoint_minutes=60)
+    try:
+        await record(Event("a.b", Outcome.SUCCESS, Actor.operator()), now=START)
+        before = START + timedelta(minutes=60) - timedelta(microseconds=1)
+        await record(Event("a.b", Outcome.SUCCESS, Actor.operator()), now=before)
+        await record(
+            Event("a.b", Outcome.SUCCESS, Actor.operator()), now=START + timedelta(minutes=60)
+        )
+    finally:
+        chain.configure(checkpoint_every=1000, checkpoint_minutes=60)
+
+    checkpoints = await AuditCheckpoint.all().order_by("seq")
+    assert [(c.seq, c.reason) for c in checkpoints] == [(1, "interval"), (3, "interval")]

@@ -11,6 +11,7 @@ import pytest
 
 from audit.events import Actor
 from audit.models import AuditEvent
+from compliance.categories import DataCategory
 from compliance.models import JobLease
 from leads.models import Lead
 from rights import retention
@@ -28,16 +29,14 @@ async def test_a_retention_run_in_progress_stops_within_the_timeout(
     for i in range(40):
         await a_lead(created_at=LONG_AGO + timedelta(minutes=i))
     batches = asyncio.Event()
-    original = retention.JobRun.event
 
-    def counting(self: retention.JobRun, action: str, count: int, **kwargs: object) -> object:
-        if action == "retention.leads.erased":
+    def committed(category: DataCategory, _count: int) -> None:  # called after each commit
+        if category is DataCategory.LEADS:
             batches.set()
-        return original(self, action, count, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(retention.JobRun, "event", counting)
     job = asyncio.create_task(
-        retention.run(RetentionPolicy(), datetime.now(UTC), Actor.operator()), name="retention"
+        retention.run(RetentionPolicy(), datetime.now(UTC), Actor.operator(), progress=committed),
+        name="retention",
     )
     await asyncio.wait_for(batches.wait(), timeout=30)  # a batch committed: it is mid-run
     assert await JobLease.exists(name=retention.JOB)
