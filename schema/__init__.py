@@ -12,11 +12,13 @@ from graphql import GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
-    QueryDepthLimiter,
+    ParserCache,
     SchemaExtension,
+    ValidationCache,
 )
+from strawberry.extensions.max_aliases import create_validator as aliases_rule
+from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.schema.config import StrawberryConfig
 
 from schema import errors_masking
@@ -47,6 +49,16 @@ MAX_DEPTH = 8
 MAX_TOKENS = 5000
 MAX_ALIASES = 30
 MAX_DIRECTIVES = 20
+PLAN_CACHE_SIZE = 512
+"""Parsed and validated documents kept per process (by query text): a document is parsed
+and validated once, then only its variables change."""
+LIMIT_RULES = [
+    depth_rule(MAX_DEPTH, None, None),
+    aliases_rule(MAX_ALIASES),
+    max_directives_rule(MAX_DIRECTIVES),
+]
+"""The limits as validation rules, built once: the validation cache is keyed by the rules,
+so rules built per request (as the limiter extensions do) would never hit it."""
 
 
 @strawberry.type
@@ -92,10 +104,10 @@ def build_schema(*, production: bool) -> strawberry.Schema:
     always stripped from error messages."""
     extensions: list[Callable[[], SchemaExtension]] = [
         AuthenticationGate,
-        partial(QueryDepthLimiter, max_depth=MAX_DEPTH),
         partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
-        partial(MaxAliasesLimiter, max_alias_count=MAX_ALIASES),
-        partial(AddValidationRules, [max_directives_rule(MAX_DIRECTIVES)]),
+        partial(ParserCache, maxsize=PLAN_CACHE_SIZE),
+        partial(AddValidationRules, LIMIT_RULES),
+        partial(ValidationCache, maxsize=PLAN_CACHE_SIZE),
         RequestBudget,
         AccessReport,
     ]
