@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
+import orjson
 from starlette.applications import Starlette
 from starlette.datastructures import Headers
 from starlette.middleware import Middleware
@@ -127,6 +129,18 @@ class GraphQLApp(GraphQL[Context, None]):
         except PurposeRefused as refused:
             raise Refusal(403, "PURPOSE_REFUSED", str(refused)) from None
         return dataclasses.replace(auth, principal=principal)
+
+    def encode_json(self, data: object) -> str | bytes:
+        """Responses as compact UTF-8 JSON with orjson (several times faster than the standard
+        library on a page of leads); anything orjson refuses goes the standard way."""
+        try:
+            return orjson.dumps(data)
+        except TypeError:
+            return json.dumps(data, separators=(",", ":"))
+
+    def decode_json(self, data: str | bytes) -> object:
+        """The body, already checked by :func:`admit` (UTF-8, no repeated keys, depth)."""
+        return orjson.loads(data)
 
     async def get_context(self, request: Any, response: Any) -> Context:
         return Context(

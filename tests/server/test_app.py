@@ -125,3 +125,14 @@ async def test_access_log_holds_no_personal_values(
     everything = "\n".join(lines)
     assert "secret.person" not in everything
     assert "Zebulon" not in everything
+
+
+def test_responses_are_encoded_as_utf8_json_and_odd_values_still_encode() -> None:
+    from server.app import GraphQLApp
+    from tests.conftest import make_settings
+
+    app = GraphQLApp(make_settings())
+
+    assert app.encode_json({"name": "Zoë", "n": 1}) == '{"name":"Zoë","n":1}'.encode()
+    assert app.encode_json({"odd": "\ud800"}) == '{"odd":"\\ud800"}'
+    assert app.decode_json(b'{"a": [1, 2]}') == {"a": [1, 2]}
