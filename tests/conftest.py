@@ -80,8 +80,11 @@ SQLITE_FILES = ("test.sqlite3", "keys.sqlite3")
 def _template_dir() -> Path:
     """Where a freshly migrated pair of SQLite files is kept, named by the migrations and the
     ORM version that made it, so a stale copy is never used."""
+    import migrations  # where the code runs them from (a mutation run's copy has none)
+
+    folder = next(Path(p) for p in migrations.__path__ if Path(p, "0001_initial.py").exists())
     digest = hashlib.sha256(tortoise.__version__.encode())
-    for path in sorted((Path(__file__).parent.parent / "migrations").glob("*.py")):
+    for path in sorted(folder.glob("*.py")):
         digest.update(path.name.encode() + path.read_bytes())
     return Path(tempfile.gettempdir()) / f"leadvault-test-template-{digest.hexdigest()[:16]}"
 
