@@ -15,7 +15,7 @@ from audit import chain
 from audit.chain import GENESIS
 from audit.events import Actor, ActorType, Event, Outcome, Target, record
 from audit.models import AuditCheckpoint, AuditEvent, AuditHead
-from audit.verify import verify
+from audit.verify import Problem, verify
 from tests.conftest import _test_database_url
 
 OPERATOR = Actor(ActorType.OPERATOR)
@@ -99,9 +99,7 @@ async def test_a_deleted_event_is_named() -> None:
 
     result = await verify()
 
-    assert result.problem is not None
-    assert result.problem.seq == 3
-    assert "missing" in result.problem.reason
+    assert result.problem == Problem(3, "event seq 3 is missing")
 
 
 async def test_an_inserted_event_is_found() -> None:
@@ -145,8 +143,7 @@ async def test_an_event_appended_behind_the_recorders_back_is_found() -> None:
 
     result = await verify()
 
-    assert result.problem is not None
-    assert result.problem.seq == 5
+    assert result.problem == Problem(5, "event seq 5 was added outside the recorder")
 
 
 async def test_reordered_events_are_named() -> None:
@@ -169,9 +166,7 @@ async def test_a_truncated_tail_is_found_from_the_checkpoint() -> None:
 
     result = await verify()
 
-    assert result.problem is not None
-    assert result.problem.seq == 5
-    assert "missing" in result.problem.reason
+    assert result.problem == Problem(5, "events after seq 4 are missing (checkpoint at seq 6)")
 
 
 async def test_a_truncated_tail_is_found_from_the_head() -> None:
@@ -180,8 +175,54 @@ async def test_a_truncated_tail_is_found_from_the_head() -> None:
 
     result = await verify()
 
-    assert result.problem is not None
-    assert result.problem.seq == 6
+    assert result.problem == Problem(6, "events after seq 5 are missing (the head is at seq 6)")
+
+
+async def test_a_log_whose_events_are_all_gone_is_named_from_its_checkpoint() -> None:
+    await _events(4, every=3)  # signed at seq 1 and seq 4
+    await _sql("DELETE FROM audit_subject")
+    await _sql("DELETE FROM audit_event")
+
+    result = await verify()
+
+    assert result.problem == Problem(1, "events after seq 0 are missing (checkpoint at seq 4)")
+    assert result.events_checked == 0
+
+
+async def test_an_edit_is_reported_before_a_truncated_tail() -> None:
+    await _events(6)
+    await _sql("UPDATE audit_event SET action = 'lead.updated' WHERE seq = ?", 2)
+    await _sql("DELETE FROM audit_event WHERE seq = ?", 6)
+
+    result = await verify()
+
+    assert result.problem == Problem(2, "event seq 2 was altered after it was written")
+
+
+async def test_progress_is_reported_per_thousand_events_and_the_rest() -> None:
+    from audit.events import record_many
+
+    chain.configure(checkpoint_every=1000, checkpoint_minutes=60 * 24 * 365)
+    try:
+        for start in range(0, 2500, 500):
+            await record_many(
+                [Event("a.b", Outcome.SUCCESS, OPERATOR) for _ in range(500)],
+                now=START + timedelta(seconds=start),
+            )
+    finally:
+        chain.configure(checkpoint_every=1000, checkpoint_minutes=60)
+    reported: list[int] = []
+
+    result = await verify(on_progress=reported.append)
+
+    assert result.ok, result.problem
+    assert reported == [1000, 1000, 500]
+    latest = await AuditCheckpoint.all().order_by("-seq").first()
+    assert latest is not None
+    assert (result.last_checkpoint_seq, result.last_checkpoint_at) == (
+        latest.seq,
+        latest.created_at,
+    )
 
 
 async def test_a_rewritten_chain_is_caught_by_the_signed_checkpoint() -> None:
