@@ -9,8 +9,10 @@ must name the edited event.
 from __future__ import annotations
 
 import hashlib
+import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -82,6 +84,29 @@ def test_stored_json_text_and_python_values_hash_alike_whatever_the_key_order() 
 def test_a_time_without_zone_is_taken_as_utc() -> None:
     naive = dict(KNOWN_ROW, occurred_at=datetime(2026, 3, 1, 12, 0, 5, 250000))
     assert chain.event_hash(naive) == KNOWN_HASH
+
+
+@pytest.fixture
+def far_from_utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The process's local time zone set nine hours from UTC, so local time cannot pass
+    for UTC."""
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_times_hash_as_utc_whatever_their_zone_or_the_machines(far_from_utc: None) -> None:
+    tokyo = timezone(timedelta(hours=9))
+    same_instant = [
+        datetime(2026, 3, 1, 12, 0, 5, 250000),  # no zone: taken as UTC, not local time
+        datetime(2026, 3, 1, 12, 0, 5, 250000, tzinfo=UTC),
+        datetime(2026, 3, 1, 21, 0, 5, 250000, tzinfo=tokyo),
+    ]
+
+    for moment in same_instant:
+        assert chain.event_hash(dict(KNOWN_ROW, occurred_at=moment)) == KNOWN_HASH
 
 
 def test_the_first_event_follows_sixty_four_zeros() -> None:
