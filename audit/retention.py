@@ -21,6 +21,7 @@ from audit.events import Actor, Event, Outcome, record
 from audit.jobs import batch_event, new_run
 from audit.models import AuditCheckpoint, AuditEvent, AuditSubject
 from audit.verify import verify
+from core import stopping
 
 
 class RetentionRefused(RuntimeError):
@@ -80,6 +81,7 @@ async def prune(
     deleted = 0
     position = lowest.seq - 1
     while position < cut:
+        stopping.check()
         upper = min(position + batch, cut)
         async with in_transaction("default"):
             await AuditSubject.filter(seq__lte=upper).delete()

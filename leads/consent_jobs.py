@@ -23,6 +23,7 @@ from compliance.consent import state as consent_state
 from compliance.consent.evidence import ConsentKind
 from compliance.consent.models import ConsentState
 from compliance.consent.purposes import PROFILING
+from core import stopping
 from leads.models import Lead
 
 BATCH = 500
@@ -61,6 +62,7 @@ async def run_consent_job(
         )
     expired = 0
     while True:
+        stopping.check()
         batch = await ConsentState.filter(_lapsed(now)).order_by("id").limit(BATCH)
         if not batch:
             break

@@ -36,6 +36,7 @@ from compliance.dsr.models import (
     RequestSubject,
     SubjectOutcome,
 )
+from core import stopping
 from crypto.vault import current_vault
 from identity.admin import require_recent_mfa
 from rights import certificate, holds
@@ -144,6 +145,7 @@ async def _anonymise(
     what was done (or the hold that kept it), with the batch's audit event."""
     todo = [s for s in subjects if s.outcome is SubjectOutcome.PENDING and not s.anonymised_at]
     for first in range(0, len(todo), BATCH):
+        stopping.check()
         batch, when = todo[first : first + BATCH], now()
         held_subjects = await holds.subject_holds([s.lead_id for s in batch], when)
         all_held = await holds.category_hold(DataCategory.LEADS, when)

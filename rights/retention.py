@@ -37,6 +37,7 @@ from audit.retention import prune
 from compliance import lease
 from compliance.categories import DataCategory
 from compliance.dsr.models import SubjectExport
+from core import stopping
 from crypto.vault import current_vault
 from identity.models import AuthThrottle, StaffSession
 from leads.enums import Stage
@@ -161,6 +162,7 @@ async def _stale_batches(cutoff: datetime, now: datetime) -> AsyncIterator[list[
 async def _erase_leads(cutoff: datetime, now: datetime, job: JobRun) -> int:
     done = 0
     async for ids in _stale_batches(cutoff, now):
+        stopping.check()
         # The batch is announced before its keys go (a run killed after that leaves the
         # announcement and leads not yet marked erased, which the rerun picks up again:
         # their anonymisation does not need the key), then anonymised with its event.
@@ -184,6 +186,7 @@ async def _delete_in_batches(
     with its event (naming the leads whose activities went)."""
     done, last = 0, None
     while True:
+        stopping.check()
         page = query() if last is None else query().filter(**{f"{key}__gt": last})
         keys = list(await page.order_by(key).limit(BATCH).values_list(key, flat=True))
         if not keys:
@@ -279,6 +282,7 @@ async def _run(
         )
     if DataCategory.EXPORTS not in held:
         for export in await _expired_exports(now):
+            stopping.check()
             await announce(job.event("retention.exports.deleting", 1, export=str(export.id)), now)
             await delete_export(export, now)
             counts[DataCategory.EXPORTS] += 1

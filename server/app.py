@@ -24,6 +24,7 @@ from strawberry.asgi import GraphQL
 from audit import chain
 from compliance.access import grants
 from compliance.access.purpose import PURPOSE_HEADER, PurposeRefused
+from core import stopping
 from core.request_context import bind_client_address
 from crypto.keyring import KeyringError
 from identity import clock, passwords
@@ -152,15 +153,27 @@ class GraphQLApp(GraphQL[Context, None]):
         )
 
 
+_BUSY: set[asyncio.Task[Any]] = set()
+"""Background jobs in the middle of a run (the rest are waiting for their next turn)."""
+
+
 async def stop_background(tasks: Sequence[asyncio.Task[Any]], within: float) -> None:
-    """Cancel the background jobs and wait (at most ``within`` seconds) for them to stop:
-    each stops at its next await, its open transaction rolled back and its lease let go.
-    One that does not stop in time is left to the process's exit (logged by name)."""
+    """Stop the background jobs within ``within`` seconds: a job waiting for its turn is
+    cancelled at once; a job in the middle of a run is asked to stop and ends at its next
+    batch boundary (every committed batch recorded, no transaction cut off mid-commit); one
+    still running at the deadline is cancelled, and one that will not stop even then is left
+    to the process's exit (logged by name)."""
+    stopping.request()
     for task in tasks:
-        task.cancel()
+        if task not in _BUSY:
+            task.cancel()
     if not tasks:
         return
     _, pending = await asyncio.wait(tasks, timeout=within)
+    for task in pending:
+        task.cancel()
+    if pending:
+        _, pending = await asyncio.wait(pending, timeout=1)
     for task in pending:
         log.warning("a background job did not stop in time", extra={"job": task.get_name()})
 
@@ -195,10 +208,16 @@ async def _every(seconds: float, what: str, job: Callable[[], Awaitable[object]]
         current.set_name(what)
     while True:
         await asyncio.sleep(seconds)
+        if current is not None:
+            _BUSY.add(current)
         try:
             await job()
+        except stopping.StopRequested:
+            return
         except Exception as error:
             log.warning("%s failed; will try again", what, extra={"error": type(error).__name__})
+        finally:
+            _BUSY.discard(current)
 
 
 def _background_jobs(settings: Settings) -> list[asyncio.Task[None]]:
@@ -278,6 +297,7 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
                 raise
             log.info(keys)
         chain.configure(settings.audit_checkpoint_every, settings.audit_checkpoint_minutes)
+        stopping.reset()
         await passwords.prepare()
         background = (
             [

@@ -14,6 +14,7 @@ from tortoise.transactions import in_transaction
 from audit.events import Actor, Event, Outcome, Target, record
 from audit.jobs import batch_event
 from compliance import lease
+from core import stopping
 from core.errors import NotFound
 from leads.models import Lead
 from leads.scoring.models import ScoringRun
@@ -115,6 +116,7 @@ async def _batches(
 ) -> ScoringRun:
     definition = definition_of(await get_version(run.model_version))
     while True:
+        stopping.check()
         moment = now()
         async with in_transaction("default"):
             outcome, _ = await score_batch(
