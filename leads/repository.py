@@ -74,6 +74,23 @@ class LeadOrder:
         return f"lead:{self.field.value}:{self.direction.value}"
 
 
+class LeadRow:
+    """A lead read for display: only the columns a read asked for, as attributes (named as
+    on :class:`~leads.models.Lead`), without the cost of building a model. Reading a column
+    that was not loaded is an error, never a silent ``None``."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        self._values = values
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
 class LeadRepository:
     def __init__(
         self, principal: Principal, *, writing_under: ApiScope | None = None, writing: bool = False
@@ -134,16 +151,20 @@ class LeadRepository:
     async def get_for_update(self, lead_id: uuid.UUID) -> Lead | None:
         return await self.readable().filter(id=lead_id).select_for_update().first()
 
-    async def page(
-        self, lead_filter: LeadFilter, order: LeadOrder, first: int, after: str | None
-    ) -> Page[Lead]:
+    def _window(
+        self, lead_filter: LeadFilter, order: LeadOrder, after: str | None
+    ) -> QuerySet[Lead]:
+        """The matching leads after the cursor, in the page's order."""
         column = order.field.value
-        binding = self.principal.cursor_binding
         query = self.matching(lead_filter)
         descending = order.direction is SortDirection.DESC
         if after is not None:
             value, row_id = open_cursor(
-                after, order.cursor_kind, binding, _ORDER_TYPES[order.field], uuid.UUID
+                after,
+                order.cursor_kind,
+                self.principal.cursor_binding,
+                _ORDER_TYPES[order.field],
+                uuid.UUID,
             )
             op = "lt" if descending else "gt"
             query = query.filter(
@@ -151,11 +172,36 @@ class LeadRepository:
                 | (Q(**{column: value}) & Q(**{f"id__{op}": row_id}))
             )
         prefix = "-" if descending else ""
-        rows = await query.order_by(f"{prefix}{column}", f"{prefix}id").limit(first + 1)
-        items = rows[:first]
+        return query.order_by(f"{prefix}{column}", f"{prefix}id")
+
+    def _paged(self, rows: Sequence[Any], order: LeadOrder, first: int) -> Page[Any]:
+        items = list(rows[:first])
+        column = order.field.value
+        binding = self.principal.cursor_binding
         kind = order.cursor_kind
         cursors = [seal_cursor(kind, binding, getattr(r, column), r.id) for r in items]
         return Page(items=items, cursors=cursors, has_next_page=len(rows) > first)
+
+    async def page(
+        self, lead_filter: LeadFilter, order: LeadOrder, first: int, after: str | None
+    ) -> Page[Lead]:
+        rows = await self._window(lead_filter, order, after).limit(first + 1)
+        return self._paged(rows, order, first)
+
+    async def page_rows(
+        self,
+        lead_filter: LeadFilter,
+        order: LeadOrder,
+        first: int,
+        after: str | None,
+        columns: Iterable[str],
+    ) -> Page[LeadRow]:
+        """:meth:`page`, reading only ``columns`` (the id, owner, team and sort column
+        always) into :class:`LeadRow` values rather than models."""
+        wanted = {"id", "owner_id", "team_id", order.field.value, *columns}
+        query = self._window(lead_filter, order, after).limit(first + 1)
+        rows = await query.values(*sorted(wanted))
+        return self._paged([LeadRow(row) for row in rows], order, first)
 
     async def count(self, lead_filter: LeadFilter) -> int:
         return await self.matching(lead_filter).count()

@@ -27,6 +27,7 @@ from schema.audit.queries import AuditQueries
 from schema.auth.admin import AdminMutations
 from schema.auth.queries import AuthQueries
 from schema.auth.sign_in import SignInMutations
+from schema.compiled.extension import CompiledReads, PlanCache
 from schema.consent.mutations import ConsentMutations
 from schema.consent.queries import ConsentQueries
 from schema.dsr.mutations import DsrMutations
@@ -91,17 +92,29 @@ class Mutation(
     pass
 
 
+def _path_order(error: GraphQLError) -> list[tuple[int, int | str]]:
+    """Errors in the order of their paths (document-free errors first): the same request
+    lists its errors in the same order whichever executor answered it."""
+    return [(0, p) if isinstance(p, int) else (1, p) for p in error.path or ()]
+
+
 class LeadVaultSchema(strawberry.Schema):
+    plans: PlanCache | None = None
+    """The compiled read plans and how often they answered (None: compiled reads off)."""
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: Any | None = None
     ) -> None:
+        errors.sort(key=_path_order)
         errors_masking.process(errors)
 
 
-def build_schema(*, production: bool) -> strawberry.Schema:
+def build_schema(*, production: bool, compiled_reads: bool = True) -> LeadVaultSchema:
     """The schema. Validation limits depth, tokens, aliases and directives; the request
     budget limits cost and rate; in production introspection is off too. Suggestions are
-    always stripped from error messages."""
+    always stripped from error messages. ``compiled_reads``: answer the hot lead reads with
+    their compiled plans (:mod:`schema.compiled`); off, every query runs on the general
+    executor."""
     extensions: list[Callable[[], SchemaExtension]] = [
         AuthenticationGate,
         partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
@@ -111,9 +124,12 @@ def build_schema(*, production: bool) -> strawberry.Schema:
         RequestBudget,
         AccessReport,
     ]
+    plans = PlanCache(PLAN_CACHE_SIZE) if compiled_reads else None
+    if plans is not None:
+        extensions.append(partial(CompiledReads, plans=plans))
     if production:
         extensions.append(DisableIntrospection)
-    return LeadVaultSchema(
+    schema = LeadVaultSchema(
         query=Query,
         mutation=Mutation,
         extensions=extensions,
@@ -123,3 +139,5 @@ def build_schema(*, production: bool) -> strawberry.Schema:
             scalar_map={datetime: AwareDateTime},
         ),
     )
+    schema.plans = plans
+    return schema

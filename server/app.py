@@ -64,7 +64,7 @@ class GraphQLApp(GraphQL[Context, None]):
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(
-            build_schema(production=not settings.is_dev),
+            build_schema(production=not settings.is_dev, compiled_reads=settings.compiled_reads),
             graphql_ide="graphiql" if settings.is_dev else None,
             allow_queries_via_get=settings.is_dev,
             multipart_uploads_enabled=False,

@@ -88,6 +88,7 @@ class Settings:
     rate_limit_requests: int = 600
     rate_limit_cost: int = 200_000
     max_body_bytes: int = 64 * 1024
+    compiled_reads: bool = True
     persisted_operations_file: Path | None = None
     require_persisted_operations: bool = False
     audit_checkpoint_every: int = 1000
@@ -191,6 +192,7 @@ class Settings:
             max_body_bytes=reader.integer(
                 "MAX_BODY_BYTES", 64 * 1024, minimum=1024, maximum=16 * 1024 * 1024
             ),
+            compiled_reads=reader.flag("COMPILED_READS", True),
             persisted_operations_file=reader.optional_path("PERSISTED_OPERATIONS_FILE"),
             require_persisted_operations=reader.flag("REQUIRE_PERSISTED_OPERATIONS", False),
             audit_checkpoint_every=reader.integer(
@@ -301,6 +303,7 @@ class Settings:
             "rate_limit_requests": str(self.rate_limit_requests),
             "rate_limit_cost": str(self.rate_limit_cost),
             "max_body_bytes": str(self.max_body_bytes),
+            "compiled_reads": str(self.compiled_reads).lower(),
             "persisted_operations_file": str(self.persisted_operations_file or ""),
             "require_persisted_operations": str(self.require_persisted_operations).lower(),
             "audit_checkpoint_every": str(self.audit_checkpoint_every),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from compliance.access.consent import consent_lookup
@@ -96,6 +97,45 @@ def decide(
 def needs_consent(principal: Principal, policy: FieldPolicy) -> str | None:
     """The consent purpose the decision for this actor depends on, if any."""
     return policy.rule_for(Actor.of_role(principal.role)).consent
+
+
+class Decisions:
+    """:func:`decide` for one principal over many rows, in batch.
+
+    A decision reads only four things about a row: the field's policy, how the row relates
+    to the principal (own, team, other), whether the row is a subject of the purpose the
+    request declares, and whether it consented to the purpose the actor's rule names. Each
+    combination is decided once by :func:`decide` and reused for every row that shares it,
+    so a page costs a handful of decisions rather than one per value. Both the per-field
+    extension and the compiled read path decide through this (one enforcement point).
+    """
+
+    __slots__ = ("_memo", "principal")
+
+    def __init__(self, principal: Principal) -> None:
+        self.principal = principal
+        self._memo: dict[tuple[int, Relation, bool, bool], tuple[FieldPolicy, Decision]] = {}
+
+    def decide_all(
+        self, policy: FieldPolicy, subjects: Sequence[Subject], consented: Collection[uuid.UUID]
+    ) -> list[Decision]:
+        """The decision for each of ``subjects``; ``consented``: those of them whose
+        consent allows the purpose :func:`needs_consent` names for this actor."""
+        principal = self.principal
+        purpose = needs_consent(principal, policy)
+        declared = principal.purpose_subjects
+        memo = self._memo
+        decisions = []
+        for subject in subjects:
+            agreed = purpose is not None and subject.lead_id in consented
+            key = (id(policy), relation(principal, subject), subject.lead_id in declared, agreed)
+            found = memo.get(key)
+            if found is None:
+                consents = frozenset({purpose}) if agreed and purpose else frozenset()
+                found = (policy, decide(principal, policy, subject, consents))
+                memo[key] = found
+            decisions.append(found[1])
+        return decisions
 
 
 async def decide_now(principal: Principal, policy: FieldPolicy, subject: Subject) -> Decision:

@@ -58,6 +58,12 @@ def read_event(access: RequestAccess) -> Event | None:
     )
 
 
+def _by_path(entry: dict[str, Any]) -> list[tuple[int, int | str]]:
+    path = entry["path"]
+    assert isinstance(path, list)
+    return [(0, p) if isinstance(p, int) else (1, p) for p in path]
+
+
 class _Unrecorded(Exception):
     """The read event could not be written (rolls back a revealing mutation)."""
 
@@ -135,7 +141,7 @@ class AccessReport(SchemaExtension):
             return {}
         report: dict[str, Any] = {}
         if access.masked:
-            report["masked"] = access.masked
+            report["masked"] = sorted(access.masked, key=_by_path)
         principal = access.principal
         if principal.break_glass_active:
             report["breakGlass"] = {"grantId": str(principal.break_glass_grant_id)}

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from strawberry.dataloader import DataLoader
 
 from compliance.access.consent import consent_lookup
-from compliance.access.decide import Decision, Subject, decide, needs_consent
+from compliance.access.decide import Decision, Decisions, Subject, decide, needs_consent
 from compliance.access.masking import Maskers, PseudonymMask
 from compliance.access.policy import required_policy
 from compliance.access.rules import Access, FieldPolicy
@@ -50,13 +50,25 @@ class RequestAccess:
         self.seen: dict[uuid.UUID, dict[str, Access]] = defaultdict(dict)
         self.break_glass: dict[uuid.UUID, set[str]] = defaultdict(set)
         self._consents: dict[str, DataLoader[uuid.UUID, bool]] = {}
+        self.decisions = Decisions(principal)
 
     async def decide(self, policy: FieldPolicy, subject: Subject) -> Decision:
+        """One value's decision (the field-access extension asks per value)."""
+        return (await self.decide_many(policy, [subject]))[0]
+
+    async def decide_many(self, policy: FieldPolicy, subjects: Sequence[Subject]) -> list[Decision]:
+        """Every row's decision for one field, through the one batch decision function; a
+        consent the rule depends on is looked up once per request and lead."""
         purpose = needs_consent(self.principal, policy)
-        consents: frozenset[str] = frozenset()
-        if purpose is not None and await self._consent_loader(purpose).load(subject.lead_id):
-            consents = frozenset({purpose})
-        return decide(self.principal, policy, subject, consents)
+        consented: set[uuid.UUID] = set()
+        if purpose is not None and subjects:
+            consented = await self.consented(purpose, [s.lead_id for s in subjects])
+        return self.decisions.decide_all(policy, subjects, consented)
+
+    async def consented(self, purpose: str, lead_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+        """Which of ``lead_ids`` consent to ``purpose`` now (batched and cached per request)."""
+        answers = await self._consent_loader(purpose).load_many(lead_ids)
+        return {lead_id for lead_id, agreed in zip(lead_ids, answers, strict=True) if agreed}
 
     def note(self, subject: Subject, field: str, decision: Decision) -> None:
         self.seen[subject.lead_id][field] = decision.access

@@ -12,6 +12,7 @@ from core.errors import ValidationFailed
 from crypto.blind_index import IndexKind
 from identity.principal import Principal
 from leads import models
+from leads import repository as domain
 from leads.models import subject_of
 from leads.repository import LeadRepository, list_campaigns
 from schema.access.state import id_is_pseudonymous, pseudonym_candidates
@@ -34,16 +35,9 @@ class LeadQueries:
         filter: LeadFilter | None = None,
         order_by: LeadOrder | None = None,
     ) -> LeadConnection:
-        ctx = info.context
-        limit = ctx.limits.max_page_size
-        if not 1 <= first <= limit:
-            raise bad_input(f"first must be between 1 and {limit}", "first")
-        try:
-            domain_filter = (filter or LeadFilter()).to_domain()
-        except ValidationFailed as failure:
-            raise bad_field(failure) from None
-        order = (order_by or LeadOrder()).to_domain()
-        repository = LeadRepository(ctx.principal)
+        repository, domain_filter, order = page_request(
+            info.context, first, filter=filter, order_by=order_by
+        )
         try:
             page = await repository.page(domain_filter, order, first, after)
         except InvalidCursor as refused:
@@ -74,21 +68,43 @@ class LeadQueries:
         email: str | None = None,
         phone: str | None = None,
     ) -> Lead | None:
-        given = [name for name, value in (("id", id), ("email", email), ("phone", phone)) if value]
-        if len(given) != 1:
-            raise bad_input("give exactly one of id, email or phone", "id")
-        repository = LeadRepository(info.context.principal)
-        if id is not None:
-            row = await _by_id(repository, info.context.principal, id)
-        elif email is not None:
-            row = await repository.find_by_contact(IndexKind.EMAIL, email)
-        else:
-            row = await repository.find_by_contact(IndexKind.PHONE, phone or "")
+        row = await find_lead(info.context.principal, id=id, email=email, phone=phone)
         return Lead.of(row) if row else None
 
     @strawberry.field
     async def campaigns(self) -> list[Campaign]:
         return [Campaign.of(row) for row in await list_campaigns()]
+
+
+def page_request(
+    ctx: Context, first: int, *, filter: LeadFilter | None, order_by: LeadOrder | None
+) -> tuple[LeadRepository, domain.LeadFilter, domain.LeadOrder]:
+    """The checked arguments of a page of leads (``leads``), or a typed error naming the
+    argument."""
+    limit = ctx.limits.max_page_size
+    if not 1 <= first <= limit:
+        raise bad_input(f"first must be between 1 and {limit}", "first")
+    try:
+        domain_filter = (filter or LeadFilter()).to_domain()
+    except ValidationFailed as failure:
+        raise bad_field(failure) from None
+    order = (order_by or LeadOrder()).to_domain()
+    return LeadRepository(ctx.principal), domain_filter, order
+
+
+async def find_lead(
+    principal: Principal, *, id: str | None, email: str | None, phone: str | None
+) -> models.Lead | None:
+    """The lead ``lead(id|email|phone)`` answers with: exactly one of the three is given."""
+    given = [name for name, value in (("id", id), ("email", email), ("phone", phone)) if value]
+    if len(given) != 1:
+        raise bad_input("give exactly one of id, email or phone", "id")
+    repository = LeadRepository(principal)
+    if id is not None:
+        return await _by_id(repository, principal, id)
+    if email is not None:
+        return await repository.find_by_contact(IndexKind.EMAIL, email)
+    return await repository.find_by_contact(IndexKind.PHONE, phone or "")
 
 
 async def _by_id(

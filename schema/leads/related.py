@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 
 import strawberry
 from strawberry.scalars import JSON
@@ -177,6 +178,16 @@ class Utm:
     term: str | None
     content: str | None
 
+    @classmethod
+    def of(cls, row: Any) -> Utm:
+        return cls(
+            source=row.utm_source,
+            medium=row.utm_medium,
+            campaign=row.utm_campaign,
+            term=row.utm_term,
+            content=row.utm_content,
+        )
+
 
 @strawberry.type(description="Budget, authority, need and timeline, as qualified so far.")
 class Bant:
@@ -184,6 +195,10 @@ class Bant:
     authority: Authority
     need: Need
     timeline: Timeline
+
+    @classmethod
+    def of(cls, row: Any) -> Bant:
+        return cls(budget=row.budget, authority=row.authority, need=row.need, timeline=row.timeline)
 
 
 @strawberry.type(description="Follow-up work on a lead, due within its SLA or cadence step.")

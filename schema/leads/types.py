@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 import strawberry
 
@@ -42,6 +43,13 @@ from schema.leads.reveal import reveal
 from schema.loaders import SCORE_HISTORY_DEPTH
 from schema.pagination import PageInfo
 from schema.scoring.types import ScoreContribution, ScoreHistoryEntry
+
+
+def speed_to_lead(row: Any) -> float | None:
+    """Minutes from becoming an SQL to the first human touch, to a tenth."""
+    if row.sql_at is None or row.first_touch_at is None:
+        return None
+    return round((row.first_touch_at - row.sql_at).total_seconds() / 60, 1)
 
 
 @strawberry.type(description="A sales lead: a person, their company, and where they stand.")
@@ -215,9 +223,7 @@ class Lead:
         description="Minutes from becoming an SQL to the first human touch (speed-to-lead)."
     )
     def speed_to_lead_minutes(self) -> float | None:
-        if self._row.sql_at is None or self._row.first_touch_at is None:
-            return None
-        return round((self._row.first_touch_at - self._row.sql_at).total_seconds() / 60, 1)
+        return speed_to_lead(self._row)
 
     @strawberry.field(
         description="Other leads with this lead's email, flagged for review; shown only to "
@@ -253,16 +259,8 @@ class Lead:
             industry=row.industry,
             source=row.source,
             channel=row.channel,
-            utm=Utm(
-                source=row.utm_source,
-                medium=row.utm_medium,
-                campaign=row.utm_campaign,
-                term=row.utm_term,
-                content=row.utm_content,
-            ),
-            bant=Bant(
-                budget=row.budget, authority=row.authority, need=row.need, timeline=row.timeline
-            ),
+            utm=Utm.of(row),
+            bant=Bant.of(row),
             stage=row.stage,
             status=row.status,
             stage_entered_at=row.stage_entered_at,
