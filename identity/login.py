@@ -169,7 +169,7 @@ async def step_up(principal: Principal, code: str, policy: AuthPolicy) -> dateti
     actor = actor_of(principal)
     method = await verify(user, code, actor, policy, now)
     async with in_transaction("default"):
-        await StaffSession.filter(id=principal.session_id).update(mfa_verified_at=now)
+        await sessions.confirm_mfa(uuid.UUID(principal.session_id), now)
         await auth_event(
             AuthAction.MFA_STEP_UP,
             Outcome.SUCCESS,

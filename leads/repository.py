@@ -21,6 +21,7 @@ from compliance.access.rules import Access, Actor
 from compliance.consent.purposes import EMAIL_MARKETING
 from compliance.consent.state import leads_allowing
 from compliance.scopes import RowScope, lead_scope
+from core.bulk import as_sql, marks
 from core.cursors import Page, SortDirection
 from crypto.blind_index import IndexKind
 from crypto.cursors import open_cursor, seal_cursor
@@ -174,12 +175,16 @@ class LeadRepository:
         prefix = "-" if descending else ""
         return query.order_by(f"{prefix}{column}", f"{prefix}id")
 
-    def _paged(self, rows: Sequence[Any], order: LeadOrder, first: int) -> Page[Any]:
+    def _paged(
+        self, rows: Sequence[Any], order: LeadOrder, first: int, sealed: bool = True
+    ) -> Page[Any]:
         items = list(rows[:first])
         column = order.field.value
         binding = self.principal.cursor_binding
         kind = order.cursor_kind
-        cursors = [seal_cursor(kind, binding, getattr(r, column), r.id) for r in items]
+        cursors = [
+            seal_cursor(kind, binding, getattr(r, column), r.id) if sealed else "" for r in items
+        ]
         return Page(items=items, cursors=cursors, has_next_page=len(rows) > first)
 
     async def page(
@@ -195,13 +200,16 @@ class LeadRepository:
         first: int,
         after: str | None,
         columns: Iterable[str],
+        *,
+        sealed: bool = True,
     ) -> Page[LeadRow]:
         """:meth:`page`, reading only ``columns`` (the id, owner, team and sort column
-        always) into :class:`LeadRow` values rather than models."""
+        always) into :class:`LeadRow` values rather than models; ``sealed=False`` for a
+        read that shows no cursor (the page's cursors are empty)."""
         wanted = {"id", "owner_id", "team_id", order.field.value, *columns}
         query = self._window(lead_filter, order, after).limit(first + 1)
         rows = await query.values(*sorted(wanted))
-        return self._paged([LeadRow(row) for row in rows], order, first)
+        return self._paged([LeadRow(row) for row in rows], order, first, sealed)
 
     async def count(self, lead_filter: LeadFilter) -> int:
         return await self.matching(lead_filter).count()
@@ -226,12 +234,15 @@ class LeadRepository:
 
 
 ACTIVITY_CURSOR_KIND = "activity"
+_ACTIVITY_TYPES = {t.value: t for t in ActivityType}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ActivityRow:
     """A read-only activity as listed under a lead: built straight from the row, without the
-    cost of a full ORM instance (a page of 100 leads lists hundreds of these)."""
+    cost of a full ORM instance (a page of 100 leads lists hundreds of these). Not frozen
+    only because a frozen dataclass takes several times longer to build; nothing writes
+    to one."""
 
     id: int
     lead_id: uuid.UUID
@@ -241,18 +252,24 @@ class ActivityRow:
     details: dict[str, Any]
 
     @classmethod
-    def from_db(cls, row: Mapping[str, Any]) -> ActivityRow:
+    def from_db(
+        cls, row: Mapping[str, Any], known: Mapping[str, uuid.UUID] | None = None
+    ) -> ActivityRow:
+        """``known``: lead ids by their text, to skip parsing each row's; a row read
+        without its ``details`` column has empty details."""
         occurred = row["occurred_at"]
         if isinstance(occurred, str):
             occurred = datetime.fromisoformat(occurred)
         if occurred.tzinfo is None:
             occurred = occurred.replace(tzinfo=UTC)
-        details = row["details"]
+        details = row.get("details")
         lead_id = row["lead_id"]
+        if not isinstance(lead_id, uuid.UUID):
+            lead_id = (known or {}).get(lead_id) or uuid.UUID(lead_id)
         return cls(
             id=int(row["id"]),
-            lead_id=lead_id if isinstance(lead_id, uuid.UUID) else uuid.UUID(lead_id),
-            type=ActivityType(row["type"]),
+            lead_id=lead_id,
+            type=_ACTIVITY_TYPES.get(row["type"]) or ActivityType(row["type"]),
             occurred_at=occurred,
             campaign_id=row["campaign_id"],
             details=json.loads(details) if isinstance(details, str) else dict(details or {}),
@@ -260,21 +277,34 @@ class ActivityRow:
 
 
 async def activity_pages(
-    lead_ids: Sequence[uuid.UUID], first: int, after: str | None, binding: str
+    lead_ids: Sequence[uuid.UUID],
+    first: int,
+    after: str | None,
+    binding: str,
+    *,
+    sealed: bool = True,
+    details: bool = True,
 ) -> dict[uuid.UUID, Page[ActivityRow]]:
     """The newest ``first`` activities of each lead (after the cursor), in one query;
     cursors are bound to ``binding`` (the principal's :attr:`~Principal.cursor_binding`).
+    ``sealed=False``: for a read that shows no cursor, the pages carry empty ones (sealing
+    hundreds of cursors nobody asked for is most of a page's cost); ``details=False``: the
+    ``details`` column is not read (the rows' details are empty).
 
     Callers pass ids of leads they have already loaded through a scoped read.
     """
     if not lead_ids:
         return {}
-    conditions = [Q(lead_id__in=list(lead_ids))]
+    # the cursor's condition through the ORM (its values bound as the ORM stores them);
+    # the page's lead ids bound directly, without the ORM building a term for each
+    position = Q(occurred_at__isnull=False)
     if after is not None:
         when, row_id = open_cursor(after, ACTIVITY_CURSOR_KIND, binding, datetime, int)
-        conditions.append(Q(occurred_at__lt=when) | (Q(occurred_at=when) & Q(id__lt=row_id)))
-    query = Activity.filter(*conditions).order_by("-occurred_at", "-id")
-    rows = await _first_per_lead(query, first + 1)
+        position = Q(occurred_at__lt=when) | (Q(occurred_at=when) & Q(id__lt=row_id))
+    columns = [*_ACTIVITY_COLUMNS, "details"] if details else _ACTIVITY_COLUMNS
+    rows = await _first_per_lead(
+        Activity.filter(position).only(*columns), list(lead_ids), first + 1
+    )
     grouped: dict[uuid.UUID, list[ActivityRow]] = defaultdict(list)
     for row in rows:
         grouped[row.lead_id].append(row)
@@ -285,31 +315,41 @@ async def activity_pages(
         pages[lead_id] = Page(
             items=shown,
             cursors=[
-                seal_cursor(ACTIVITY_CURSOR_KIND, binding, a.occurred_at, a.id) for a in shown
+                seal_cursor(ACTIVITY_CURSOR_KIND, binding, a.occurred_at, a.id) if sealed else ""
+                for a in shown
             ],
             has_next_page=len(items) > first,
         )
     return pages
 
 
-async def _first_per_lead(query: QuerySet[Activity], limit: int) -> list[ActivityRow]:
-    """The first ``limit`` rows of ``query`` for each lead, numbered by a window function.
+_ACTIVITY_COLUMNS = ["id", "lead_id", "type", "occurred_at", "campaign_id"]
+
+
+async def _first_per_lead(
+    query: QuerySet[Activity], lead_ids: list[uuid.UUID], limit: int
+) -> list[ActivityRow]:
+    """The first ``limit`` rows of ``query`` for each of ``lead_ids``, newest first,
+    numbered by a window function.
 
     The inner query keeps its bound parameters (inlining them would compare datetimes as
     differently formatted text on SQLite).
     """
-    query._choose_db_if_not_chosen()
+    text, params = as_sql(query)
+    head, condition = text.split(" WHERE ", 1)  # the query has a condition, and no order
     db = query._db
-    query._make_query()
-    inner_sql, params = query.query.get_parameterized_sql()
+    column = Activity._meta.fields_map["lead_id"]
+    ids = [column.to_db_value(i, Activity) for i in lead_ids]
+    within = ", ".join(marks(db.capabilities.dialect, len(ids), start=len(params) + 1))
     sql = (
         "SELECT * FROM (SELECT t.*, ROW_NUMBER() OVER "  # noqa: S608 - built from a query set
         "(PARTITION BY t.lead_id ORDER BY t.occurred_at DESC, t.id DESC) AS row_rank "
-        f"FROM ({inner_sql}) t) ranked WHERE row_rank <= {int(limit)} "
-        "ORDER BY lead_id, row_rank"
+        f'FROM ({head} WHERE ({condition}) AND "lead_id" IN ({within})) t) ranked '
+        f"WHERE row_rank <= {int(limit)} ORDER BY lead_id, row_rank"
     )
-    rows = await db.execute_query_dict(sql, params)
-    return [ActivityRow.from_db(row) for row in rows]
+    rows = await db.execute_query_dict(sql, [*params, *ids])
+    known = {str(i): i for i in lead_ids}
+    return [ActivityRow.from_db(row, known) for row in rows]
 
 
 async def stage_changes_for(lead_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[StageChange]]:

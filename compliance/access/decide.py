@@ -110,32 +110,39 @@ class Decisions:
     extension and the compiled read path decide through this (one enforcement point).
     """
 
-    __slots__ = ("_memo", "principal")
+    __slots__ = ("_actor", "_memo", "principal")
 
     def __init__(self, principal: Principal) -> None:
         self.principal = principal
+        self._actor = Actor.of_role(principal.role)
         self._memo: dict[tuple[int, Relation, bool, bool], tuple[FieldPolicy, Decision]] = {}
+
+    def decide_one(
+        self, policy: FieldPolicy, subject: Subject, consented: Collection[uuid.UUID]
+    ) -> Decision:
+        """The decision for ``subject``; ``consented``: leads whose consent allows the
+        purpose :func:`needs_consent` names for this actor (others may be listed too)."""
+        principal = self.principal
+        purpose = policy.rule_for(self._actor).consent
+        agreed = purpose is not None and subject.lead_id in consented
+        key = (
+            id(policy),
+            relation(principal, subject),
+            subject.lead_id in principal.purpose_subjects,
+            agreed,
+        )
+        found = self._memo.get(key)
+        if found is None:
+            consents = frozenset({purpose}) if agreed and purpose else frozenset()
+            found = (policy, decide(principal, policy, subject, consents))
+            self._memo[key] = found
+        return found[1]
 
     def decide_all(
         self, policy: FieldPolicy, subjects: Sequence[Subject], consented: Collection[uuid.UUID]
     ) -> list[Decision]:
-        """The decision for each of ``subjects``; ``consented``: those of them whose
-        consent allows the purpose :func:`needs_consent` names for this actor."""
-        principal = self.principal
-        purpose = needs_consent(principal, policy)
-        declared = principal.purpose_subjects
-        memo = self._memo
-        decisions = []
-        for subject in subjects:
-            agreed = purpose is not None and subject.lead_id in consented
-            key = (id(policy), relation(principal, subject), subject.lead_id in declared, agreed)
-            found = memo.get(key)
-            if found is None:
-                consents = frozenset({purpose}) if agreed and purpose else frozenset()
-                found = (policy, decide(principal, policy, subject, consents))
-                memo[key] = found
-            decisions.append(found[1])
-        return decisions
+        """:meth:`decide_one` for each of ``subjects``."""
+        return [self.decide_one(policy, subject, consented) for subject in subjects]
 
 
 async def decide_now(principal: Principal, policy: FieldPolicy, subject: Subject) -> Decision:

@@ -12,7 +12,7 @@ from graphql.execution.values import VariableValues, get_argument_values
 from tortoise.models import Model
 
 from compliance.access.decide import Decision, Subject, needs_consent
-from compliance.access.rules import Access, FieldPolicy
+from compliance.access.rules import Access, Actor, FieldPolicy
 from compliance.consent import ledger
 from compliance.consent.purposes import PROFILING
 from compliance.consent.state import consented_ids, current_states
@@ -25,15 +25,10 @@ from leads.scoring import service as scoring
 from leads.tasks import tasks_for
 from schema.access.state import RequestAccess
 from schema.compiled.fields import DECRYPTING, LEAD_FIELDS, Needs
-from schema.compiled.plan import FieldPlan, Kind, ObjectPlan
+from schema.compiled.plan import Fallback, FieldPlan, Kind, ObjectPlan
 from schema.leads.related import MAX_NESTED_ACTIVITIES
 
 T = TypeVar("T")
-
-
-class Fallback(Exception):
-    """The general executor must answer this request (it will give the error, or cover
-    what the plan does not)."""
 
 
 class Batch:
@@ -58,16 +53,17 @@ class Batch:
         self.keys: dict[uuid.UUID, bytes] = {}
         self.consented: dict[str, set[uuid.UUID]] = {}
         self.total: int | None = None
-        self._pages: dict[tuple[int, str | None], dict[uuid.UUID, Page[Any]]] = {}
-        self._windows: dict[int, tuple[int, str | None]] = {}
+        self._pages: dict[tuple[int, str | None, bool, bool], dict[uuid.UUID, Page[Any]]] = {}
+        self._actor = Actor.of_role(access.principal.role)
+        self._windows: dict[int, tuple[int, str | None, bool, bool]] = {}
 
     def subject(self, row: Any) -> Subject:
         return self.subjects[row.id]
 
     def decide(self, policy: FieldPolicy, subject: Subject) -> Decision:
-        purpose = needs_consent(self.access.principal, policy)
+        purpose = policy.rule_for(self._actor).consent
         consented = self.consented.get(purpose, ()) if purpose is not None else ()
-        return self.access.decisions.decide_all(policy, (subject,), consented)[0]
+        return self.access.decisions.decide_one(policy, subject, consented)
 
     def activity_page(self, plan: FieldPlan, lead_id: uuid.UUID) -> Page[Any]:
         return self._pages[self._windows[id(plan)]][lead_id]
@@ -144,13 +140,21 @@ class Batch:
         first, after = args.get("first", 10), args.get("after")
         if not 1 <= first <= MAX_NESTED_ACTIVITIES:
             raise Fallback
-        window = (first, after)
+        binding = self.access.principal.cursor_binding
+        sealed = plan.child is not None and plan.child.shows_cursors()
+        details = (
+            plan.child is not None
+            and bool(plan.child.objects("Activity"))
+            and any(f.name == "details" for o in plan.child.objects("Activity") for f in o.fields)
+        )
+        window = (first, after, sealed, details)
         self._windows[id(plan)] = window
         if window in self._pages:
             return
-        binding = self.access.principal.cursor_binding
         try:
-            self._pages[window] = await repository.activity_pages(ids, first, after, binding)
+            self._pages[window] = await repository.activity_pages(
+                ids, first, after, binding, sealed=sealed, details=details
+            )
         except InvalidCursor:
             raise Fallback from None
 

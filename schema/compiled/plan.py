@@ -10,6 +10,7 @@ order the response lists them.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,9 +20,13 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLEnumType,
     GraphQLField,
+    GraphQLList,
+    GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
+    GraphQLScalarType,
     GraphQLSchema,
     InlineFragmentNode,
     OperationDefinitionNode,
@@ -39,6 +44,28 @@ from schema.access.extension import FieldAccess
 from schema.compiled.fields import LEAD_FIELDS, PROTECTED_VALUES, ROOT_FIELDS, SPECIAL_VALUES
 
 Getter = Callable[..., Any]
+Path = tuple[Any, str | int] | None
+"""Where a value sits in the response, linked to its parent's path: (parent, key)."""
+Completer = Callable[[Any, Any, Path], Any]
+"""(builder, value, path) → the value as the response shows it."""
+Reader = Callable[[Any, Any], Any]
+"""(source, batch) → the field's value, as its resolver would return it."""
+
+
+def path_list(path: Path) -> list[str | int]:
+    """The path as GraphQL lists it (root first)."""
+    keys: list[str | int] = []
+    while path is not None:
+        path, key = path
+        keys.append(key)
+    keys.reverse()
+    return keys
+
+
+class Fallback(Exception):
+    """The general executor must answer this request (it will give the error, or cover
+    what the plan does not)."""
+
 
 GENERIC_TYPES = frozenset(
     {
@@ -75,7 +102,7 @@ class Kind:
     ROOT = "root"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class FieldPlan:
     key: str
     """The response key (the alias, or the field's name)."""
@@ -85,9 +112,10 @@ class FieldPlan:
     type: GraphQLOutputType | None = None
     gql_field: GraphQLField | None = None
     child: ObjectPlan | None = None
-    attribute: str = ""
-    getter: Getter | None = None
     policy: FieldPolicy | None = None
+    complete: Completer = lambda builder, value, path: value
+    """Lists walked, objects built, leaves serialised by the schema's own types."""
+    read: Reader = lambda source, batch: None
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +129,18 @@ class ObjectPlan:
             yield self, plan
             if plan.child is not None:
                 yield from plan.child.walk()
+
+    def shows_cursors(self) -> bool:
+        """Whether this connection's response shows a cursor (an edge's or the end one)."""
+        for plan in self.fields:
+            if plan.child is None:
+                continue
+            shown = {f.name for f in plan.child.fields}
+            if (plan.name == "edges" and "cursor" in shown) or (
+                plan.name == "pageInfo" and "endCursor" in shown
+            ):
+                return True
+        return False
 
     def objects(self, type_name: str) -> list[ObjectPlan]:
         found = [self] if self.type_name == type_name else []
@@ -199,7 +239,16 @@ def _object_plan(
     for key, nodes in _collect(type_.name, selection_sets, fragments).items():
         name = nodes[0].name.value
         if name == "__typename":
-            plans.append(FieldPlan(key=key, name=name, nodes=tuple(nodes), kind=Kind.TYPENAME))
+            typename = type_.name
+            plans.append(
+                FieldPlan(
+                    key=key,
+                    name=name,
+                    nodes=tuple(nodes),
+                    kind=Kind.TYPENAME,
+                    read=lambda source, batch: typename,
+                )
+            )
             continue
         gql_field = type_.fields.get(name)
         if gql_field is None:
@@ -240,6 +289,7 @@ def _field_plan(
         "gql_field": gql_field,
         "child": child,
         "policy": policy,
+        "complete": _completer(gql_field.type, child),
     }
     if type_name == "Query":
         if name not in ROOT_FIELDS:
@@ -248,18 +298,23 @@ def _field_plan(
     if type_name == "Lead":
         if name not in LEAD_FIELDS:
             raise _NotCompilable
-        return FieldPlan(kind=Kind.LEAD, getter=LEAD_FIELDS[name].value, **common)
+        return _with_getter(FieldPlan(kind=Kind.LEAD, **common), LEAD_FIELDS[name].value)
     if type_name not in GENERIC_TYPES or gql_field.args:
         raise _NotCompilable
     special = PROTECTED_VALUES.get((type_name, name)) if policy else None
     special = special or SPECIAL_VALUES.get((type_name, name))
     if special is not None:
-        return FieldPlan(kind=Kind.GETTER, getter=special, **common)
+        return _with_getter(FieldPlan(kind=Kind.GETTER, **common), special)
     if policy is not None:
         raise _NotCompilable
     resolver = definition.base_resolver
     if resolver is None:
-        return FieldPlan(kind=Kind.ATTRIBUTE, attribute=definition.python_name, **common)
+        attribute = definition.python_name
+        return FieldPlan(
+            kind=Kind.ATTRIBUTE,
+            read=lambda source, batch: getattr(source, attribute),
+            **common,
+        )
     plain = (
         not resolver.is_async
         and resolver.info_parameter is None
@@ -268,5 +323,65 @@ def _field_plan(
     )
     if not plain:
         raise _NotCompilable
-    func: Getter = resolver.wrapped_func  # type: ignore[assignment]
-    return FieldPlan(kind=Kind.RESOLVER, getter=func, **common)
+    func: Callable[[Any], Any] = resolver.wrapped_func  # type: ignore[assignment]
+    return FieldPlan(kind=Kind.RESOLVER, read=lambda source, batch: func(source), **common)
+
+
+def _with_getter(plan: FieldPlan, getter: Getter) -> FieldPlan:
+    plan.read = lambda source, batch: getter(source, batch, plan)
+    return plan
+
+
+def _completer(type_: GraphQLOutputType, child: ObjectPlan | None) -> Completer:
+    if isinstance(type_, GraphQLNonNull):
+        inner = _completer(type_.of_type, child)
+
+        def non_null(builder: Any, value: Any, path: Path) -> Any:
+            done = inner(builder, value, path)
+            if done is None:
+                raise Fallback  # a null in a non-null position: the general executor's case
+            return done
+
+        return non_null
+    if isinstance(type_, GraphQLList):
+        item = _completer(type_.of_type, child)
+
+        def listed(builder: Any, value: Any, path: Path) -> Any:
+            if value is None:
+                return None
+            return [item(builder, v, (path, i)) for i, v in enumerate(value)]
+
+        return listed
+    if isinstance(type_, GraphQLObjectType):
+        assert child is not None
+
+        def built(builder: Any, value: Any, path: Path) -> Any:
+            return None if value is None else builder.object(child, value, path)
+
+        return built
+    leaf = type_
+    assert isinstance(leaf, GraphQLScalarType | GraphQLEnumType)
+    names = (
+        {v.value: name for name, v in leaf.values.items()}
+        if isinstance(leaf, GraphQLEnumType)
+        else {}
+    )
+    plain = _PLAIN.get(leaf.name)
+
+    def serialised(builder: Any, value: Any, path: Path) -> Any:
+        if value is None:
+            return None
+        if type(value) is plain:
+            return value  # already what the scalar's serialiser would return
+        if names and isinstance(value, enum.Enum) and value.value in names:
+            return names[value.value]
+        done = leaf.serialize(value)
+        if done is None:
+            raise Fallback
+        return done
+
+    return serialised
+
+
+_PLAIN: dict[str, type] = {"String": str, "ID": str, "Boolean": bool}
+"""Scalars whose serialiser returns a value of this exact type unchanged."""

@@ -13,8 +13,8 @@ from strawberry.types.field import StrawberryField
 
 from core.cursors import InvalidCursor
 from schema.compiled.build import Builder
-from schema.compiled.load import Batch, Fallback
-from schema.compiled.plan import FieldPlan, Kind, Plan
+from schema.compiled.load import Batch
+from schema.compiled.plan import Fallback, FieldPlan, Kind, Plan
 from schema.context import Context
 from schema.leads.queries import find_lead, page_request
 from schema.leads.types import LeadConnection, LeadEdge
@@ -76,8 +76,14 @@ async def _leads(
         repository, domain_filter, order = page_request(
             context, first, filter=kwargs.get("filter"), order_by=kwargs.get("order_by")
         )
+        assert field.child is not None
         page = await repository.page_rows(
-            domain_filter, order, first, kwargs.get("after"), plan.lead_columns
+            domain_filter,
+            order,
+            first,
+            kwargs.get("after"),
+            plan.lead_columns,
+            sealed=field.child.shows_cursors(),
         )
     except (GraphQLError, InvalidCursor):
         raise Fallback from None
@@ -97,7 +103,7 @@ async def _leads(
     await batch.load(field.child.objects("Lead"))
     if any(f.name == "totalCount" for f in field.child.fields):
         batch.total = await repository.count(domain_filter)
-    return Builder(batch, errors).field(field, connection, (field.key,))
+    return Builder(batch, errors).field(field, connection, (None, field.key))
 
 
 async def _uncounted() -> int:
@@ -126,4 +132,4 @@ async def _lead(
     batch = Batch(context.access, [row], variables)
     assert field.child is not None
     await batch.load([field.child])
-    return Builder(batch, errors).field(field, row, (field.key,))
+    return Builder(batch, errors).field(field, row, (None, field.key))
