@@ -28,6 +28,7 @@ from tortoise.transactions import in_transaction
 
 from audit import signing
 from audit.models import AuditCheckpoint, AuditEvent
+from core.bulk import insert_rows, marks
 
 GENESIS = "0" * 64
 CHAINED = (
@@ -147,6 +148,24 @@ async def _take_numbers(count: int) -> tuple[int, str, int, datetime | None]:
     return int(row["seq"]) - count, str(row["hash"]), int(row["checkpoint_seq"]), at
 
 
+_EVENT_COLUMNS = [n for n in AuditEvent._meta.fields_db_projection if n != "id"]
+SUBJECT_ROWS_PER_STATEMENT = 1000
+
+
+async def _index_subjects(subjects: Sequence[Sequence[Any]]) -> None:
+    """The subject index rows, as few multi-row statements (one for a page of leads)."""
+    db = connections.get("default")
+    dialect = db.capabilities.dialect
+    for start in range(0, len(subjects), SUBJECT_ROWS_PER_STATEMENT):
+        chunk = subjects[start : start + SUBJECT_ROWS_PER_STATEMENT]
+        marks_ = iter(marks(dialect, 2 * len(chunk)))
+        rows = ", ".join(f"({next(marks_)}, {next(marks_)})" for _ in chunk)
+        await db.execute_query(
+            f"INSERT INTO audit_subject (seq, subject_id) VALUES {rows}",  # noqa: S608
+            [value for row in chunk for value in row],
+        )
+
+
 async def append(events: Sequence[AuditEvent], now: datetime) -> None:
     """Number, chain and write ``events`` (built but not saved), in the caller's
     transaction if there is one."""
@@ -162,14 +181,10 @@ async def append(events: Sequence[AuditEvent], now: datetime) -> None:
             event.hash = event_hash(_as_row(event))
             previous = event.hash
             subjects += [[event.seq, subject] for subject in event.subject_ids]
-        await AuditEvent.bulk_create(list(events))
-        if subjects:  # plain rows: a page of 100 leads would otherwise build 100 models
-            db = connections.get("default")
-            p = _placeholders(db.capabilities.dialect, 2)
-            await db.execute_many(
-                f"INSERT INTO audit_subject (seq, subject_id) VALUES ({p[0]}, {p[1]})",  # noqa: S608
-                subjects,
-            )
+        await insert_rows(
+            AuditEvent, _EVENT_COLUMNS, [[getattr(e, n) for n in _EVENT_COLUMNS] for e in events]
+        )
+        await _index_subjects(subjects)
         last = start + len(events)
         due = (
             last - checkpoint_seq >= settings.checkpoint_every

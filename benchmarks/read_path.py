@@ -1,13 +1,15 @@
-"""Read-path benchmark: ``leads(first: 100)`` with nested activities and owner.
+"""Read-path benchmark: ``leads(first: 100)`` with owner and five activities each, for three
+readers, through the compiled read path and the general executor, against a hand-written
+endpoint.
 
-GraphQL through the full ASGI stack (middleware, session lookup, request budget, routing,
-Strawberry, the field-access extension, DataLoaders, ORM) against a hand-written Starlette
-endpoint in the same process that returns the same JSON from the same database with
-hand-written SQL; the same GraphQL app built without the field-access extension, to show
-what enforcing the policy costs; and the app with its per-request audit event skipped, to
-show what recording reads costs. The reader is a sales manager, who sees their team's
-leads in full, so all three return identical data. Each is driven in-process over ASGI at
-concurrency 1 and 16; the report prints throughput, p50/p99 latency and the ratios.
+GraphQL runs through the full ASGI stack (middleware, session lookup, request budget,
+Strawberry, the access policy, the audit event); the hand-written endpoints
+(:mod:`benchmarks.read_baseline`) return the same page from the same database, applying the
+same rules by hand. Before timing, every endpoint's answer is checked to be identical
+(data, error paths and codes, masked paths). Each is then driven in-process over ASGI at
+concurrency 1 and 16; the report prints throughput, p50/p99 latency, the ratios to the
+baseline measured in the same run, the SQL statements of one compiled page, and the
+process's peak resident memory.
 
     python -m benchmarks.read_path [--leads 10000] [--requests 200] [--database-url URL]
 """
@@ -16,162 +18,33 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import resource
 import time
-import uuid
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from typing import Any
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from datetime import date
 
 import httpx
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from strawberry.types.base import get_object_definition
-from tortoise import connections
 
+from benchmarks.read_baseline import READERS, Reader, comparable, endpoint
 from benchmarks.setup import active_session, open_database
-from compliance.consent.purposes import PROFILING
-from compliance.consent.state import consented_ids
-from crypto.vault import current_vault
 from identity.models import StaffUser
 from identity.roles import Role
 from leads.demo import DemoSeeder
-from leads.models import Lead
-from schema.access.extension import FieldAccess
-from schema.leads import related, types
 from server.app import create_app
 from server.db import close_db, dialect_of
 
-PAGE = 100
-NESTED = 5
 ROUNDS = 2
-"""The on and off GraphQL runs alternate this many times, so drift hits both alike."""
-QUERY = f"""{{ leads(first: {PAGE}) {{ edges {{ node {{
-  id firstName lastName email companyName stage score createdAt
-  owner {{ id displayName }}
-  activities(first: {NESTED}) {{ edges {{ node {{ id type occurredAt }} }} }}
-}} }} }} }}"""
-
-
-def _iso(value: Any) -> str:
-    moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
-    return moment.astimezone(UTC).isoformat()
-
-
-@contextmanager
-def without_audit_recording() -> Iterator[None]:
-    """Skip writing each request's read event (the only audit write on this path)."""
-    from schema.access import report
-
-    async def skip(*_: object, **__: object) -> None:
-        return None
-
-    original = report.record
-    report.record = skip  # type: ignore[assignment]
-    try:
-        yield
-    finally:
-        report.record = original
-
-
-@contextmanager
-def without_field_access() -> Iterator[None]:
-    """Strip the field-access extension from the lead types while a schema is built."""
-    saved = []
-    for kind in (types.Lead, related.Activity, related.StageChange):
-        for field in get_object_definition(kind, strict=True).fields:
-            kept = [e for e in field.extensions if not isinstance(e, FieldAccess)]
-            if len(kept) != len(field.extensions):
-                saved.append((field, list(field.extensions)))
-                field.extensions[:] = kept
-    try:
-        yield
-    finally:
-        for field, extensions in saved:
-            field.extensions[:] = extensions
-
-
-def baseline_endpoint(dialect: str, team_id: int) -> Callable[[Request], Awaitable[Response]]:
-    """The same page, hand-written: four SQL statements and a dict comprehension."""
-    mark = (lambda i: f"${i}") if dialect == "postgres" else (lambda i: "?")
-
-    async def endpoint(_: Request) -> Response:
-        db = connections.get("default")
-        leads = await db.execute_query_dict(
-            "SELECT id, first_name, last_name, email, company_name, stage, score, created_at, "
-            f"owner_id FROM lead WHERE team_id = {int(team_id)} "
-            f"ORDER BY created_at DESC, id DESC LIMIT {PAGE}"
-        )
-        ids = [str(row["id"]) for row in leads]
-        vault = current_vault()
-        keys = await vault.subject_keys(uuid.UUID(i) for i in ids)
-        # the same rule as the API: a score is shown only with a profiling basis
-        profiled = {str(i) for i in await consented_ids([uuid.UUID(i) for i in ids], PROFILING)}
-
-        def clear(row: dict[str, Any], field: str) -> str | None:
-            lead_id = uuid.UUID(str(row["id"]))
-            return vault.open_value(Lead, field, lead_id, row[field], keys.get(lead_id))
-
-        owner_ids = sorted({str(row["owner_id"]) for row in leads if row["owner_id"]})
-        owners: dict[str, str] = {}
-        if owner_ids:
-            marks = ", ".join(mark(i + 1) for i in range(len(owner_ids)))
-            for row in await db.execute_query_dict(
-                f"SELECT id, display_name FROM staff_user WHERE id IN ({marks})", owner_ids
-            ):
-                owners[str(row["id"])] = row["display_name"]
-        activities: dict[str, list[dict[str, Any]]] = {i: [] for i in ids}
-        if ids:
-            marks = ", ".join(mark(i + 1) for i in range(len(ids)))
-            rows = await db.execute_query_dict(
-                "SELECT id, lead_id, type, occurred_at FROM (SELECT id, lead_id, type, "
-                "occurred_at, ROW_NUMBER() OVER (PARTITION BY lead_id ORDER BY occurred_at "
-                f"DESC, id DESC) AS n FROM activity WHERE lead_id IN ({marks})) ranked "
-                f"WHERE n <= {NESTED} ORDER BY lead_id, n",
-                ids,
-            )
-            for row in rows:
-                activities[str(row["lead_id"])].append(
-                    {
-                        "node": {
-                            "id": str(row["id"]),
-                            "type": str(row["type"]).upper(),
-                            "occurredAt": _iso(row["occurred_at"]),
-                        }
-                    }
-                )
-        edges = [
-            {
-                "node": {
-                    "id": str(row["id"]),
-                    "firstName": clear(row, "first_name"),
-                    "lastName": clear(row, "last_name"),
-                    "email": clear(row, "email"),
-                    "companyName": row["company_name"],
-                    "stage": str(row["stage"]).upper(),
-                    "score": row["score"] if str(row["id"]) in profiled else None,
-                    "createdAt": _iso(row["created_at"]),
-                    "owner": {
-                        "id": str(row["owner_id"]),
-                        "displayName": owners[str(row["owner_id"])],
-                    }
-                    if row["owner_id"]
-                    else None,
-                    "activities": {"edges": activities[str(row["id"])]},
-                }
-            }
-            for row in leads
-        ]
-        return JSONResponse({"data": {"leads": {"edges": edges}}})
-
-    return endpoint
+"""The GraphQL runs alternate this many times, so drift hits both paths alike."""
+TARGET, GOAL = 0.5, 0.8
+PATHS = ("baseline", "compiled", "general")
 
 
 @dataclass
 class Result:
+    reader: str
     name: str
     concurrency: int
     requests: int
@@ -188,7 +61,11 @@ class Result:
 
 
 async def _drive(
-    call: Callable[[], Awaitable[httpx.Response]], name: str, concurrency: int, total: int
+    call: Callable[[], Awaitable[httpx.Response]],
+    reader: str,
+    name: str,
+    concurrency: int,
+    total: int,
 ) -> Result:
     latencies: list[float] = []
     queue = iter(range(total))
@@ -199,13 +76,62 @@ async def _drive(
             response = await call()
             latencies.append(time.perf_counter() - started)
             if response.status_code != 200:
-                raise RuntimeError(f"{name}: HTTP {response.status_code}")
+                raise RuntimeError(f"{reader} {name}: HTTP {response.status_code}")
 
-    for _ in range(5):
+    for _ in range(3):
         await call()
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return Result(name, concurrency, total, time.perf_counter() - started, latencies)
+    return Result(reader, name, concurrency, total, time.perf_counter() - started, latencies)
+
+
+def _peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+async def _bench_reader(
+    reader: Reader, settings: object, dialect: str, team_id: int, requests: int
+) -> list[Result]:
+    token = await active_session(reader.role)
+    compiled_app = create_app(settings, manage_database=False)  # type: ignore[arg-type]
+    general_app = create_app(
+        replace(settings, compiled_reads=False),  # type: ignore[type-var]
+        manage_database=False,
+    )
+    baseline = Starlette(routes=[Route("/leads", endpoint(dialect, reader, team_id))])
+    auth = {"Authorization": f"Bearer {token}"}
+
+    def client(app: object, headers: dict[str, str] | None = None) -> httpx.AsyncClient:
+        transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+        return httpx.AsyncClient(transport=transport, base_url="http://b", headers=headers)
+
+    async with (
+        client(compiled_app, auth) as compiled,
+        client(general_app, auth) as general,
+        client(baseline) as raw,
+    ):
+        calls: dict[str, Callable[[], Awaitable[httpx.Response]]] = {
+            "baseline": lambda: raw.get("/leads"),
+            "compiled": lambda: compiled.post("/graphql", json={"query": reader.query}),
+            "general": lambda: general.post("/graphql", json={"query": reader.query}),
+        }
+        answers = {name: comparable((await call()).json()) for name, call in calls.items()}
+        same = answers["baseline"] == answers["compiled"] == answers["general"]
+        edges = len((answers["compiled"][0] or {}).get("leads", {}).get("edges", []))
+        print(f"{reader.name}: {edges} leads; all three endpoints identical: {same}")
+        if not same or edges == 0:
+            raise SystemExit("the endpoints disagree; figures would not be comparable")
+        results = []
+        for concurrency in (1, 16):
+            results.append(
+                await _drive(calls["baseline"], reader.name, "baseline", concurrency, requests)
+            )
+            for _ in range(ROUNDS):
+                for name in ("compiled", "general"):
+                    results.append(
+                        await _drive(calls[name], reader.name, name, concurrency, requests)
+                    )
+    return results
 
 
 async def run(leads: int, requests: int, database_url: str | None) -> None:
@@ -216,63 +142,28 @@ async def run(leads: int, requests: int, database_url: str | None) -> None:
             started = time.perf_counter()
             await DemoSeeder(seed=1, as_of=date(2026, 6, 1)).seed(leads)
             print(f"seeded {leads} leads in {time.perf_counter() - started:.1f} s")
-        token = await active_session(Role.SALES_MANAGER)
         manager = await StaffUser.filter(role=Role.SALES_MANAGER).order_by("email").first()
         if manager is None or manager.team_id is None:
             raise SystemExit("the database has no sales manager with a team")
-        app = create_app(settings, manage_database=False)
-        with without_field_access():
-            app_off = create_app(settings, manage_database=False)
-        baseline = Starlette(
-            routes=[Route("/leads", baseline_endpoint(dialect_of(url), manager.team_id))]
-        )
-        auth = {"Authorization": f"Bearer {token}"}
-        async with (
-            httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app), base_url="http://b", headers=auth
-            ) as gql,
-            httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app_off), base_url="http://b", headers=auth
-            ) as gql_off,
-            httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=baseline), base_url="http://b"
-            ) as raw,
-        ):
-
-            async def graphql_call() -> httpx.Response:
-                return await gql.post("/graphql", json={"query": QUERY})
-
-            async def graphql_off_call() -> httpx.Response:
-                return await gql_off.post("/graphql", json={"query": QUERY})
-
-            async def baseline_call() -> httpx.Response:
-                return await raw.get("/leads")
-
-            expected = (await baseline_call()).json()["data"]
-            on = (await graphql_call()).json()
-            off = (await graphql_off_call()).json()
-            same = on.get("data") == expected == off.get("data") and "errors" not in on
-            print(f"GraphQL (extension on and off) and baseline return identical data: {same}")
-            if not same:
-                raise SystemExit("the endpoints disagree; figures would not be comparable")
-            results = []
-            for concurrency in (1, 16):
-                results.append(await _drive(baseline_call, "baseline", concurrency, requests))
-                for _ in range(ROUNDS):
-                    results.append(await _drive(graphql_off_call, "ext-off", concurrency, requests))
-                    with without_audit_recording():
-                        results.append(
-                            await _drive(graphql_call, "audit-off", concurrency, requests)
-                        )
-                    results.append(await _drive(graphql_call, "graphql", concurrency, requests))
+        before = _peak_rss_mib()
+        results: list[Result] = []
+        for reader in READERS:
+            results += await _bench_reader(
+                reader, settings, dialect_of(url), manager.team_id, requests
+            )
         _report(results)
+        print(
+            f"\npeak resident memory of the process (server and in-process clients): "
+            f"{_peak_rss_mib():.0f} MiB ({before:.0f} MiB after seeding, before the runs)"
+        )
     finally:
         await close_db()
 
 
-def _combined(results: list[Result], name: str, concurrency: int) -> Result:
-    runs = [r for r in results if r.name == name and r.concurrency == concurrency]
+def _combined(results: list[Result], reader: str, name: str, concurrency: int) -> Result:
+    runs = [r for r in results if (r.reader, r.name, r.concurrency) == (reader, name, concurrency)]
     return Result(
+        reader,
         name,
         concurrency,
         sum(r.requests for r in runs),
@@ -282,40 +173,35 @@ def _combined(results: list[Result], name: str, concurrency: int) -> Result:
 
 
 def _report(results: list[Result]) -> None:
-    print(f"\nleads(first: {PAGE}) with owner and activities(first: {NESTED})")
-    print(f"{'endpoint':<10}{'conc':>5}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}")
-    for concurrency in (1, 16):
-        for name in ("baseline", "ext-off", "audit-off", "graphql"):
-            r = _combined(results, name, concurrency)
+    print("\nleads(first: 100) with owner and activities(first: 5)")
+    print(
+        f"{'reader':<10}{'path':<10}{'conc':>5}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'ratio':>7}"
+    )
+    for reader in READERS:
+        for concurrency in (1, 16):
+            base = _combined(results, reader.name, "baseline", concurrency)
+            for name in PATHS:
+                r = _combined(results, reader.name, name, concurrency)
+                print(
+                    f"{reader.name:<10}{name:<10}{concurrency:>5}{r.throughput:>9.1f}"
+                    f"{r.percentile(0.5):>9.1f}{r.percentile(0.99):>9.1f}"
+                    f"{r.throughput / base.throughput:>7.2f}"
+                )
+    print()
+    for reader in READERS:
+        for concurrency in (1, 16):
+            base = _combined(results, reader.name, "baseline", concurrency)
+            ratio = _combined(results, reader.name, "compiled", concurrency).throughput
+            ratio /= base.throughput
+            general = _combined(results, reader.name, "general", concurrency).throughput
+            general /= base.throughput
+            verdict = "meets" if ratio >= TARGET else "MISSES"
+            goal = ", meets the 0.8 goal" if ratio >= GOAL else ""
             print(
-                f"{r.name:<10}{r.concurrency:>5}{r.throughput:>10.1f}"
-                f"{r.percentile(0.5):>10.1f}{r.percentile(0.99):>10.1f}"
+                f"{reader.name} at concurrency {concurrency:>2}: compiled/baseline = "
+                f"{ratio:.2f} ({verdict} the {TARGET} target{goal}); "
+                f"general executor/baseline = {general:.2f}"
             )
-    for concurrency in (1, 16):
-        base = _combined(results, "baseline", concurrency)
-        gql = _combined(results, "graphql", concurrency)
-        off = _combined(results, "ext-off", concurrency)
-        ratio = gql.throughput / base.throughput
-        verdict = "meets" if ratio >= 0.5 else "MISSES"
-        print(
-            f"concurrency {concurrency:>2}: GraphQL/baseline throughput = {ratio:.2f} "
-            f"({verdict} the 0.50 target)"
-        )
-        # ext-off records no read event (no governed field is resolved), so the extension
-        # is measured against the audit-off run and the audit against the full run.
-        unaudited = _combined(results, "audit-off", concurrency)
-        kept = unaudited.throughput / off.throughput
-        verdict = "meets" if kept >= 0.85 else "MISSES"
-        print(
-            f"concurrency {concurrency:>2}: field-access extension on/off throughput = "
-            f"{kept:.2f}, a cost of {(1 - kept) * 100:.1f}% ({verdict} the at most 15% target)"
-        )
-        kept = gql.throughput / unaudited.throughput
-        verdict = "meets" if kept >= 0.90 else "MISSES"
-        print(
-            f"concurrency {concurrency:>2}: audit recording on/off throughput = "
-            f"{kept:.2f}, a cost of {(1 - kept) * 100:.1f}% ({verdict} the at most 10% target)"
-        )
 
 
 def main() -> None:

@@ -14,9 +14,15 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from tortoise import connections
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.exceptions import ConfigurationError
 
 from crypto.vault import current_vault
 
+COUNTERS_CONNECTION = "counters"
+"""The connection counters are written on when the server configures one (on SQLite: the
+main database, without an fsync per commit); otherwise the default connection (on
+PostgreSQL the table is unlogged)."""
 WINDOW_SECONDS = 60
 ADDRESS_KEY_PURPOSE = "rate-limit-address"
 """Addresses are keyed-hashed: a plain hash of an IPv4 address is reversible by trying them all."""
@@ -75,10 +81,17 @@ def key_for(*, user_id: object = None, api_key_id: object = None, address: str =
     return "addr:" + hmac.new(key, address.encode(), hashlib.sha256).hexdigest()[:40]
 
 
+def counter_connection() -> BaseDBAsyncClient:
+    try:
+        return connections.get(COUNTERS_CONNECTION)
+    except ConfigurationError:
+        return connections.get("default")
+
+
 async def spend(key: str, cost: int, budget: Budget, now: datetime) -> Usage:
     """Count one request of ``cost`` against ``key``'s current window."""
     window = int(now.timestamp()) // WINDOW_SECONDS * WINDOW_SECONDS
-    connection = connections.get("default")
+    connection = counter_connection()
     if connection.capabilities.dialect == "postgres":
         sql = _SQL.format(p1="$1", p2="$2", p3="$3")
     else:

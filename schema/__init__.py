@@ -92,10 +92,11 @@ class Mutation(
     pass
 
 
-def _path_order(error: GraphQLError) -> list[tuple[int, int | str]]:
+def _path_order(error: GraphQLError) -> list[str | int]:
     """Errors in the order of their paths (document-free errors first): the same request
-    lists its errors in the same order whichever executor answered it."""
-    return [(0, p) if isinstance(p, int) else (1, p) for p in error.path or ()]
+    lists its errors in the same order whichever executor answered it. Paths compare as
+    they are: at any depth, siblings are all list indexes or all keys."""
+    return error.path or []
 
 
 class LeadVaultSchema(strawberry.Schema):

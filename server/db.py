@@ -11,6 +11,7 @@ from tortoise import Tortoise, connections
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate as migrate_api
 
+from identity.rate_limit import COUNTERS_CONNECTION
 from server.settings import Settings
 from server.sqlite_backend import BUSY_TIMEOUT_MS
 
@@ -47,10 +48,29 @@ def _connection(url: str) -> str | dict[str, Any]:
     return {"engine": "server.sqlite_backend", "credentials": credentials}
 
 
+def _counters(url: str) -> dict[str, Any] | None:
+    """On a SQLite file, a second connection to the same database for the request counters,
+    whose commits do not wait for the disk (WAL with ``synchronous=NORMAL``): a counter is
+    worth less than an fsync per request, and a power cut can lose only the last few
+    counts, never corrupt the file. The next commit of the main connection, which keeps
+    ``FULL``, makes everything before it durable. (On PostgreSQL the counters table is
+    unlogged instead; see migration 0011.)"""
+    if not url.startswith("sqlite") or ":memory:" in url:
+        return None
+    config = _connection(url)
+    assert isinstance(config, dict)
+    config["credentials"]["synchronous"] = "NORMAL"
+    return config
+
+
 def tortoise_config(database_url: str, keystore_url: str | None = None) -> dict[str, Any]:
     """Two connections: ``default`` (lead data) and ``keystore`` (subject data keys, kept in
-    a separate database so a copy of one is useless without the other)."""
+    a separate database so a copy of one is useless without the other); on SQLite a third,
+    ``counters``, to the main database for the request counters (:func:`_counters`)."""
     connections_config: dict[str, str | dict[str, Any]] = {"default": _connection(database_url)}
+    counters = _counters(database_url)
+    if counters is not None:
+        connections_config[COUNTERS_CONNECTION] = counters
     if keystore_url:
         connections_config[KEYSTORE_CONNECTION] = _connection(keystore_url)
     return {

@@ -58,10 +58,10 @@ def read_event(access: RequestAccess) -> Event | None:
     )
 
 
-def _by_path(entry: dict[str, Any]) -> list[tuple[int, int | str]]:
-    path = entry["path"]
-    assert isinstance(path, list)
-    return [(0, p) if isinstance(p, int) else (1, p) for p in path]
+def _by_path(entry: dict[str, Any]) -> list[str | int]:
+    """Masked values in the order of their paths (siblings are all indexes or all keys)."""
+    path: list[str | int] = entry["path"]
+    return path
 
 
 class _Unrecorded(Exception):
@@ -136,13 +136,13 @@ class AccessReport(SchemaExtension):
             access.masked.clear()
 
     def get_results(self) -> dict[str, Any]:
-        access = _access_of(self.execution_context.context)
-        if access is None:
-            return {}
+        context = self.execution_context.context
+        access = _access_of(context)
         report: dict[str, Any] = {}
-        if access.masked:
+        if access is not None and access.masked:
             report["masked"] = sorted(access.masked, key=_by_path)
-        principal = access.principal
-        if principal.break_glass_active:
+        auth = getattr(context, "auth", None)
+        principal = access.principal if access is not None else getattr(auth, "principal", None)
+        if principal is not None and principal.break_glass_active:
             report["breakGlass"] = {"grantId": str(principal.break_glass_grant_id)}
         return {"access": report} if report else {}

@@ -13,11 +13,13 @@ from typing import Any
 
 from graphql import GraphQLError, GraphQLNonNull
 
-from compliance.access.rules import Access
+from compliance.access.decide import Decision
 from crypto.vault import ERASED
 from schema.access.extension import DENIED_MESSAGE
+from schema.compiled.codegen import build_function
+from schema.compiled.complete import Fallback, Path, path_list
 from schema.compiled.load import Batch
-from schema.compiled.plan import Fallback, FieldPlan, ObjectPlan, Path, path_list
+from schema.compiled.plan import FieldPlan, ObjectPlan
 
 
 class Builder:
@@ -31,36 +33,25 @@ class Builder:
         return plan.complete(self, value, path)
 
     def object(self, plan: ObjectPlan, source: Any, path: Path) -> dict[str, Any]:
-        batch = self.batch
-        subject = None
-        out: dict[str, Any] = {}
-        for field in plan.fields:
-            key = field.key
-            policy = field.policy
-            if policy is None:
-                out[key] = field.complete(self, field.read(source, batch), (path, key))
-                continue
-            if subject is None:
-                is_lead = plan.type_name == "Lead"
-                subject = batch.subject(source) if is_lead else source.access_subject()
-            decision = batch.decide(policy, subject)
-            self.access.note(subject, field.name, decision)
-            if decision.access is Access.DENY:
-                if isinstance(field.type, GraphQLNonNull):
-                    raise Fallback
-                self.errors.append(
-                    GraphQLError(
-                        DENIED_MESSAGE,
-                        nodes=list(field.nodes),
-                        path=path_list((path, key)),
-                        extensions={"code": "FORBIDDEN"},
-                    )
-                )
-                out[key] = None
-                continue
-            value = field.read(source, batch)
-            if decision.access is Access.MASK and isinstance(value, str) and value != ERASED:
-                value = self.access.maskers.apply(decision.mask or "", value)
-                self.access.note_masked(path_list((path, key)), decision.mask or "")
-            out[key] = field.complete(self, value, (path, key))
-        return out
+        return build_function(plan)(self, source, path)
+
+    def deny(self, field: FieldPlan, path: Path) -> None:
+        """A denied field: null, with a ``FORBIDDEN`` error at its path. Where the field
+        sits in the document is worked out once per plan, not once per error."""
+        if isinstance(field.type, GraphQLNonNull):
+            raise Fallback  # a denied non-null field nulls its parent: the general executor's
+        if field.located is None:
+            located = GraphQLError(DENIED_MESSAGE, nodes=list(field.nodes))
+            field.located = (located.nodes, located.source, located.positions, located.locations)
+        error = GraphQLError(
+            DENIED_MESSAGE, path=path_list((path, field.key)), extensions={"code": "FORBIDDEN"}
+        )
+        error.nodes, error.source, error.positions, error.locations = field.located
+        self.errors.append(error)
+
+    def mask(self, decision: Decision, value: Any, path: Path) -> Any:
+        """A masked value (the erased marker stays as it is), its path listed."""
+        if not isinstance(value, str) or value == ERASED:
+            return value
+        self.access.note_masked(path_list(path), decision.mask or "")
+        return self.access.maskers.apply(decision.mask or "", value)

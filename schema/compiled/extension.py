@@ -15,7 +15,8 @@ from collections.abc import AsyncIterator
 from graphql import DocumentNode, GraphQLSchema
 from strawberry.extensions import SchemaExtension
 
-from schema.compiled.plan import Fallback, Plan, compile_plan
+from schema.compiled.complete import Fallback
+from schema.compiled.plan import Plan, compile_plan
 from schema.compiled.run import execute
 
 log = logging.getLogger("leadvault.compiled")

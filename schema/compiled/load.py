@@ -24,8 +24,9 @@ from leads.models import subject_of
 from leads.scoring import service as scoring
 from leads.tasks import tasks_for
 from schema.access.state import RequestAccess
+from schema.compiled.complete import Fallback
 from schema.compiled.fields import DECRYPTING, LEAD_FIELDS, Needs
-from schema.compiled.plan import Fallback, FieldPlan, Kind, ObjectPlan
+from schema.compiled.plan import FieldPlan, Kind, ObjectPlan
 from schema.leads.related import MAX_NESTED_ACTIVITIES
 
 T = TypeVar("T")

@@ -10,7 +10,6 @@ order the response lists them.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,13 +19,9 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
-    GraphQLEnumType,
     GraphQLField,
-    GraphQLList,
-    GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
-    GraphQLScalarType,
     GraphQLSchema,
     InlineFragmentNode,
     OperationDefinitionNode,
@@ -41,31 +36,12 @@ from strawberry.types.field import StrawberryField
 from compliance.access.policy import field_policy
 from compliance.access.rules import FieldPolicy
 from schema.access.extension import FieldAccess
+from schema.compiled.complete import Completer, completer
 from schema.compiled.fields import LEAD_FIELDS, PROTECTED_VALUES, ROOT_FIELDS, SPECIAL_VALUES
 
 Getter = Callable[..., Any]
-Path = tuple[Any, str | int] | None
-"""Where a value sits in the response, linked to its parent's path: (parent, key)."""
-Completer = Callable[[Any, Any, Path], Any]
-"""(builder, value, path) → the value as the response shows it."""
 Reader = Callable[[Any, Any], Any]
 """(source, batch) → the field's value, as its resolver would return it."""
-
-
-def path_list(path: Path) -> list[str | int]:
-    """The path as GraphQL lists it (root first)."""
-    keys: list[str | int] = []
-    while path is not None:
-        path, key = path
-        keys.append(key)
-    keys.reverse()
-    return keys
-
-
-class Fallback(Exception):
-    """The general executor must answer this request (it will give the error, or cover
-    what the plan does not)."""
-
 
 GENERIC_TYPES = frozenset(
     {
@@ -116,12 +92,19 @@ class FieldPlan:
     complete: Completer = lambda builder, value, path: value
     """Lists walked, objects built, leaves serialised by the schema's own types."""
     read: Reader = lambda source, batch: None
+    attribute: str = ""
+    """For a field read as an attribute: the attribute's name."""
+    located: Any = None
+    """Where the field sits in the document, as its errors give it (worked out once)."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ObjectPlan:
     type_name: str
     fields: tuple[FieldPlan, ...]
+    build: Any = None
+    """The generated function that builds this object's response (see
+    :mod:`schema.compiled.codegen`), made on first use."""
 
     def walk(self) -> Iterable[tuple[ObjectPlan, FieldPlan]]:
         """Every (object, field) pair in this plan, depth first."""
@@ -239,14 +222,13 @@ def _object_plan(
     for key, nodes in _collect(type_.name, selection_sets, fragments).items():
         name = nodes[0].name.value
         if name == "__typename":
-            typename = type_.name
             plans.append(
                 FieldPlan(
                     key=key,
                     name=name,
                     nodes=tuple(nodes),
                     kind=Kind.TYPENAME,
-                    read=lambda source, batch: typename,
+                    read=lambda source, batch, typename=type_.name: typename,
                 )
             )
             continue
@@ -289,7 +271,7 @@ def _field_plan(
         "gql_field": gql_field,
         "child": child,
         "policy": policy,
-        "complete": _completer(gql_field.type, child),
+        "complete": completer(gql_field.type, child),
     }
     if type_name == "Query":
         if name not in ROOT_FIELDS:
@@ -312,6 +294,7 @@ def _field_plan(
         attribute = definition.python_name
         return FieldPlan(
             kind=Kind.ATTRIBUTE,
+            attribute=attribute,
             read=lambda source, batch: getattr(source, attribute),
             **common,
         )
@@ -330,58 +313,3 @@ def _field_plan(
 def _with_getter(plan: FieldPlan, getter: Getter) -> FieldPlan:
     plan.read = lambda source, batch: getter(source, batch, plan)
     return plan
-
-
-def _completer(type_: GraphQLOutputType, child: ObjectPlan | None) -> Completer:
-    if isinstance(type_, GraphQLNonNull):
-        inner = _completer(type_.of_type, child)
-
-        def non_null(builder: Any, value: Any, path: Path) -> Any:
-            done = inner(builder, value, path)
-            if done is None:
-                raise Fallback  # a null in a non-null position: the general executor's case
-            return done
-
-        return non_null
-    if isinstance(type_, GraphQLList):
-        item = _completer(type_.of_type, child)
-
-        def listed(builder: Any, value: Any, path: Path) -> Any:
-            if value is None:
-                return None
-            return [item(builder, v, (path, i)) for i, v in enumerate(value)]
-
-        return listed
-    if isinstance(type_, GraphQLObjectType):
-        assert child is not None
-
-        def built(builder: Any, value: Any, path: Path) -> Any:
-            return None if value is None else builder.object(child, value, path)
-
-        return built
-    leaf = type_
-    assert isinstance(leaf, GraphQLScalarType | GraphQLEnumType)
-    names = (
-        {v.value: name for name, v in leaf.values.items()}
-        if isinstance(leaf, GraphQLEnumType)
-        else {}
-    )
-    plain = _PLAIN.get(leaf.name)
-
-    def serialised(builder: Any, value: Any, path: Path) -> Any:
-        if value is None:
-            return None
-        if type(value) is plain:
-            return value  # already what the scalar's serialiser would return
-        if names and isinstance(value, enum.Enum) and value.value in names:
-            return names[value.value]
-        done = leaf.serialize(value)
-        if done is None:
-            raise Fallback
-        return done
-
-    return serialised
-
-
-_PLAIN: dict[str, type] = {"String": str, "ID": str, "Boolean": bool}
-"""Scalars whose serialiser returns a value of this exact type unchanged."""

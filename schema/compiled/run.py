@@ -13,8 +13,9 @@ from strawberry.types.field import StrawberryField
 
 from core.cursors import InvalidCursor
 from schema.compiled.build import Builder
+from schema.compiled.complete import Fallback
 from schema.compiled.load import Batch
-from schema.compiled.plan import Fallback, FieldPlan, Kind, Plan
+from schema.compiled.plan import FieldPlan, Kind, Plan
 from schema.context import Context
 from schema.leads.queries import find_lead, page_request
 from schema.leads.types import LeadConnection, LeadEdge

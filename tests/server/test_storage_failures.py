@@ -9,6 +9,7 @@ import httpx
 import pytest
 from tortoise import connections
 
+from identity.rate_limit import COUNTERS_CONNECTION
 from server.db import dialect_of
 from tests.builders import a_lead, graphql
 from tests.conftest import _test_database_url
@@ -19,14 +20,19 @@ pytestmark = pytest.mark.skipif(
 )
 
 
+async def _query_only(on: bool) -> None:
+    """Every connection to the main database (the default one and the counters')."""
+    for name in ("default", COUNTERS_CONNECTION):
+        await connections.get(name).execute_script(f"PRAGMA query_only = {'ON' if on else 'OFF'}")
+
+
 @pytest.fixture
 async def read_only() -> AsyncIterator[None]:
-    db = connections.get("default")
-    await db.execute_script("PRAGMA query_only = ON")
+    await _query_only(True)
     try:
         yield
     finally:
-        await db.execute_script("PRAGMA query_only = OFF")
+        await _query_only(False)
 
 
 async def test_readyz_is_ready_only_while_the_database_takes_writes(
@@ -50,9 +56,9 @@ async def test_readyz_is_ready_only_while_the_database_takes_writes(
 async def test_a_read_while_writes_fail_is_storage_unavailable(
     client: httpx.AsyncClient, read_only: None
 ) -> None:
-    await connections.get("default").execute_script("PRAGMA query_only = OFF")
+    await _query_only(False)
     await a_lead(email="ada@example.com")
-    await connections.get("default").execute_script("PRAGMA query_only = ON")
+    await _query_only(True)
 
     body = await graphql(client, "{ leads { edges { node { email } } } }")
 

@@ -1,0 +1,36 @@
+"""Request counters cost no fsync per request: on SQLite they are written on a connection
+that does not sync each commit (the main one still does); on PostgreSQL their table is
+unlogged."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from tortoise import connections
+
+from identity.rate_limit import COUNTERS_CONNECTION, Budget, counter_connection, spend
+from server.db import dialect_of
+from tests.conftest import _test_database_url
+
+SYNCHRONOUS = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}
+
+
+async def test_counters_are_written_without_waiting_for_the_disk(database: str) -> None:
+    usage = await spend("user:counter-test", 5, Budget(10, 100), datetime.now(UTC))
+    assert (usage.requests, usage.cost) == (1, 5)
+    if dialect_of(_test_database_url()) == "postgres":
+        rows = await connections.get("default").execute_query_dict(
+            "SELECT relpersistence FROM pg_class WHERE relname = 'rate_limit_counter'"
+        )
+        assert rows == [{"relpersistence": "u"}]
+        return
+    assert counter_connection() is connections.get(COUNTERS_CONNECTION)
+    counters = await counter_connection().execute_query_dict("PRAGMA synchronous")
+    main = await connections.get("default").execute_query_dict("PRAGMA synchronous")
+    assert SYNCHRONOUS[counters[0]["synchronous"]] == "NORMAL"
+    assert SYNCHRONOUS[main[0]["synchronous"]] == "FULL"
+    # the same table as the main connection sees
+    seen = await connections.get("default").execute_query_dict(
+        "SELECT requests, cost FROM rate_limit_counter WHERE key = 'user:counter-test'"
+    )
+    assert seen == [{"requests": 1, "cost": 5}]
