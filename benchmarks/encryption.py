@@ -95,7 +95,7 @@ async def _measure(vault_class: type[Vault], leads: int, requests: int) -> tuple
             first = (await call()).json()
             if "errors" in first:
                 raise SystemExit(f"query failed: {first['errors']}")
-            result = await _drive(call, vault_class.__name__, 1, requests)
+            result = await _drive(call, "marketer", vault_class.__name__, 1, requests)
         return seed_seconds, (result, first)
     finally:
         await close_db()

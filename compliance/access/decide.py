@@ -117,6 +117,10 @@ class Decisions:
         self._actor = Actor.of_role(principal.role)
         self._memo: dict[tuple[int, Relation, bool, bool], tuple[FieldPolicy, Decision]] = {}
 
+    def purpose_of(self, policy: FieldPolicy) -> str | None:
+        """The consent purpose this principal's decisions for the field depend on."""
+        return policy.rule_for(self._actor).consent
+
     def decide_one(
         self, policy: FieldPolicy, subject: Subject, consented: Collection[uuid.UUID]
     ) -> Decision:

@@ -12,7 +12,7 @@ from graphql.execution.values import VariableValues, get_argument_values
 from tortoise.models import Model
 
 from compliance.access.decide import Decision, Subject, needs_consent
-from compliance.access.rules import Access, Actor, FieldPolicy
+from compliance.access.rules import Access, FieldPolicy
 from compliance.consent import ledger
 from compliance.consent.purposes import PROFILING
 from compliance.consent.state import consented_ids, current_states
@@ -55,16 +55,16 @@ class Batch:
         self.consented: dict[str, set[uuid.UUID]] = {}
         self.total: int | None = None
         self._pages: dict[tuple[int, str | None, bool, bool], dict[uuid.UUID, Page[Any]]] = {}
-        self._actor = Actor.of_role(access.principal.role)
         self._windows: dict[int, tuple[int, str | None, bool, bool]] = {}
 
     def subject(self, row: Any) -> Subject:
         return self.subjects[row.id]
 
     def decide(self, policy: FieldPolicy, subject: Subject) -> Decision:
-        purpose = policy.rule_for(self._actor).consent
+        decisions = self.access.decisions
+        purpose = decisions.purpose_of(policy)
         consented = self.consented.get(purpose, ()) if purpose is not None else ()
-        return self.access.decisions.decide_one(policy, subject, consented)
+        return decisions.decide_one(policy, subject, consented)
 
     def activity_page(self, plan: FieldPlan, lead_id: uuid.UUID) -> Page[Any]:
         return self._pages[self._windows[id(plan)]][lead_id]

@@ -3,8 +3,6 @@ the page, one per relation it selects, one for the data keys, and the audit even
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import httpx
 import pytest
 
@@ -37,7 +35,7 @@ PAGE = """query ($first: Int!) { leads(first: $first) {
 
 
 @pytest.fixture
-async def manager_app(settings: Settings, database: str) -> AsyncIterator[tuple[object, str]]:
+async def manager_app(settings: Settings, database: str) -> tuple[object, str]:
     team = await a_team()
     manager = await a_staff_user(Role.SALES_MANAGER, team)
     reps = [await a_staff_user(Role.SALES_REP, team) for _ in range(3)]
@@ -46,7 +44,7 @@ async def manager_app(settings: Settings, database: str) -> AsyncIterator[tuple[
         lead = await a_lead(owner_id=reps[i % 3].id, team_id=team.id, campaign_id=campaign.id)
         await activities_for(lead, 3)
         await a_stage_change(lead, "Qualified on a call")
-    yield create_app(settings, manage_database=False), await session_token(manager)
+    return create_app(settings, manage_database=False), await session_token(manager)
 
 
 async def test_a_compiled_page_costs_the_same_statements_at_any_size(
