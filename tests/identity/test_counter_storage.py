@@ -20,9 +20,10 @@ async def test_counters_are_written_without_waiting_for_the_disk(database: str) 
     assert (usage.requests, usage.cost) == (1, 5)
     if dialect_of(_test_database_url()) == "postgres":
         rows = await connections.get("default").execute_query_dict(
-            "SELECT relpersistence FROM pg_class WHERE relname = 'rate_limit_counter'"
+            "SELECT relpersistence::text AS persistence FROM pg_class "
+            "WHERE relname = 'rate_limit_counter'"
         )
-        assert rows == [{"relpersistence": "u"}]
+        assert rows == [{"persistence": "u"}]
         return
     assert counter_connection() is connections.get(COUNTERS_CONNECTION)
     counters = await counter_connection().execute_query_dict("PRAGMA synchronous")
