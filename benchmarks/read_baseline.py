@@ -64,7 +64,7 @@ def _iso(value: Any) -> str:
 async def _rows(dialect: str, reader: Reader, team_id: int) -> list[dict[str, Any]]:
     db = connections.get("default")
     columns = ", ".join(("id", *reader.personal, "company_name", "stage", "score"))
-    where, params = "", []
+    where, params = "", list[Any]()
     if reader.role is Role.SALES_MANAGER:
         where = f"WHERE team_id = {int(team_id)}"
     elif reader.role is Role.ANALYST:

@@ -35,6 +35,7 @@ from identity.roles import Role
 from leads.demo import DemoSeeder
 from server.app import create_app
 from server.db import close_db, dialect_of
+from server.settings import Settings
 
 ROUNDS = 2
 """The GraphQL runs alternate this many times, so drift hits both paths alike."""
@@ -90,14 +91,11 @@ def _peak_rss_mib() -> float:
 
 
 async def _bench_reader(
-    reader: Reader, settings: object, dialect: str, team_id: int, requests: int
+    reader: Reader, settings: Settings, dialect: str, team_id: int, requests: int
 ) -> list[Result]:
     token = await active_session(reader.role)
-    compiled_app = create_app(settings, manage_database=False)  # type: ignore[arg-type]
-    general_app = create_app(
-        replace(settings, compiled_reads=False),  # type: ignore[type-var]
-        manage_database=False,
-    )
+    compiled_app = create_app(settings, manage_database=False)
+    general_app = create_app(replace(settings, compiled_reads=False), manage_database=False)
     baseline = Starlette(routes=[Route("/leads", endpoint(dialect, reader, team_id))])
     auth = {"Authorization": f"Bearer {token}"}
 

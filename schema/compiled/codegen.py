@@ -27,6 +27,9 @@ Build = Callable[[Any, Any, Any], dict[str, Any]]
 """(builder, source, path) → the object's response."""
 
 _INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
+_SUBJECTS = {"Lead": "batch.subjects[src.id]", "Activity": "batch.subjects[src.lead_id]"}
+"""Whose data a governed value is: a lead row's own, an activity row's lead's (the batch
+holds every subject of the page); any other object says so itself."""
 
 
 def build_function(plan: ObjectPlan) -> Build:
@@ -61,7 +64,7 @@ def _generate(plan: ObjectPlan) -> Build:
         constants[f"P{i}"] = field.policy
         constants[f"F{i}"] = field
         constants[f"N{i}"] = field.name
-        subject = "batch.subjects[src.id]" if plan.type_name == "Lead" else "src.access_subject()"
+        subject = _SUBJECTS.get(plan.type_name, "src.access_subject()")
         lines += [
             "    if subject is None:",
             f"        subject = {subject}",

@@ -23,7 +23,6 @@ from core.cursors import Page
 from leads import models
 from schema.leads.consent import ConsentRecord, ConsentStatus, ScoreStatus
 from schema.leads.related import (
-    ActivityConnection,
     Bant,
     Campaign,
     FollowUpTask,
@@ -33,6 +32,7 @@ from schema.leads.related import (
     Utm,
 )
 from schema.leads.types import speed_to_lead
+from schema.pagination import PageInfo
 from schema.scoring.types import ScoreContribution, ScoreHistoryEntry
 
 
@@ -61,6 +61,8 @@ class Batch(Protocol):
     ) -> str | None: ...
 
     def guarded(self, open_: Callable[[], str | None]) -> str | None: ...
+
+    def once(self, make: Callable[[Any], Any], row: Any) -> Any: ...
 
 
 FieldPlan = Any
@@ -153,22 +155,46 @@ def _consent_history(row: Any, batch: Batch, plan: FieldPlan) -> list[ConsentRec
 
 def _owner(row: Any, batch: Batch, plan: FieldPlan) -> StaffMember | None:
     found = batch.owners.get(row.owner_id) if row.owner_id is not None else None
-    return StaffMember.of(found) if found else None
+    return batch.once(StaffMember.of, found) if found else None
 
 
 def _team(row: Any, batch: Batch, plan: FieldPlan) -> Team | None:
     found = batch.teams.get(row.team_id) if row.team_id is not None else None
-    return Team.of(found) if found else None
+    return batch.once(Team.of, found) if found else None
 
 
 def _campaign(row: Any, batch: Batch, plan: FieldPlan) -> Campaign | None:
     found = batch.campaigns.get(row.campaign_id) if row.campaign_id is not None else None
-    return Campaign.of(found) if found else None
+    return batch.once(Campaign.of, found) if found else None
 
 
-def _activities(row: Any, batch: Batch, plan: FieldPlan) -> ActivityConnection:
+class _Edge:
+    """An activity edge as the compiled path shows it: the cursor and the activity row
+    itself (``Activity``'s fields are read from the row, as ``Activity.of`` copies them)."""
+
+    __slots__ = ("cursor", "node")
+
+    def __init__(self, cursor: str, node: Any) -> None:
+        self.cursor = cursor
+        self.node = node
+
+
+class _Connection:
+    __slots__ = ("edges", "page_info")
+
+    def __init__(self, edges: list[_Edge], page_info: PageInfo) -> None:
+        self.edges = edges
+        self.page_info = page_info
+
+
+def _activities(row: Any, batch: Batch, plan: FieldPlan) -> _Connection:
     page = batch.activity_page(plan, row.id)
-    return ActivityConnection.of(page, batch.subject(row))
+    return _Connection(
+        [_Edge(c, a) for a, c in zip(page.items, page.cursors, strict=True)],
+        PageInfo(
+            has_next_page=page.has_next_page, end_cursor=page.cursors[-1] if page.cursors else None
+        ),
+    )
 
 
 def _tasks(row: Any, batch: Batch, plan: FieldPlan) -> list[FollowUpTask]:
@@ -253,7 +279,7 @@ def _evidence(field: str) -> Value:
 
 
 PROTECTED_VALUES: dict[tuple[str, str], Value] = {
-    ("Activity", "details"): lambda source, batch, plan: JSON(source._details),
+    ("Activity", "details"): lambda source, batch, plan: JSON(source.details),
     ("StageChange", "reason"): _stage_reason,
     ("ConsentRecord", "clientNetwork"): _evidence("client_network"),
     ("ConsentRecord", "note"): _evidence("note"),

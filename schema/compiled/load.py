@@ -55,6 +55,7 @@ class Batch:
         self.consented: dict[str, set[uuid.UUID]] = {}
         self.total: int | None = None
         self._pages: dict[tuple[int, str | None, bool, bool], dict[uuid.UUID, Page[Any]]] = {}
+        self._made: dict[tuple[str, int], tuple[Any, Any]] = {}
         self._windows: dict[int, tuple[int, str | None, bool, bool]] = {}
 
     def subject(self, row: Any) -> Subject:
@@ -78,6 +79,16 @@ class Batch:
         return self.guarded(
             lambda: current_vault().open_value(model, field, row_id, blob, self.keys.get(subject))
         )
+
+    def once(self, make: Callable[[Any], T], row: Any) -> T:
+        """``make(row)``, built once per batch (many leads share an owner, a team or a
+        campaign; the response reads the same object for each)."""
+        key = (make.__qualname__, id(row))
+        found = self._made.get(key)
+        if found is None:
+            found = self._made[key] = (row, make(row))
+        made: T = found[1]
+        return made
 
     @staticmethod
     def guarded(open_: Callable[[], T]) -> T:

@@ -228,7 +228,7 @@ def _object_plan(
                     name=name,
                     nodes=tuple(nodes),
                     kind=Kind.TYPENAME,
-                    read=lambda source, batch, typename=type_.name: typename,
+                    read=_constant(type_.name),
                 )
             )
             continue
@@ -308,6 +308,10 @@ def _field_plan(
         raise _NotCompilable
     func: Callable[[Any], Any] = resolver.wrapped_func  # type: ignore[assignment]
     return FieldPlan(kind=Kind.RESOLVER, read=lambda source, batch: func(source), **common)
+
+
+def _constant(value: str) -> Reader:
+    return lambda source, batch: value
 
 
 def _with_getter(plan: FieldPlan, getter: Getter) -> FieldPlan:
