@@ -31,6 +31,7 @@ from crypto.fields import personal_fields_of
 from crypto.keyring import Keyring
 from crypto.keystore import SubjectKeyStore
 from crypto.vault import Vault, install_vault
+from identity.roles import Role
 from leads.demo import DemoSeeder
 from server.app import create_app
 from server.db import close_db, init_db, migrate
@@ -82,7 +83,7 @@ async def _measure(vault_class: type[Vault], leads: int, requests: int) -> tuple
         await DemoSeeder(seed=1, as_of=date(2026, 6, 1)).seed(leads)
         seed_seconds = time.perf_counter() - started
         app = create_app(settings, manage_database=False)
-        token = await active_session()
+        token = await active_session(Role.SALES_MANAGER)
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app),
             base_url="http://bench",
