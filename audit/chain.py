@@ -117,16 +117,12 @@ def _param(dialect: str, moment: datetime) -> datetime | str:
     return moment if dialect == "postgres" else moment.astimezone(UTC).isoformat()
 
 
-def _placeholders(dialect: str, count: int) -> list[str]:
-    return [f"${i + 1}" if dialect == "postgres" else "?" for i in range(count)]
-
-
 async def _take_numbers(count: int) -> tuple[int, str, int, datetime | None]:
     """Reserve ``count`` sequence numbers: (first - 1, previous hash, last checkpoint seq,
     last checkpoint time). Locks the head until the transaction ends."""
     db = connections.get("default")
     dialect = db.capabilities.dialect
-    p = _placeholders(dialect, 2)
+    p = marks(dialect, 2)
     take = (
         f"UPDATE audit_head SET seq = seq + {p[0]} WHERE id = 1 "  # noqa: S608 - placeholders
         "RETURNING seq, hash, checkpoint_seq, checkpoint_at"
@@ -194,7 +190,7 @@ async def append(events: Sequence[AuditEvent], now: datetime) -> None:
         if due:
             await sign_checkpoint(last, previous, now, "interval")
         db = connections.get("default")
-        p = _placeholders(db.capabilities.dialect, 4)
+        p = marks(db.capabilities.dialect, 4)
         if due:
             await db.execute_query(
                 f"UPDATE audit_head SET hash = {p[0]}, checkpoint_seq = {p[1]}, "  # noqa: S608
@@ -232,7 +228,7 @@ async def checkpoint_now(now: datetime, reason: str = "manual") -> AuditCheckpoi
             return existing
         made = await sign_checkpoint(start, head_hash, now, reason)
         db = connections.get("default")
-        p = _placeholders(db.capabilities.dialect, 2)
+        p = marks(db.capabilities.dialect, 2)
         await db.execute_query(
             f"UPDATE audit_head SET checkpoint_seq = {p[0]}, checkpoint_at = {p[1]} "  # noqa: S608
             "WHERE id = 1",

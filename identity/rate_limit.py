@@ -15,7 +15,6 @@ from datetime import datetime
 
 from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.exceptions import ConfigurationError
 
 from crypto.vault import current_vault
 
@@ -82,10 +81,8 @@ def key_for(*, user_id: object = None, api_key_id: object = None, address: str =
 
 
 def counter_connection() -> BaseDBAsyncClient:
-    try:
-        return connections.get(COUNTERS_CONNECTION)
-    except ConfigurationError:
-        return connections.get("default")
+    configured = COUNTERS_CONNECTION in connections.db_config
+    return connections.get(COUNTERS_CONNECTION if configured else "default")
 
 
 async def spend(key: str, cost: int, budget: Budget, now: datetime) -> Usage:

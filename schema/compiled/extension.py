@@ -29,8 +29,6 @@ class PlanCache:
     def __init__(self, maxsize: int) -> None:
         self.maxsize = maxsize
         self._plans: OrderedDict[tuple[str, str | None], Plan | None] = OrderedDict()
-        self.compiled = 0
-        """Documents compiled (a plan, or the finding that there is none)."""
         self.answered = 0
         """Requests the compiled path answered."""
         self.fell_back = 0
@@ -48,7 +46,6 @@ class PlanCache:
             self._plans.move_to_end(key)
             return self._plans[key]
         plan = compile_plan(schema, document, operation_name)
-        self.compiled += 1
         self._plans[key] = plan
         if len(self._plans) > self.maxsize:
             self._plans.popitem(last=False)

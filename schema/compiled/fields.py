@@ -291,8 +291,11 @@ SPECIAL_VALUES: dict[tuple[str, str], Value] = {
 }
 """Fields whose resolver awaits something the batch has already loaded."""
 
-DECRYPTING: frozenset[tuple[str, str]] = frozenset(
-    {("Lead", f) for f, spec in LEAD_FIELDS.items() if Needs.KEYS in spec.needs}
-    | {("StageChange", "reason"), ("ConsentRecord", "clientNetwork"), ("ConsentRecord", "note")}
-)
-"""The fields that decrypt: their subjects' keys are loaded when any of them is allowed."""
+DECRYPTING: dict[tuple[str, str], str] = {
+    **{("Lead", f): spec.columns[0] for f, spec in LEAD_FIELDS.items() if Needs.KEYS in spec.needs},
+    ("StageChange", "reason"): "reason",
+    ("ConsentRecord", "clientNetwork"): "client_network",
+    ("ConsentRecord", "note"): "note",
+}
+"""The fields that decrypt, and their columns: their subjects' keys are loaded when any of
+them is allowed."""

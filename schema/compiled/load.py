@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from graphql.execution.values import VariableValues, get_argument_values
 from tortoise.models import Model
 
-from compliance.access.decide import Decision, Subject, needs_consent
+from compliance.access.decide import Decision, Subject
 from compliance.access.rules import Access, FieldPolicy
 from compliance.consent import ledger
 from compliance.consent.purposes import PROFILING
@@ -154,10 +154,8 @@ class Batch:
             raise Fallback
         binding = self.access.principal.cursor_binding
         sealed = plan.child is not None and plan.child.shows_cursors()
-        details = (
-            plan.child is not None
-            and bool(plan.child.objects("Activity"))
-            and any(f.name == "details" for o in plan.child.objects("Activity") for f in o.fields)
+        details = plan.child is not None and any(
+            f.name == "details" for o in plan.child.objects("Activity") for f in o.fields
         )
         window = (first, after, sealed, details)
         self._windows[id(plan)] = window
@@ -171,9 +169,9 @@ class Batch:
             raise Fallback from None
 
     async def _consents(self, plans: list[ObjectPlan], ids: list[uuid.UUID]) -> None:
-        principal = self.access.principal
+        decisions = self.access.decisions
         purposes = {
-            needs_consent(principal, f.policy)
+            decisions.purpose_of(f.policy)
             for o in plans
             for _, f in o.walk()
             if f.policy is not None
@@ -186,9 +184,10 @@ class Batch:
         (revealed or masked) field with a stored value."""
         wanted: set[uuid.UUID] = set()
         for owner, plan in (pair for o in plans for pair in o.walk()):
-            if plan.policy is None or (owner.type_name, plan.name) not in DECRYPTING:
+            column = DECRYPTING.get((owner.type_name, plan.name))
+            if plan.policy is None or column is None:
                 continue
-            for lead_id, blob in self._stored(owner.type_name, plan.name):
+            for lead_id, blob in self._stored(owner.type_name, column):
                 if lead_id not in wanted and blob is not None:
                     decision = self.decide(plan.policy, self.subjects[lead_id])
                     if decision.access is not Access.DENY:
@@ -196,13 +195,11 @@ class Batch:
         if wanted:
             self.keys = await current_vault().subject_keys(sorted(wanted))
 
-    def _stored(self, type_name: str, name: str) -> Iterable[tuple[uuid.UUID, Any]]:
+    def _stored(self, type_name: str, column: str) -> Iterable[tuple[uuid.UUID, Any]]:
+        """(lead id, stored value) of every row of this type the batch holds."""
+        rows: Iterable[Any]
         if type_name == "Lead":
-            column = LEAD_FIELDS[name].columns[0]
             return ((row.id, getattr(row, column)) for row in self.rows)
-        if type_name == "StageChange":
-            return ((c.lead_id, c.reason) for rows in self.stage_history.values() for c in rows)
-        column = {"clientNetwork": "client_network", "note": "note"}[name]
-        return (
-            (e.lead_id, getattr(e, column)) for rows in self.consent_history.values() for e in rows
-        )
+        held = self.stage_history if type_name == "StageChange" else self.consent_history
+        rows = (r for group in held.values() for r in group)
+        return ((r.lead_id, getattr(r, column)) for r in rows)

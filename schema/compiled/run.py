@@ -41,7 +41,7 @@ async def execute(
         if field.name == "leads":
             data[field.key] = await _leads(field, plan, context, kwargs, coerced, errors)
         else:
-            data[field.key] = await _lead(field, plan, context, kwargs, coerced, errors)
+            data[field.key] = await _lead(field, context, kwargs, coerced, errors)
     return ExecutionResult(data=data, errors=errors or None)
 
 
@@ -97,23 +97,23 @@ async def _leads(
             has_next_page=page.has_next_page,
             end_cursor=page.cursors[-1] if page.cursors else None,
         ),
-        _count=_uncounted,
+        _count=lambda: repository.count(domain_filter),
     )
     batch = Batch(context.access, page.items, variables)
-    assert field.child is not None
-    await batch.load(field.child.objects("Lead"))
     if any(f.name == "totalCount" for f in field.child.fields):
         batch.total = await repository.count(domain_filter)
-    return Builder(batch, errors).field(field, connection, (None, field.key))
+    return await _built(field, batch, connection, errors)
 
 
-async def _uncounted() -> int:
-    raise Fallback  # pragma: no cover - the compiled path reads the batch's count
+async def _built(field: FieldPlan, batch: Batch, source: Any, errors: list[GraphQLError]) -> Any:
+    """The root field's answer: the batch loaded for the leads under it, then built."""
+    assert field.child is not None
+    await batch.load(field.child.objects("Lead"))
+    return Builder(batch, errors).field(field, source, (None, field.key))
 
 
 async def _lead(
     field: FieldPlan,
-    plan: Plan,
     context: Context,
     kwargs: dict[str, Any],
     variables: VariableValues,
@@ -130,7 +130,4 @@ async def _lead(
         raise Fallback from None
     if row is None:
         return None
-    batch = Batch(context.access, [row], variables)
-    assert field.child is not None
-    await batch.load([field.child])
-    return Builder(batch, errors).field(field, row, (None, field.key))
+    return await _built(field, Batch(context.access, [row], variables), row, errors)
