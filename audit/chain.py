@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -28,6 +29,7 @@ from tortoise.transactions import in_transaction
 
 from audit import signing
 from audit.models import AuditCheckpoint, AuditEvent
+from core import metrics
 from core.bulk import insert_rows, marks
 
 GENESIS = "0" * 64
@@ -167,6 +169,16 @@ async def append(events: Sequence[AuditEvent], now: datetime) -> None:
     transaction if there is one."""
     if not events:
         return
+    started = time.perf_counter()
+    try:
+        await _append(events, now)
+    except Exception:
+        metrics.AUDIT_APPEND_FAILURES.inc()
+        raise
+    metrics.AUDIT_APPEND_SECONDS.observe(time.perf_counter() - started)
+
+
+async def _append(events: Sequence[AuditEvent], now: datetime) -> None:
     async with in_transaction("default"):
         start, previous, checkpoint_seq, checkpoint_at = await _take_numbers(len(events))
         subjects: list[list[Any]] = []

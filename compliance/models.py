@@ -48,6 +48,28 @@ class JobLease(Model):
         table = "job_lease"
 
 
+class JobRun(Model):
+    """One run of a scheduled job: which process ran it, when, how it ended and what it
+    did. Counts are numbers keyed by what was counted (never a personal value); ``error`` is
+    the name of an exception type, never its message."""
+
+    id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
+    job = fields.CharField(max_length=64)
+    holder = fields.CharField(max_length=64)
+    started_at = UtcDatetimeField()
+    heartbeat_at = UtcDatetimeField()
+    finished_at = UtcDatetimeField(null=True)
+    outcome = fields.CharField(max_length=16)
+    counts: dict[str, int] = fields.JSONField(default=dict)
+    done = fields.IntField(null=True)
+    total = fields.IntField(null=True)
+    error = fields.CharField(max_length=64, null=True)
+
+    class Meta:
+        table = "job_run"
+        indexes = (Index(fields=("job", "started_at"), name="job_run_job_started_idx"),)
+
+
 class OutboxMessage(Model):
     """A message to a data subject waiting for (or past) delivery. Recipient and body are
     sealed with the subject's key, so erasure makes them unreadable."""

@@ -30,3 +30,18 @@ def current_client_address() -> str | None:
 
 def bind_client_address(address: str | None) -> object:
     return _client_address.set(address)
+
+
+_read_only: ContextVar[bool] = ContextVar("leadvault_read_only", default=False)
+
+
+def read_only() -> bool:
+    """Whether the operation being executed only reads (a GraphQL query): its reads outside
+    a transaction may be served by a replica."""
+    return _read_only.get()
+
+
+def bind_read_only(value: bool) -> None:
+    """Set for the operation being executed (and cleared when it ends, or at the start of
+    the next one in the same context at the latest)."""
+    _read_only.set(value)

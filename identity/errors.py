@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from core import metrics
+
 if TYPE_CHECKING:
     from identity.throttle import Claim
 
@@ -41,6 +43,7 @@ class TooManyAttempts(AuthError):
     @classmethod
     def refusing(cls, claim: Claim) -> TooManyAttempts:
         """The error for a refused throttle claim."""
+        metrics.RATE_LIMITED.labels("sign_in_attempts").inc()
         return cls(claim.retry_after, locked=claim.locked)
 
     @property

@@ -38,6 +38,7 @@ from schema.leads.mutations import LeadMutations
 from schema.leads.queries import LeadQueries
 from schema.limits.budget import RequestBudget
 from schema.limits.directives import max_directives_rule
+from schema.observe import OperationReport
 from schema.pipeline.followup import FollowUpMutations, FollowUpQueries
 from schema.pipeline.funnel import FunnelQueries
 from schema.policy.break_glass import BreakGlassMutations
@@ -117,6 +118,7 @@ def build_schema(*, production: bool, compiled_reads: bool = True) -> LeadVaultS
     their compiled plans (:mod:`schema.compiled`); off, every query runs on the general
     executor."""
     extensions: list[Callable[[], SchemaExtension]] = [
+        OperationReport,
         AuthenticationGate,
         partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
         partial(ParserCache, maxsize=PLAN_CACHE_SIZE),

@@ -6,7 +6,7 @@ import asyncio
 import dataclasses
 import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -42,6 +42,9 @@ from server.graphql_http import (
     read_body,
     replay,
 )
+from server.jobs import scheduler
+from server.metrics import endpoint as metrics_endpoint
+from server.metrics import forget_process
 from server.middleware import RequestIdMiddleware, SecurityHeadersMiddleware
 from server.persisted import PersistedOperations
 from server.settings import Settings
@@ -153,31 +156,6 @@ class GraphQLApp(GraphQL[Context, None]):
         )
 
 
-_BUSY: set[asyncio.Task[Any]] = set()
-"""Background jobs in the middle of a run (the rest are waiting for their next turn)."""
-
-
-async def stop_background(tasks: Sequence[asyncio.Task[Any]], within: float) -> None:
-    """Stop the background jobs within ``within`` seconds: a job waiting for its turn is
-    cancelled at once; a job in the middle of a run is asked to stop and ends at its next
-    batch boundary (every committed batch recorded, no transaction cut off mid-commit); one
-    still running at the deadline is cancelled, and one that will not stop even then is left
-    to the process's exit (logged by name)."""
-    stopping.request()
-    for task in tasks:
-        if task not in _BUSY:
-            task.cancel()
-    if not tasks:
-        return
-    _, pending = await asyncio.wait(tasks, timeout=within)
-    for task in pending:
-        task.cancel()
-    if pending:
-        _, pending = await asyncio.wait(pending, timeout=1)
-    for task in pending:
-        log.warning("a background job did not stop in time", extra={"job": task.get_name()})
-
-
 async def close_within(close: Callable[[], Awaitable[None]], deadline: float) -> None:
     """Close the database connections by ``deadline`` (loop time); a statement still
     running past it is abandoned (its transaction was never committed)."""
@@ -186,99 +164,6 @@ async def close_within(close: Callable[[], Awaitable[None]], deadline: float) ->
         await asyncio.wait_for(close(), timeout=remaining)
     except TimeoutError:
         log.warning("the database did not close in time; stopping anyway")
-
-
-async def _sign_checkpoints(minutes: int) -> None:
-    """Sign the audit chain's head every ``minutes`` even when no event arrives, so a quiet
-    tail is not left unsigned (appends also sign on their own schedule). Several processes
-    may run this: a head that is already signed is left alone."""
-    while True:
-        await asyncio.sleep(minutes * 60)
-        try:
-            await chain.checkpoint_now(clock.now(), "interval")
-        except Exception:
-            log.exception("could not sign an audit checkpoint; will try again")
-
-
-async def _every(seconds: float, what: str, job: Callable[[], Awaitable[object]]) -> None:
-    """Run ``job`` every ``seconds``; a failure is logged (by type, never message) and
-    retried at the next turn."""
-    current = asyncio.current_task()
-    if current is not None:
-        current.set_name(what)
-    while True:
-        await asyncio.sleep(seconds)
-        if current is not None:
-            _BUSY.add(current)
-        try:
-            await job()
-        except stopping.StopRequested:
-            return
-        except Exception as error:
-            log.warning("%s failed; will try again", what, extra={"error": type(error).__name__})
-        finally:
-            _BUSY.discard(current)
-
-
-def _background_jobs(settings: Settings) -> list[asyncio.Task[None]]:
-    """Jobs ``serve`` runs on its own: delivering the outbox (where a sender is configured),
-    the consent job, cold detection (on the consent job's schedule), the scoring job
-    (pending rescoring runs, decay when due), approved erasures (every minute) and the
-    retention job (LEADVAULT_RETENTION_JOB_HOURS). All are safe with several processes."""
-    from datetime import timedelta
-
-    from audit.events import Actor
-    from compliance.outbox import FileSender, deliver
-    from leads.cold import mark_cold
-    from leads.consent_jobs import run_consent_job
-    from leads.scoring.runs import scoring_job
-    from rights import retention
-    from rights.erasure import run_approved
-    from rights.retention_policy import retention_policy
-
-    tasks = [
-        asyncio.create_task(
-            _every(
-                settings.consent_job_minutes * 60,
-                "consent job",
-                lambda: run_consent_job(Actor.operator(), clock.now()),
-            )
-        ),
-        asyncio.create_task(
-            _every(
-                settings.scoring_job_seconds,
-                "scoring job",
-                lambda: scoring_job(timedelta(hours=settings.score_decay_hours)),
-            )
-        ),
-        asyncio.create_task(
-            _every(
-                settings.consent_job_minutes * 60,
-                "cold detection",
-                lambda: mark_cold(
-                    Actor.operator(), clock.now(), timedelta(days=settings.cold_after_days)
-                ),
-            )
-        ),
-        asyncio.create_task(
-            _every(60, "erasure job", lambda: run_approved(Actor.operator(), clock.now))
-        ),
-        asyncio.create_task(
-            _every(
-                settings.retention_job_hours * 3600,
-                "retention job",
-                lambda: retention.scheduled(retention_policy(), clock.now(), Actor.operator()),
-            )
-        ),
-    ]
-    if settings.outbox_dir is not None:
-        sender = FileSender(settings.outbox_dir)
-        tasks.append(
-            asyncio.create_task(
-                _every(settings.outbox_interval_seconds, "outbox delivery", lambda: deliver(sender))
-            )
-        )
-    return tasks
 
 
 def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette:
@@ -299,22 +184,26 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
         chain.configure(settings.audit_checkpoint_every, settings.audit_checkpoint_minutes)
         stopping.reset()
         await passwords.prepare()
-        background = (
-            [
-                asyncio.create_task(_sign_checkpoints(settings.audit_checkpoint_minutes)),
-                *_background_jobs(settings),
-            ]
-            if manage_database
-            else []
+        jobs = scheduler(settings) if manage_database and settings.serve_jobs else None
+        scheduling = asyncio.create_task(jobs.run(), name="scheduler") if jobs else None
+        log.info(
+            "started",
+            extra={
+                "env": settings.env.value,
+                "database": settings.database_label,
+                "jobs": "on" if jobs else "off",
+            },
         )
-        log.info("started", extra={"env": settings.env.value, "database": settings.database_label})
         try:
             yield
         finally:
             deadline = asyncio.get_running_loop().time() + settings.shutdown_timeout
-            await stop_background(background, settings.shutdown_timeout)
+            if jobs is not None and scheduling is not None:
+                await jobs.stop(settings.shutdown_timeout)
+                await asyncio.wait([scheduling], timeout=1)
             if manage_database:
                 await close_within(close_db, deadline)
+            forget_process()
             log.info("stopped")
 
     async def healthz(_: Request) -> Response:
@@ -346,5 +235,6 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
         Route("/readyz", readyz, methods=["GET"]),
         Route("/graphql", graphql_app, methods=["GET", "POST"]),
         Route("/dsr/exports/{export_id}", export_download, methods=["GET"]),
+        Route("/metrics", metrics_endpoint(settings), methods=["GET"]),
     ]
     return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate as migrate_api
 
 from identity.rate_limit import COUNTERS_CONNECTION
+from server.routing import REPLICA
 from server.settings import Settings
 from server.sqlite_backend import BUSY_TIMEOUT_MS
 
@@ -35,13 +37,30 @@ SQLITE_CACHE_KIB = 65536
 indexes slow down as the tables grow)."""
 
 
-def _connection(url: str) -> str | dict[str, Any]:
-    """A PostgreSQL URL as it is; a SQLite URL as the configuration of the embedded client
-    (:mod:`server.sqlite_backend`: transactions hold the write lock from their start), with
-    a larger page cache and a busy timeout unless the URL sets them."""
-    if not url.startswith("sqlite"):
-        return url
+@dataclass(frozen=True)
+class Pool:
+    """How each process connects to PostgreSQL: at most ``size`` connections per database,
+    and asyncpg's prepared-statement cache on or off (off behind PgBouncer in transaction
+    mode, where consecutive statements may reach different server connections)."""
+
+    size: int = 10
+    statement_cache: bool = True
+
+
+def _connection(url: str, pool: Pool = Pool()) -> dict[str, Any]:
+    """A PostgreSQL URL with the pool's size and statement cache; a SQLite URL as the
+    configuration of the embedded client (:mod:`server.sqlite_backend`: transactions hold
+    the write lock from their start), with a larger page cache and a busy timeout unless
+    the URL sets them."""
     expanded = expand_db_url(url)
+    if not url.startswith("sqlite"):
+        credentials = expanded["credentials"]
+        credentials.setdefault("minsize", 1)
+        credentials["maxsize"] = pool.size
+        credentials["minsize"] = min(int(credentials["minsize"]), pool.size)
+        if not pool.statement_cache:
+            credentials["statement_cache_size"] = 0
+        return expanded
     credentials = expanded["credentials"]
     credentials.setdefault("cache_size", -SQLITE_CACHE_KIB)
     credentials.setdefault("busy_timeout", BUSY_TIMEOUT_MS)
@@ -58,23 +77,37 @@ def _counters(url: str) -> dict[str, Any] | None:
     if not url.startswith("sqlite") or ":memory:" in url:
         return None
     config = _connection(url)
-    assert isinstance(config, dict)
     config["credentials"]["synchronous"] = "NORMAL"
     return config
 
 
-def tortoise_config(database_url: str, keystore_url: str | None = None) -> dict[str, Any]:
+def tortoise_config(
+    database_url: str,
+    keystore_url: str | None = None,
+    *,
+    pool: Pool = Pool(),
+    replica_url: str | None = None,
+) -> dict[str, Any]:
     """Two connections: ``default`` (lead data) and ``keystore`` (subject data keys, kept in
     a separate database so a copy of one is useless without the other); on SQLite a third,
-    ``counters``, to the main database for the request counters (:func:`_counters`)."""
-    connections_config: dict[str, str | dict[str, Any]] = {"default": _connection(database_url)}
+    ``counters``, to the main database for the request counters (:func:`_counters`); with a
+    replica, ``replica`` and the router that sends read-only operations' reads there
+    (:mod:`server.routing`)."""
+    connections_config: dict[str, str | dict[str, Any]] = {
+        "default": _connection(database_url, pool)
+    }
     counters = _counters(database_url)
     if counters is not None:
         connections_config[COUNTERS_CONNECTION] = counters
     if keystore_url:
-        connections_config[KEYSTORE_CONNECTION] = _connection(keystore_url)
+        connections_config[KEYSTORE_CONNECTION] = _connection(keystore_url, pool)
+    routers: list[str] = []
+    if replica_url:
+        connections_config[REPLICA] = _connection(replica_url, pool)
+        routers.append("server.routing.ReplicaRouter")
     return {
         "connections": connections_config,
+        "routers": routers,
         "apps": {
             APP_LABEL: {
                 "models": MODEL_MODULES,
@@ -108,7 +141,12 @@ def _config_for(settings: Settings) -> dict[str, Any]:
     _prepare_sqlite_dir(url)
     if keystore_url:
         _prepare_sqlite_dir(keystore_url)
-    return tortoise_config(url, keystore_url or None)
+    return tortoise_config(
+        url,
+        keystore_url or None,
+        pool=Pool(settings.db_pool_size, settings.db_statement_cache),
+        replica_url=settings.replica_url.reveal() or None,
+    )
 
 
 async def init_db(settings: Settings, *, global_fallback: bool = True) -> None:

@@ -45,6 +45,15 @@ class EnvReader:
             )
         return url
 
+    def optional_database_url(self, name: str) -> str:
+        return self.database_url(name, "") if self._raw(name) else ""
+
+    def secret_text(self, name: str, *, minimum_length: int) -> str:
+        raw = self._raw(name) or ""
+        if raw and len(raw) < minimum_length:
+            raise SettingsError(f"{PREFIX}{name}: must be at least {minimum_length} characters")
+        return raw
+
     def integer(self, name: str, default: int, *, minimum: int, maximum: int) -> int:
         raw = self._raw(name)
         if raw is None:

@@ -11,6 +11,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.request_context import bind_request_id, reset_request_id
+from server.metrics import count_request
 
 access_log = logging.getLogger("leadvault.access")
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -18,7 +19,8 @@ _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 class RequestIdMiddleware:
     """Gives each request an id (a caller's well-formed ``X-Request-ID`` is kept), binds it for
-    the duration of the request, returns it in the response, and writes one access-log line."""
+    the duration of the request, returns it in the response, writes one access-log line,
+    and counts and times it for ``/metrics`` (:func:`server.metrics.count_request`)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -44,15 +46,17 @@ class RequestIdMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            seconds = time.perf_counter() - started
             access_log.info(
                 "request",
                 extra={
                     "method": scope["method"],
                     "path": scope["path"],
                     "status": status,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    "duration_ms": round(seconds * 1000, 2),
                 },
             )
+            count_request(scope, status, seconds)
             reset_request_id(token)
 
 

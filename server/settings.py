@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -118,6 +118,14 @@ class Settings:
     retention_session_days: int = 90
     retention_export_days: int = 7
     retention_job_hours: int = 24
+    workers: int = 1
+    serve_jobs: bool = False
+    jobs_poll_seconds: int = 5
+    db_pool_size: int = 10
+    db_statement_cache: bool = True
+    replica_url: Secret = field(default_factory=lambda: Secret(""))
+    metrics_token: Secret = field(default_factory=lambda: Secret(""))
+    tracing: bool = False
 
     @property
     def is_dev(self) -> bool:
@@ -252,6 +260,16 @@ class Settings:
             retention_job_hours=reader.integer(
                 "RETENTION_JOB_HOURS", 24, minimum=1, maximum=24 * 30
             ),
+            workers=reader.integer(
+                "WORKERS", 1 if env is Environment.DEV else default_workers(), minimum=1, maximum=64
+            ),
+            serve_jobs=reader.flag("SERVE_JOBS", False),
+            jobs_poll_seconds=reader.integer("JOBS_POLL_SECONDS", 5, minimum=1, maximum=60),
+            db_pool_size=reader.integer("DB_POOL_SIZE", 10, minimum=1, maximum=500),
+            db_statement_cache=reader.flag("DB_STATEMENT_CACHE", True),
+            replica_url=Secret(reader.optional_database_url("REPLICA_DATABASE_URL")),
+            metrics_token=Secret(reader.secret_text("METRICS_TOKEN", minimum_length=16)),
+            tracing=reader.flag("TRACING", False),
         )
         from leads.followup import parse_sla_by_source
 
@@ -272,6 +290,13 @@ class Settings:
                 Purposes.from_file(settings.purposes_file)
             except PurposeConfigError as error:
                 raise SettingsError(f"{PREFIX}PURPOSES_FILE: {error}") from None
+        if settings.replica_url.reveal() and dialect(settings.replica_url.reveal()) != dialect(
+            database_url
+        ):
+            raise SettingsError(
+                f"{PREFIX}REPLICA_DATABASE_URL: must be a replica of LEADVAULT_DATABASE_URL "
+                "(the same kind of database)"
+            )
         if settings.require_persisted_operations and settings.persisted_operations_file is None:
             raise SettingsError(
                 f"{PREFIX}REQUIRE_PERSISTED_OPERATIONS: needs "
@@ -281,56 +306,30 @@ class Settings:
 
     def describe(self) -> dict[str, str]:
         """Every setting as printable text, secrets redacted."""
-        return {
-            "env": self.env.value,
-            "data_dir": str(self.data_dir),
-            "database_url": self.database_label,
-            "keystore_url": redact_url(self.keystore_url.reveal()),
-            "master_key": "**********" if self.master_key.reveal() else "",
-            "master_key_file": str(self.master_key_file or ""),
-            "host": self.host,
-            "port": str(self.port),
-            "cors_origins": ",".join(self.cors_origins),
-            "log_level": self.log_level,
-            "max_page_size": str(self.max_page_size),
-            "shutdown_timeout": str(self.shutdown_timeout),
-            "session_idle_minutes": str(self.session_idle_minutes),
-            "session_lifetime_hours": str(self.session_lifetime_hours),
-            "login_lock_after": str(self.login_lock_after),
-            "step_up_minutes": str(self.step_up_minutes),
-            "trusted_proxies": ",".join(self.trusted_proxies),
-            "max_query_cost": str(self.max_query_cost),
-            "rate_limit_requests": str(self.rate_limit_requests),
-            "rate_limit_cost": str(self.rate_limit_cost),
-            "max_body_bytes": str(self.max_body_bytes),
-            "compiled_reads": str(self.compiled_reads).lower(),
-            "persisted_operations_file": str(self.persisted_operations_file or ""),
-            "require_persisted_operations": str(self.require_persisted_operations).lower(),
-            "audit_checkpoint_every": str(self.audit_checkpoint_every),
-            "audit_checkpoint_minutes": str(self.audit_checkpoint_minutes),
-            "audit_retention_days": str(self.audit_retention_days),
-            "purposes_file": str(self.purposes_file or ""),
-            "public_url": self.public_url,
-            "double_opt_in": str(self.double_opt_in).lower(),
-            "consent_link_days": str(self.consent_link_days),
-            "outbox_dir": str(self.outbox_dir or ""),
-            "outbox_interval_seconds": str(self.outbox_interval_seconds),
-            "consent_job_minutes": str(self.consent_job_minutes),
-            "scoring_job_seconds": str(self.scoring_job_seconds),
-            "score_decay_hours": str(self.score_decay_hours),
-            "first_contact_sla_minutes": str(self.first_contact_sla_minutes),
-            "first_contact_sla_by_source": self.first_contact_sla_by_source,
-            "cold_after_days": str(self.cold_after_days),
-            "intake_team": self.intake_team or "",
-            "welcome_next_step": self.welcome_next_step,
-            "dsr_holidays": self.dsr_holidays,
-            "dsr_code_minutes": str(self.dsr_code_minutes),
-            "dsr_link_hours": str(self.dsr_link_hours),
-            "controller_name": self.controller_name,
-            "recipients": ";".join(self.recipients),
-            "retention_lead_months": str(self.retention_lead_months),
-            "retention_activity_months": str(self.retention_activity_months),
-            "retention_session_days": str(self.retention_session_days),
-            "retention_export_days": str(self.retention_export_days),
-            "retention_job_hours": str(self.retention_job_hours),
-        }
+        described: dict[str, str] = {}
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if isinstance(value, Secret):
+                text = value.reveal()
+                value = redact_url(text) if "://" in text else ("**********" if text else "")
+            elif isinstance(value, bool):
+                value = str(value).lower()
+            elif isinstance(value, tuple):
+                value = (";" if item.name == "recipients" else ",").join(value)
+            elif isinstance(value, enum.Enum):
+                value = value.value
+            described[item.name] = "" if value is None else str(value)
+        return described
+
+
+def default_workers() -> int:
+    """``serve``'s worker processes in production unless LEADVAULT_WORKERS says otherwise:
+    one per CPU this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def dialect(url: str) -> str:
+    return "sqlite" if url.startswith("sqlite") else "postgres"

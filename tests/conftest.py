@@ -141,6 +141,7 @@ TABLES_CHILDREN_FIRST = (
     "dsr_request",
     "legal_hold",
     "job_lease",
+    "job_run",
     "score_history",
     "scoring_run",
     "scoring_model",

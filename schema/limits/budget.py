@@ -10,6 +10,7 @@ from typing import Any
 from graphql import ExecutionResult, GraphQLError
 from strawberry.extensions import SchemaExtension
 
+from core import metrics
 from identity import clock
 from identity.rate_limit import Budget, Usage, key_for, spend
 from schema.limits.cost import query_cost
@@ -57,6 +58,7 @@ class RequestBudget(SchemaExtension):
         now = clock.now()
         self.usage = await spend(key, self.cost, budget, now)
         if not self.usage.allowed:
+            metrics.RATE_LIMITED.labels("request_budget").inc()
             retry = self.usage.retry_after_seconds(now)
             context.refuse_with(429, {"Retry-After": str(retry)})
             execution.result = ExecutionResult(

@@ -13,6 +13,7 @@ from server.cli import (
     audit,
     consent,
     dsr,
+    jobs,
     keys,
     pipeline,
     policy,
@@ -31,9 +32,10 @@ def build_parser() -> argparse.ArgumentParser:
     schema.add_commands(commands)
     policy.add_commands(commands)
     audit.add_commands(commands)
-    jobs = consent.add_commands(commands)
-    pipeline.add_commands(commands, jobs)
-    dsr.add_commands(commands, jobs)
+    jobs_commands = consent.add_commands(commands)
+    pipeline.add_commands(commands, jobs_commands)
+    dsr.add_commands(commands, jobs_commands)
+    jobs.add_commands(commands, jobs_commands)
     return parser
 
 
@@ -42,6 +44,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     logging.basicConfig(level=logging.WARNING)
     if service.handles(args):
         service.main(args)
+    elif jobs.handles(args):
+        jobs.main(settings(), args)
     elif args.command == "keys":
         run(keys.run(settings(), args))
     elif args.command == "users":

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 from server.cli import accounts
@@ -66,21 +71,53 @@ async def _score_demo(as_of: date) -> int:
 
 
 def _serve(settings: Settings) -> None:
+    """Answer requests: in this process when ``workers`` is 1, otherwise in that many
+    worker processes sharing the port (a worker that dies is replaced; SIGTERM or Ctrl+C
+    stops them all gracefully, each within LEADVAULT_SHUTDOWN_TIMEOUT)."""
     import uvicorn
 
-    from server.app import create_app
     from server.logs import configure_logging
 
     configure_logging(settings.log_level)
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        access_log=False,
-        timeout_graceful_shutdown=settings.shutdown_timeout,
-        proxy_headers=False,
-    )
+    options: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_config": None,
+        "access_log": False,
+        "timeout_graceful_shutdown": settings.shutdown_timeout,
+        "proxy_headers": False,
+    }
+    if settings.workers == 1:
+        from server.app import create_app
+
+        uvicorn.run(create_app(settings), **options)
+        return
+    with _shared_metrics_dir():
+        os.environ["LEADVAULT_SERVE_JOBS"] = "true" if settings.serve_jobs else "false"
+        uvicorn.run(
+            "server.asgi:from_environment", factory=True, workers=settings.workers, **options
+        )
+
+
+@contextmanager
+def _shared_metrics_dir() -> Iterator[None]:
+    """The directory where every worker process keeps its metrics for ``/metrics`` to add
+    up: PROMETHEUS_MULTIPROC_DIR if set (emptied of an earlier run's files), otherwise a
+    new temporary directory removed on the way out."""
+    from server.metrics import MULTIPROCESS_DIR
+
+    configured = os.environ.get(MULTIPROCESS_DIR)
+    if configured:
+        for stale in Path(configured).glob("*.db"):
+            stale.unlink()
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="leadvault-metrics-") as directory:
+        os.environ[MULTIPROCESS_DIR] = directory
+        try:
+            yield
+        finally:
+            del os.environ[MULTIPROCESS_DIR]
 
 
 async def _has_leads(settings: Settings) -> bool:
@@ -94,10 +131,15 @@ async def _has_leads(settings: Settings) -> bool:
         await close_db()
 
 
-def _with_overrides(settings: Settings, host: str | None, port: int | None) -> Settings:
+def _with_overrides(settings: Settings, args: argparse.Namespace, **fixed: Any) -> Settings:
     from dataclasses import replace
 
-    return replace(settings, host=host or settings.host, port=port or settings.port)
+    chosen = replace(settings, host=args.host or settings.host, port=args.port or settings.port)
+    if getattr(args, "workers", None):
+        chosen = replace(chosen, workers=args.workers)
+    if getattr(args, "with_jobs", False):
+        chosen = replace(chosen, serve_jobs=True)
+    return replace(chosen, **fixed)
 
 
 def add_commands(commands: Any) -> None:
@@ -120,6 +162,19 @@ def add_commands(commands: Any) -> None:
         sub.add_argument("--port", type=int)
         if name == "demo":
             sub.add_argument("--leads", type=int, default=2000)
+        else:
+            sub.add_argument(
+                "--workers",
+                type=int,
+                choices=range(1, 65),
+                metavar="N",
+                help="worker processes (default LEADVAULT_WORKERS, else one per CPU)",
+            )
+            sub.add_argument(
+                "--with-jobs",
+                action="store_true",
+                help="also run the scheduled jobs (otherwise run `leadvault worker`)",
+            )
 
 
 def handles(args: argparse.Namespace) -> bool:
@@ -139,13 +194,15 @@ def main(args: argparse.Namespace) -> None:
             raise SystemExit(2)
         run(_seed(chosen, args.leads, args.seed, args.as_of or today))
     elif args.command == "serve":
-        _serve(_with_overrides(settings(), args.host, args.port))
+        _serve(_with_overrides(settings(), args))
     elif args.command == "demo":
         _demo(args, today)
 
 
 def _demo(args: argparse.Namespace, today: date) -> None:
-    chosen = _with_overrides(settings(default_env=Environment.DEV), args.host, args.port)
+    chosen = _with_overrides(
+        settings(default_env=Environment.DEV), args, workers=1, serve_jobs=True
+    )
     if not chosen.is_dev:
         print("leadvault: demo runs only with LEADVAULT_ENV=dev", file=sys.stderr)
         raise SystemExit(2)

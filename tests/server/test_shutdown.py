@@ -1,6 +1,7 @@
-"""Stopping ``serve``: the background jobs are cancelled and waited for within the shutdown
-timeout, a job in progress stops at its next step with nothing half-written and its lease
-let go, and a database that will not close in time does not hold the process."""
+"""Stopping ``serve --with-jobs`` or ``worker``: the scheduler stops starting jobs, a job in
+progress stops at its next step with nothing half-written, its lease let go and its run
+recorded as stopped, and a database that will not close in time does not hold the
+process."""
 
 from __future__ import annotations
 
@@ -13,12 +14,13 @@ import pytest
 from audit.events import Actor
 from audit.models import AuditEvent
 from compliance.categories import DataCategory
-from compliance.models import JobLease
+from compliance.models import JobLease, JobRun
+from compliance.runner import STOPPED, Job, RunProgress, Scheduler
 from core import stopping
 from leads.models import Lead
 from rights import retention
 from rights.retention_policy import RetentionPolicy
-from server.app import _every, close_within, stop_background
+from server.app import close_within
 from tests.builders import a_lead
 
 LONG_AGO = datetime.now(UTC) - timedelta(days=4 * 365)
@@ -42,54 +44,61 @@ async def test_a_retention_run_in_progress_stops_within_the_timeout(
         if category is DataCategory.LEADS:
             batches.set()
 
-    job = asyncio.create_task(
-        _every(
-            0,
-            "retention",
-            lambda: retention.run(
-                RetentionPolicy(), datetime.now(UTC), Actor.operator(), progress=committed
-            ),
+    async def retention_job(_: RunProgress) -> dict[str, int]:
+        await retention.run(
+            RetentionPolicy(), datetime.now(UTC), Actor.operator(), progress=committed
         )
-    )
+        return {}
+
+    scheduler = Scheduler([Job("retention", timedelta(hours=1), retention_job)])
+    loop = asyncio.create_task(scheduler.run())
     await asyncio.wait_for(batches.wait(), timeout=30)  # a batch committed: it is mid-run
     assert await JobLease.exists(name=retention.JOB)
 
     started = asyncio.get_running_loop().time()
-    await stop_background([job], within=10)
+    await scheduler.stop(within=10)
     took = asyncio.get_running_loop().time() - started
+    await asyncio.wait_for(loop, timeout=5)
 
-    assert job.done()
-    assert not job.cancelled()  # it stopped at a batch boundary, not mid-transaction
     assert took < 10
+    run = await JobRun.get(job="retention")
+    assert run.outcome == STOPPED  # it stopped at a batch boundary, not mid-transaction
     assert not await JobLease.exists(name=retention.JOB)  # the next run need not wait
+    assert not await JobLease.exists(name="job:retention")
     erased = await Lead.filter(erased_at__isnull=False).count()
     recorded = await AuditEvent.filter(action="retention.leads.erased").count()
     assert 0 < erased < 40
     assert recorded == erased  # every committed batch is recorded, none half-done
 
 
-async def test_a_job_that_ignores_cancellation_does_not_hold_the_shutdown() -> None:
-    release = asyncio.Event()
+async def test_a_job_that_ignores_the_stop_does_not_hold_the_shutdown() -> None:
+    began, release = asyncio.Event(), asyncio.Event()
 
-    async def stubborn() -> None:
+    async def stubborn(_: RunProgress) -> dict[str, int]:
+        began.set()
         while not release.is_set():
             try:
                 await asyncio.sleep(3600)
             except asyncio.CancelledError:
                 continue
+        return {}
 
-    job = asyncio.create_task(stubborn(), name="stubborn")
-    await asyncio.sleep(0)
+    scheduler = Scheduler([Job("stubborn", timedelta(hours=1), stubborn)])
+    loop = asyncio.create_task(scheduler.run())
+    await asyncio.wait_for(began.wait(), timeout=30)
+
+    job = scheduler._running["stubborn"]
 
     started = asyncio.get_running_loop().time()
-    await stop_background([job], within=0.2)
+    await scheduler.stop(within=0.2)
     took = asyncio.get_running_loop().time() - started
+    await asyncio.wait_for(loop, timeout=5)
 
     assert 0.2 <= took < 5
-    assert not job.done()
+    assert not job.done()  # left to the process's exit
     release.set()
     job.cancel()
-    await asyncio.wait([job], timeout=5)
+    await asyncio.wait_for(job, timeout=5)
 
 
 async def test_a_database_that_will_not_close_does_not_hold_the_process() -> None:
