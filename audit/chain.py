@@ -27,7 +27,8 @@ from typing import Any
 from tortoise import connections
 from tortoise.transactions import in_transaction
 
-from audit import signing
+from audit import deferred, signing
+from audit.group import append_in_group, in_transaction_now
 from audit.models import AuditCheckpoint, AuditEvent
 from core import metrics
 from core.bulk import insert_rows, marks
@@ -165,55 +166,67 @@ async def _index_subjects(subjects: Sequence[Sequence[Any]]) -> None:
 
 
 async def append(events: Sequence[AuditEvent], now: datetime) -> None:
-    """Number, chain and write ``events`` (built but not saved), in the caller's
-    transaction if there is one."""
+    """Number, chain and write ``events`` (built but not saved): in the caller's
+    transaction if there is one (when it commits, on the server's clients:
+    :mod:`audit.deferred`), otherwise with the next group (:mod:`audit.group`)."""
     if not events:
         return
     started = time.perf_counter()
     try:
-        await _append(events, now)
+        connection = connections.get("default")
+        waiting = deferred.pending(connection)
+        if waiting is not None:
+            waiting.extend((event, now) for event in events)
+            return
+        if in_transaction_now():
+            await _write(events, now)
+        else:
+            await append_in_group(events, now, _write)
     except Exception:
         metrics.AUDIT_APPEND_FAILURES.inc()
         raise
     metrics.AUDIT_APPEND_SECONDS.observe(time.perf_counter() - started)
 
 
-async def _append(events: Sequence[AuditEvent], now: datetime) -> None:
-    async with in_transaction("default"):
-        start, previous, checkpoint_seq, checkpoint_at = await _take_numbers(len(events))
-        subjects: list[list[Any]] = []
-        for offset, event in enumerate(events, start=1):
-            event.seq = start + offset
-            event.prev_hash = previous
-            event.occurred_at = event.occurred_at.astimezone(UTC)
-            event.hash = event_hash(_as_row(event))
-            previous = event.hash
-            subjects += [[event.seq, subject] for subject in event.subject_ids]
-        await insert_rows(
-            AuditEvent, _EVENT_COLUMNS, [[getattr(e, n) for n in _EVENT_COLUMNS] for e in events]
+async def _write(events: Sequence[AuditEvent], now: datetime) -> None:
+    """Number, chain and insert ``events`` in the transaction under way."""
+    start, previous, checkpoint_seq, checkpoint_at = await _take_numbers(len(events))
+    subjects: list[list[Any]] = []
+    for offset, event in enumerate(events, start=1):
+        event.seq = start + offset
+        event.prev_hash = previous
+        event.occurred_at = event.occurred_at.astimezone(UTC)
+        event.hash = event_hash(_as_row(event))
+        previous = event.hash
+        subjects += [[event.seq, subject] for subject in event.subject_ids]
+    await insert_rows(
+        AuditEvent, _EVENT_COLUMNS, [[getattr(e, n) for n in _EVENT_COLUMNS] for e in events]
+    )
+    await _index_subjects(subjects)
+    last = start + len(events)
+    due = (
+        last - checkpoint_seq >= settings.checkpoint_every
+        or checkpoint_at is None
+        or now - checkpoint_at >= timedelta(minutes=settings.checkpoint_minutes)
+    )
+    if due:
+        await sign_checkpoint(last, previous, now, "interval")
+    db = connections.get("default")
+    p = marks(db.capabilities.dialect, 4)
+    if due:
+        await db.execute_query(
+            f"UPDATE audit_head SET hash = {p[0]}, checkpoint_seq = {p[1]}, "  # noqa: S608
+            f"checkpoint_at = {p[2]} WHERE id = 1",
+            [previous, last, _param(db.capabilities.dialect, now)],
         )
-        await _index_subjects(subjects)
-        last = start + len(events)
-        due = (
-            last - checkpoint_seq >= settings.checkpoint_every
-            or checkpoint_at is None
-            or now - checkpoint_at >= timedelta(minutes=settings.checkpoint_minutes)
+    else:
+        await db.execute_query(
+            f"UPDATE audit_head SET hash = {p[0]} WHERE id = 1",  # noqa: S608
+            [previous],
         )
-        if due:
-            await sign_checkpoint(last, previous, now, "interval")
-        db = connections.get("default")
-        p = marks(db.capabilities.dialect, 4)
-        if due:
-            await db.execute_query(
-                f"UPDATE audit_head SET hash = {p[0]}, checkpoint_seq = {p[1]}, "  # noqa: S608
-                f"checkpoint_at = {p[2]} WHERE id = 1",
-                [previous, last, _param(db.capabilities.dialect, now)],
-            )
-        else:
-            await db.execute_query(
-                f"UPDATE audit_head SET hash = {p[0]} WHERE id = 1",  # noqa: S608
-                [previous],
-            )
+
+
+deferred.install_writer(_write)
 
 
 async def sign_checkpoint(seq: int, head_hash: str, now: datetime, reason: str) -> AuditCheckpoint:

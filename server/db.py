@@ -48,12 +48,15 @@ class Pool:
 
 
 def _connection(url: str, pool: Pool = Pool()) -> dict[str, Any]:
-    """A PostgreSQL URL with the pool's size and statement cache; a SQLite URL as the
+    """A PostgreSQL URL as the configuration of the server's asyncpg client
+    (:mod:`server.postgres_backend`: audit events written at commit) with the pool's size
+    and statement cache; a SQLite URL as the
     configuration of the embedded client (:mod:`server.sqlite_backend`: transactions hold
     the write lock from their start), with a larger page cache and a busy timeout unless
     the URL sets them."""
     expanded = expand_db_url(url)
     if not url.startswith("sqlite"):
+        expanded["engine"] = "server.postgres_backend"
         credentials = expanded["credentials"]
         credentials.setdefault("minsize", 1)
         credentials["maxsize"] = pool.size

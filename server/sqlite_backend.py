@@ -23,13 +23,16 @@ from tortoise.backends.sqlite.client import (
 )
 from tortoise.exceptions import TransactionManagementError
 
+from audit.deferred import DefersAudit
+
 BUSY_TIMEOUT_MS = 10_000
 """How long a statement or a transaction's start waits for another connection's write lock
 before giving up with "database is locked"."""
 
 
-class ImmediateTransaction(SqliteTransactionWrapper):
-    """A transaction on the shared connection that holds the write lock from its start."""
+class ImmediateTransaction(DefersAudit, SqliteTransactionWrapper):
+    """A transaction on the shared connection that holds the write lock from its start
+    (and writes its audit events just before it commits: :mod:`audit.deferred`)."""
 
     def _in_transaction(self) -> TransactionContext:
         return NestedTransactionContext(ImmediateTransaction(self))

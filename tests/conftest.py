@@ -17,6 +17,7 @@ import pytest
 import tortoise
 from tortoise import connections
 
+from core import stopping
 from crypto.keyring import Keyring
 from crypto.keystore import SubjectKeyStore
 from crypto.vault import Vault, install_vault
@@ -188,6 +189,7 @@ async def empty_tables(database: str) -> None:
     for table in KEYSTORE_TABLES:
         await keystore.execute_script(f"DELETE FROM {table}")
     builders.working_team_id = None
+    stopping.reset()  # a test that stopped a scheduler leaves the next one free to run jobs
 
 
 @pytest.fixture
