@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import resource
 import time
 import uuid
@@ -51,6 +52,8 @@ class Outcome:
     """CPU seconds the load generator used per wall second (1.0 is a whole core)."""
     server_cpu: float
     """CPU seconds the server (and job worker) processes used per wall second."""
+    machine_cpu: float
+    """CPU the whole machine was busy per wall second (the database server included)."""
     checks: Checks = field(default_factory=Checks)
 
 
@@ -59,6 +62,16 @@ def _percentile(values: list[float], p: float) -> float:
         return 0.0
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(p * len(ordered)))]
+
+
+def _machine_busy() -> tuple[float, float]:
+    """(busy, total) jiffies of every CPU so far, from /proc/stat (zeros elsewhere)."""
+    try:
+        fields = [float(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    except OSError:
+        return 0.0, 0.0
+    idle = fields[3] + fields[4]
+    return sum(fields) - idle, sum(fields)
 
 
 def _cpu(who: int) -> float:
@@ -72,11 +85,17 @@ async def run_configuration(
     run = uuid.uuid4().hex[:8]
     own, children = _cpu(resource.RUSAGE_SELF), _cpu(resource.RUSAGE_CHILDREN)
     async with serving(target, workers, job_workers) as port:
+        busy, total = _machine_busy()
         tally, wall = await drive("127.0.0.1", port, target.creds, clients, seconds, run)
         own = _cpu(resource.RUSAGE_SELF) - own
+        after_busy, after_total = _machine_busy()
+    cores = os.cpu_count() or 1
+    machine = (after_busy - busy) / (after_total - total) * cores if after_total > total else 0.0
     children = _cpu(resource.RUSAGE_CHILDREN) - children
     checks = await post_check(target, tally, job_workers > 0)
-    return _outcome(target, workers, clients, wall, tally, own, children, checks)
+    outcome = _outcome(target, workers, clients, wall, tally, own, children, checks)
+    outcome.machine_cpu = round(machine, 2)
+    return outcome
 
 
 def _outcome(
@@ -109,6 +128,7 @@ def _outcome(
         errors={f"{kind}: {why}": count for (kind, why), count in tally.errors.items()},
         generator_cpu=round(own / wall, 2),
         server_cpu=round(children / wall, 2),
+        machine_cpu=0.0,
         checks=checks,
     )
 
@@ -117,7 +137,7 @@ def _report(outcomes: list[Outcome]) -> None:
     print(
         f"\n{'db':<9}{'workers':>8}{'clients':>8}{'req/s':>8}  "
         + "".join(f"{kind + ' p50/p99 ms':>24}" for kind in ("list", "get", "capture", "activity"))
-        + f"{'gen cpu':>9}{'srv cpu':>9}  errors, checks"
+        + f"{'gen cpu':>9}{'srv cpu':>9}{'all cpu':>9}  errors, checks"
     )
     for o in outcomes:
         kinds = "".join(
@@ -127,7 +147,7 @@ def _report(outcomes: list[Outcome]) -> None:
         errors = sum(o.errors.values())
         print(
             f"{o.database:<9}{o.workers:>8}{o.clients:>8}{o.throughput:>8.1f}  {kinds}"
-            f"{o.generator_cpu:>9.2f}{o.server_cpu:>9.2f}  {errors} errors, "
+            f"{o.generator_cpu:>9.2f}{o.server_cpu:>9.2f}{o.machine_cpu:>9.2f}  {errors} errors, "
             f"{'checks pass' if o.checks.ok else 'CHECKS FAIL: ' + '; '.join(o.checks.problems)}"
         )
         for name, count in sorted(o.errors.items()):

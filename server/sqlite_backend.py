@@ -13,7 +13,11 @@ each autocommitted write) wait for the lock the same way.
 
 from __future__ import annotations
 
+import asyncio
+import fcntl
+import os
 import sqlite3
+from typing import Any
 
 from tortoise.backends.base.client import NestedTransactionContext, TransactionContext
 from tortoise.backends.sqlite.client import (
@@ -38,11 +42,62 @@ class ImmediateTransaction(DefersAudit, SqliteTransactionWrapper):
         return NestedTransactionContext(ImmediateTransaction(self))
 
     async def begin(self) -> None:
+        await _turns_of(self._parent).take()
         try:
             await self._connection.commit()
             await self._connection.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
+            _turns_of(self._parent).give_back()
             raise TransactionManagementError(exc) from exc
+
+    async def commit(self) -> None:
+        try:
+            await super().commit()
+        finally:
+            if self._finalized:
+                _turns_of(self._parent).give_back()
+
+    async def rollback(self) -> None:
+        try:
+            await super().rollback()
+        finally:
+            _turns_of(self._parent).give_back()
+
+
+class _WriterTurns:
+    """Whose turn it is to write, across processes: an exclusive ``flock`` on a file beside
+    the database, taken (in a thread) before ``BEGIN IMMEDIATE`` and let go at commit or
+    rollback. SQLite's own wait for the write lock polls with sleeps of up to 100 ms, so
+    under contention the lock often sits free while every waiter sleeps; the kernel hands
+    a released ``flock`` to the next waiter at once."""
+
+    def __init__(self, database: str) -> None:
+        self.path = f"{database}-writer.lock"
+        self.fd: int | None = None
+        self.held = False
+
+    async def take(self) -> None:
+        if self.path.startswith(":memory:"):
+            return
+        if self.fd is None:
+            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        await asyncio.to_thread(fcntl.flock, self.fd, fcntl.LOCK_EX)
+        self.held = True
+
+    def give_back(self) -> None:
+        if self.held and self.fd is not None:
+            self.held = False
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+
+
+_turns: dict[int, _WriterTurns] = {}
+
+
+def _turns_of(client: Any) -> _WriterTurns:
+    turns = _turns.get(id(client))
+    if turns is None:
+        turns = _turns[id(client)] = _WriterTurns(client.filename)
+    return turns
 
 
 class ImmediateSqliteClient(SqliteClient):
