@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from graphql import OperationType
 from graphql.utilities import get_operation_ast
 from strawberry.extensions import SchemaExtension
 
@@ -42,7 +41,7 @@ class OperationReport(SchemaExtension):
     def on_execute(self) -> Any:
         """Executing a query: its reads outside transactions may use a replica."""
         self.executed = True
-        bind_read_only(self.execution_context.operation_type is OperationType.QUERY)
+        bind_read_only(self.execution_context.operation_type.value == "query")
         yield
 
     async def on_operation(self) -> AsyncIterator[None]:

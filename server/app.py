@@ -237,4 +237,9 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
         Route("/dsr/exports/{export_id}", export_download, methods=["GET"]),
         Route("/metrics", metrics_endpoint(settings), methods=["GET"]),
     ]
-    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    if settings.tracing:
+        from server.tracing import instrument
+
+        instrument(app)
+    return app

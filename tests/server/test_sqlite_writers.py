@@ -58,3 +58,24 @@ async def test_two_processes_reading_then_writing_lose_nothing() -> None:
     assert [out.decode().strip() for out, _ in outputs] == ["0"] * writers
     for w in range(writers):
         assert await Team.filter(name__startswith=f"writer{w}-").count() == each
+
+
+async def test_writers_take_turns_through_a_file_lock_held_for_the_transaction() -> None:
+    import fcntl
+    import os
+
+    lock_file = f"{_file()}-writer.lock"
+    async with in_transaction("default"):
+        await Team.create(name="turn-holder")
+        other = os.open(lock_file, os.O_RDWR)
+        try:
+            with pytest.raises(BlockingIOError):  # another process would wait for its turn
+                fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        finally:
+            os.close(other)
+    other = os.open(lock_file, os.O_RDWR)
+    try:
+        fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)  # its turn, once the commit is done
+        fcntl.flock(other, fcntl.LOCK_UN)
+    finally:
+        os.close(other)
