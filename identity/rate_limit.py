@@ -19,9 +19,15 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from crypto.vault import current_vault
 
 COUNTERS_CONNECTION = "counters"
-"""The connection counters are written on when the server configures one (on SQLite: the
-main database, without an fsync per commit); otherwise the default connection (on
+"""The connection counters are written on when the server configures one (on SQLite: a
+file of their own, without an fsync per commit); otherwise the default connection (on
 PostgreSQL the table is unlogged)."""
+COUNTERS_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS rate_limit_counter ("
+    "key VARCHAR(80) NOT NULL PRIMARY KEY, window_start BIGINT NOT NULL, "
+    "requests INT NOT NULL DEFAULT 0, cost BIGINT NOT NULL DEFAULT 0)"
+)
+"""The counters table where it is not migrated with the rest (a SQLite counters file)."""
 WINDOW_SECONDS = 60
 ADDRESS_KEY_PURPOSE = "rate-limit-address"
 """Addresses are keyed-hashed: a plain hash of an IPv4 address is reversible by trying them all."""

@@ -73,6 +73,9 @@ class GraphQLApp(GraphQL[Context, None]):
             multipart_uploads_enabled=False,
         )
         self.settings = settings
+        self._turns: asyncio.Semaphore | None = None
+        """Requests this process works on at once; the rest wait their turn (short event
+        loop turns keep a transaction's statements, and the locks it holds, moving)."""
         self.policy = settings.auth_policy()
         self.limits = settings.query_limits()
         self.persisted = (
@@ -85,6 +88,12 @@ class GraphQLApp(GraphQL[Context, None]):
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self._turns is None:
+            self._turns = asyncio.Semaphore(self.settings.max_concurrent_requests)
+        async with self._turns:
+            await self._serve(scope, receive, send)
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             try:
                 receive = await self._admit(scope, receive)

@@ -12,7 +12,7 @@ from tortoise import Tortoise, connections
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate as migrate_api
 
-from identity.rate_limit import COUNTERS_CONNECTION
+from identity.rate_limit import COUNTERS_CONNECTION, COUNTERS_SCHEMA
 from server.routing import REPLICA
 from server.settings import Settings
 from server.sqlite_backend import BUSY_TIMEOUT_MS
@@ -71,16 +71,19 @@ def _connection(url: str, pool: Pool = Pool()) -> dict[str, Any]:
 
 
 def _counters(url: str) -> dict[str, Any] | None:
-    """On a SQLite file, a second connection to the same database for the request counters,
-    whose commits do not wait for the disk (WAL with ``synchronous=NORMAL``): a counter is
-    worth less than an fsync per request, and a power cut can lose only the last few
-    counts, never corrupt the file. The next commit of the main connection, which keeps
-    ``FULL``, makes everything before it durable. (On PostgreSQL the counters table is
-    unlogged instead; see migration 0011.)"""
+    """On a SQLite file, the request counters live in a file of their own beside it
+    (``<database>-counters``), written without waiting for the disk (WAL with
+    ``synchronous=NORMAL``). Every request updates a counter; in the main file that write
+    would wait for the write lock whenever a transaction of any process holds it (polling,
+    with sleeps of up to 100 ms), and each would be one more fsync. Counters are worth
+    less: a power cut can lose only the last few counts of the current minute. (On
+    PostgreSQL the counters table is unlogged instead; see migration 0011.)"""
     if not url.startswith("sqlite") or ":memory:" in url:
         return None
     config = _connection(url)
-    config["credentials"]["synchronous"] = "NORMAL"
+    credentials = config["credentials"]
+    credentials["file_path"] = f"{credentials['file_path']}-counters"
+    credentials["synchronous"] = "NORMAL"
     return config
 
 
@@ -157,6 +160,7 @@ async def init_db(settings: Settings, *, global_fallback: bool = True) -> None:
     what the domain reads from configuration: the purposes and consent settings, and the
     ledger as the access policy's source of consent."""
     await Tortoise.init(config=_config_for(settings), _enable_global_fallback=global_fallback)
+    await ensure_counters_schema()
     configure_consent(settings)
     configure_followup(settings)
     configure_dsr(settings)
@@ -257,6 +261,12 @@ async def migrate(settings: Settings) -> None:
     await migrate_api(config=config)
     if settings.keystore_url.reveal():
         await ensure_keystore_schema()
+
+
+async def ensure_counters_schema() -> None:
+    """The counters table in the counters file (on SQLite; elsewhere it is migrated)."""
+    if COUNTERS_CONNECTION in connections.db_config:
+        await connections.get(COUNTERS_CONNECTION).execute_script(COUNTERS_SCHEMA)
 
 
 async def ensure_keystore_schema() -> None:

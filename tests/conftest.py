@@ -21,6 +21,7 @@ from core import stopping
 from crypto.keyring import Keyring
 from crypto.keystore import SubjectKeyStore
 from crypto.vault import Vault, install_vault
+from identity.rate_limit import COUNTERS_CONNECTION
 from identity.roles import Role
 from server.app import create_app
 from server.db import close_db, dialect_of, init_db, migrate
@@ -188,6 +189,8 @@ async def empty_tables(database: str) -> None:
             await conn.execute_script(f"DELETE FROM {table}")
     for table in KEYSTORE_TABLES:
         await keystore.execute_script(f"DELETE FROM {table}")
+    if COUNTERS_CONNECTION in connections.db_config:  # SQLite keeps them in their own file
+        await connections.get(COUNTERS_CONNECTION).execute_script("DELETE FROM rate_limit_counter")
     builders.working_team_id = None
     stopping.reset()  # a test that stopped a scheduler leaves the next one free to run jobs
 
