@@ -99,6 +99,10 @@ async def prepare(database_url: str | None, leads: int) -> Target:
     try:
         await open_vault(settings)
         await DemoSeeder(7, datetime.now(UTC).date()).seed(leads)
+        if database_url is None:  # start every configuration from a checkpointed file
+            from tortoise import connections
+
+            await connections.get("default").execute_script("PRAGMA wal_checkpoint(TRUNCATE)")
         manager = await StaffUser.filter(role=Role.SALES_MANAGER).order_by("email").first()
         assert manager is not None
         from benchmarks.setup import active_session

@@ -36,6 +36,29 @@ def as_sql(query: AwaitableQuery[Any]) -> tuple[str, list[Any]]:
     return text, list(values)
 
 
+def insert_values(
+    model: type[Model], columns: Sequence[str], rows: Iterable[Sequence[Any]], start: int = 1
+) -> tuple[str, list[Any]]:
+    """``INSERT INTO <table> (<columns>) VALUES (…), (…)`` for ``rows`` with the values
+    converted by each column's field type, placeholders numbered from ``start``: one
+    statement, to run alone or inside a larger one."""
+    meta = model._meta
+    fields = [meta.fields_map[name] for name in columns]
+    names = ", ".join(
+        f'"{field.source_field or name}"' for field, name in zip(fields, columns, strict=True)
+    )
+    dialect = meta.db.capabilities.dialect
+    converters = [field.to_db_value for field in fields]
+    values: list[Any] = []
+    groups: list[str] = []
+    for row in rows:
+        converted = [convert(value, model) for convert, value in zip(converters, row, strict=True)]
+        groups.append(f"({', '.join(marks(dialect, len(fields), start + len(values)))})")
+        values += converted
+    sql = f'INSERT INTO "{meta.db_table}" ({names}) VALUES {", ".join(groups)}'  # noqa: S608
+    return sql, values
+
+
 async def insert_rows(
     model: type[Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]
 ) -> int:

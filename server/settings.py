@@ -119,7 +119,7 @@ class Settings:
     retention_export_days: int = 7
     retention_job_hours: int = 24
     workers: int = 1
-    max_concurrent_requests: int = 8
+    max_concurrent_requests: int = 4
     serve_jobs: bool = False
     jobs_poll_seconds: int = 5
     db_pool_size: int = 10
@@ -265,7 +265,7 @@ class Settings:
                 "WORKERS", 1 if env is Environment.DEV else default_workers(), minimum=1, maximum=64
             ),
             max_concurrent_requests=reader.integer(
-                "MAX_CONCURRENT_REQUESTS", 8, minimum=1, maximum=1000
+                "MAX_CONCURRENT_REQUESTS", 4, minimum=1, maximum=1000
             ),
             serve_jobs=reader.flag("SERVE_JOBS", False),
             jobs_poll_seconds=reader.integer("JOBS_POLL_SECONDS", 5, minimum=1, maximum=60),

@@ -5,7 +5,9 @@ from __future__ import annotations
 import httpx
 
 from identity.roles import Role
+from server.db import dialect_of
 from tests.builders import a_campaign, a_lead, a_staff_user, a_team, activities_for, graphql
+from tests.conftest import _test_database_url
 from tests.querycount import count_queries
 
 PAGE_QUERY = """
@@ -55,6 +57,7 @@ async def test_a_page_of_100_leads_costs_the_same_queries_as_a_page_of_10(
     # the manager's break-glass grant (none), the rate-limit count, the page, then one
     # batch each: owners, teams, campaigns, activities, stage history, and the subjects'
     # data keys from the key store; then the read's audit event: take a sequence number,
-    # write the event and its subject index, move the head (the session was looked up by
-    # the first request and is reused for a few seconds)
-    assert large == 13
+    # write the event and its subject index, move the head (on PostgreSQL the last three
+    # are one statement) (the session was looked up by the first request and is reused for
+    # a few seconds)
+    assert large == (11 if dialect_of(_test_database_url()) == "postgres" else 13)
