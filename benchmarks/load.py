@@ -4,8 +4,8 @@ workers beside it) under a mixed workload, then checks that nothing was lost.
 Each configuration (database × worker processes × clients) gets a fresh server on a free
 loopback port; the configurations take turns (``--rounds``), so a slow spell of a shared
 machine hits all of them alike. The clients (:mod:`benchmarks.load_client`) send lead
-lists with personal fields and nested activities, ``lead(id)``, ``captureLead`` with unique emails and
-``recordActivity`` for a fixed time. Afterwards, with the server stopped:
+lists with personal fields and nested activities, ``lead(id)``, ``captureLead`` with
+unique emails and ``recordActivity`` for a fixed time. Afterwards, with the server stopped:
 
 - ``audit verify`` must be OK;
 - every successful read must have exactly one ``lead.read`` event with its request id,
