@@ -94,6 +94,11 @@ def next_run(job: Job, last: JobRun | None, now: datetime) -> datetime:
     return last.started_at + job.every
 
 
+async def prune_job_runs(before: datetime) -> int:
+    """Delete the records of runs that finished before ``before``; how many went."""
+    return await JobRun.filter(finished_at__lt=before).delete()
+
+
 async def last_run(name: str) -> JobRun | None:
     return await JobRun.filter(job=name).order_by("-started_at").first()
 

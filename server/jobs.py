@@ -12,9 +12,13 @@ from collections.abc import Mapping
 from datetime import timedelta
 
 from audit.events import Actor
-from compliance.runner import Job, RunProgress, Scheduler
+from compliance.runner import Job, RunProgress, Scheduler, prune_job_runs
 from identity import clock
 from server.settings import Settings
+
+JOB_RUN_DAYS = 90
+"""How long finished job runs are kept (the retention job removes older ones; their
+``job.run`` audit events stay for the audit log's own retention)."""
 
 
 def catalogue(settings: Settings) -> list[Job]:
@@ -67,7 +71,13 @@ def catalogue(settings: Settings) -> list[Job]:
         except job.RetentionBusy:  # run by hand from the command line just now
             return {}
         counts = {category.value: count for category, count in report.counts.items()}
-        return {**counts, "held": len(report.held), "orphaned_keys": report.orphaned_keys}
+        pruned = await prune_job_runs(clock.now() - timedelta(days=JOB_RUN_DAYS))
+        return {
+            **counts,
+            "held": len(report.held),
+            "orphaned_keys": report.orphaned_keys,
+            "job_runs": pruned,
+        }
 
     async def checkpoint(_: RunProgress) -> Mapping[str, int]:
         from audit.chain import checkpoint_now

@@ -184,3 +184,34 @@ async def test_the_scheduler_runs_each_due_job_and_stops_when_asked() -> None:
 
     assert first_calls == [1]
     assert sorted(await JobRun.all().values_list("job", flat=True)) == ["sample", "second"]
+
+
+async def test_the_retention_job_prunes_job_runs_older_than_ninety_days() -> None:
+    from server.jobs import JOB_RUN_DAYS, catalogue
+    from tests.conftest import make_settings
+
+    now = datetime.now(UTC)
+    old = now - timedelta(days=JOB_RUN_DAYS + 1)
+    await JobRun.create(
+        job="sample",
+        holder="h",
+        started_at=old,
+        heartbeat_at=old,
+        finished_at=old,
+        outcome=SUCCEEDED,
+    )
+    recent = await JobRun.create(
+        job="sample",
+        holder="h",
+        started_at=now,
+        heartbeat_at=now,
+        finished_at=now,
+        outcome=SUCCEEDED,
+    )
+    (retention,) = [job for job in catalogue(make_settings()) if job.name == "retention"]
+
+    run = await run_once(retention)
+
+    assert run is not None
+    assert (await JobRun.get(id=run.id)).counts["job_runs"] == 1
+    assert await JobRun.filter(job="sample").values_list("id", flat=True) == [recent.id]
