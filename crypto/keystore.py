@@ -94,12 +94,26 @@ class SubjectKeyStore:
                 )
         for version in self.keyring.versions:
             if version not in recorded:
+                # processes starting together on a new key store race to record it: the
+                # first one's row stays, and every one checks its key against that row
                 await self._db.execute_query(
                     self._sql(
-                        "INSERT INTO master_key_check (master_version, check_value) VALUES (?, ?)"
+                        "INSERT INTO master_key_check (master_version, check_value) VALUES (?, ?) "
+                        "ON CONFLICT (master_version) DO NOTHING"
                     ),
                     [version, self._check_value(version)],
                 )
+                rows = await self._db.execute_query_dict(
+                    self._sql("SELECT check_value FROM master_key_check WHERE master_version = ?"),
+                    [version],
+                )
+                if not hmac.compare_digest(
+                    bytes(rows[0]["check_value"]), self._check_value(version)
+                ):
+                    raise KeyringError(
+                        f"master key version {version} is not the key this key store was "
+                        "created with"
+                    )
 
     def _wrap(self, subject_id: str, data_key: bytes) -> tuple[bytes, int]:
         version = self.keyring.active_version

@@ -80,6 +80,33 @@ async def test_a_wrong_master_key_is_refused_at_start_up() -> None:
     assert "master key version 1" in str(raised.value)
 
 
+async def test_processes_starting_together_on_a_new_key_store_all_start() -> None:
+    import asyncio
+
+    starts = [SubjectKeyStore(Keyring({1: K1})).verify_master_keys() for _ in range(3)]
+
+    await asyncio.gather(*starts)  # each reads no record, then each tries to write it
+
+    rows = await connections.get("keystore").execute_query_dict(
+        "SELECT master_version FROM master_key_check"
+    )
+    assert rows == [{"master_version": 1}]
+
+
+async def test_two_different_keys_racing_to_a_new_key_store_start_only_one() -> None:
+    import asyncio
+
+    right = SubjectKeyStore(Keyring({1: K1})).verify_master_keys()
+    wrong = SubjectKeyStore(Keyring({1: WRONG})).verify_master_keys()
+
+    results = await asyncio.gather(right, wrong, return_exceptions=True)
+
+    # whichever recorded the store first starts; the other, holding a different key, never
+    refused = [result for result in results if isinstance(result, KeyringError)]
+    assert len(refused) == 1
+    assert results.count(None) == 1
+
+
 async def test_a_missing_master_version_that_still_wraps_keys_is_refused() -> None:
     old = SubjectKeyStore(Keyring({1: K1}))
     await old.verify_master_keys()
