@@ -46,6 +46,16 @@ def _run(command: list[str]) -> int:
     return subprocess.run(command, cwd=ROOT).returncode
 
 
+def _replace_with(command: list[str]) -> int:
+    """Become ``command`` (on POSIX), so a signal meant for this process (SIGTERM from a
+    supervisor, Ctrl+C) reaches the server itself and nothing is left serving."""
+    if os.name != "posix":
+        return _run(command)
+    os.chdir(ROOT)
+    os.execv(command[0], command)
+    return 0  # not reached: execv does not return
+
+
 def _mutate(modules: list[str]) -> int:
     """mutmut over the named modules (as configured in pyproject's [tool.mutmut]); its
     score is killed ÷ (killed + survived), timeouts counting as killed."""
@@ -87,7 +97,7 @@ def main(argv: list[str]) -> int:
     if command == "demo":
         _ensure_environment("")
         os.environ.setdefault("LEADVAULT_ENV", "dev")
-        return _run([str(BIN / "leadvault"), "demo", *rest])
+        return _replace_with([str(BIN / "leadvault"), "demo", *rest])
     _ensure_environment("dev")
     if command == "test":
         return _run([str(BIN / "python"), "-m", "pytest", *rest])

@@ -194,9 +194,31 @@ def main(args: argparse.Namespace) -> None:
             raise SystemExit(2)
         run(_seed(chosen, args.leads, args.seed, args.as_of or today))
     elif args.command == "serve":
-        _serve(_with_overrides(settings(), args))
+        chosen = _with_overrides(settings(), args)
+        ensure_port_free(chosen.host, chosen.port)
+        _serve(chosen)
     elif args.command == "demo":
         _demo(args, today)
+
+
+def ensure_port_free(host: str, port: int) -> None:
+    """Stop before doing anything else when the address is taken, saying how to choose
+    another (the demo would otherwise migrate, seed and print its sign-ins first)."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            print(
+                f"leadvault: cannot listen on {host}:{port} ({error.strerror}); another "
+                "process may be using it. Choose another port with --port N or "
+                "LEADVAULT_PORT=N.",
+                file=sys.stderr,
+            )
+            raise SystemExit(2) from None
 
 
 def _demo(args: argparse.Namespace, today: date) -> None:
@@ -206,6 +228,7 @@ def _demo(args: argparse.Namespace, today: date) -> None:
     if not chosen.is_dev:
         print("leadvault: demo runs only with LEADVAULT_ENV=dev", file=sys.stderr)
         raise SystemExit(2)
+    ensure_port_free(chosen.host, chosen.port)
     asyncio.run(_migrate(chosen))
     if not asyncio.run(_has_leads(chosen)):
         run(_seed(chosen, args.leads, 7, today))

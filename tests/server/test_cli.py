@@ -364,3 +364,63 @@ def test_an_erasure_request_end_to_end_from_the_shell(tmp_path: Path) -> None:
     assert "erased contact" in reimport.stderr
     for path in (tmp_path / "data").glob("*.sqlite3*"):
         assert b"ada@example.com" not in path.read_bytes()
+
+
+@pytest.mark.parametrize("command", ["demo", "serve"])
+def test_a_taken_port_stops_before_anything_else_with_a_hint(tmp_path: Path, command: str) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = _leadvault([command, "--port", str(port)], tmp_path, LEADVAULT_ENV="dev")
+
+    assert result.returncode == 2
+    assert f"127.0.0.1:{port}" in result.stderr
+    assert "--port N" in result.stderr
+    assert "LEADVAULT_PORT=N" in result.stderr
+    assert "password" not in result.stdout  # no sign-ins printed
+    assert not (tmp_path / "data" / "leadvault.sqlite3").exists()  # nothing migrated
+
+
+def test_ctrl_c_stops_the_demo_quietly(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("LEADVAULT_")}
+    environment.update({"LEADVAULT_DATA_DIR": str(tmp_path / "data"), "LEADVAULT_ENV": "dev"})
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "server.cli", "demo", "--leads", "200000", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=environment,
+    )
+    database = tmp_path / "data" / "leadvault.sqlite3"
+    deadline = time.monotonic() + 60
+    while not database.exists() and time.monotonic() < deadline and demo.poll() is None:
+        time.sleep(0.1)  # bounded: until the demo has migrated and is seeding
+    demo.send_signal(signal.SIGINT)
+    _, stderr = demo.communicate(timeout=60)
+
+    assert demo.returncode == 130
+    assert "Traceback" not in stderr
+    assert "leadvault: stopped" in stderr
+
+
+def test_dev_py_demo_becomes_the_server_so_signals_reach_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import dev
+
+    became: list[list[str]] = []
+    monkeypatch.setattr(dev, "_ensure_environment", lambda extras: None)
+    monkeypatch.setattr(dev.os, "execv", lambda path, argv: became.append([path, *argv]))
+    monkeypatch.setattr(dev.os, "chdir", lambda path: None)
+    monkeypatch.setenv("LEADVAULT_ENV", "dev")
+
+    dev.main(["demo", "--port", "8123"])
+
+    leadvault = str(dev.BIN / "leadvault")
+    assert became == [[leadvault, leadvault, "demo", "--port", "8123"]]
