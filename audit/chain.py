@@ -25,10 +25,11 @@ from functools import lru_cache
 from typing import Any
 
 from tortoise import connections
+from tortoise.backends.base.client import TransactionalDBClient
 from tortoise.transactions import in_transaction
 
 from audit import deferred, signing
-from audit.group import append_in_group, in_transaction_now
+from audit.group import append_in_group
 from audit.models import AuditCheckpoint, AuditEvent
 from core import metrics
 from core.bulk import insert_rows, insert_values, marks
@@ -173,25 +174,29 @@ async def append(events: Sequence[AuditEvent], now: datetime) -> None:
     :mod:`audit.deferred`), otherwise with the next group (:mod:`audit.group`)."""
     if not events:
         return
+    connection = connections.get("default")
+    waiting = deferred.pending(connection)
+    if waiting is not None:
+        waiting.extend((event, now) for event in events)
+    elif isinstance(connection, TransactionalDBClient):
+        await _write(events, now)
+    else:
+        await append_in_group(events, now, _write)
+
+
+async def _write(events: Sequence[AuditEvent], now: datetime) -> None:
+    """Number, chain and insert ``events`` in the transaction under way (timed, and
+    counted when it fails, for ``/metrics``; every way of appending ends here)."""
     started = time.perf_counter()
     try:
-        connection = connections.get("default")
-        waiting = deferred.pending(connection)
-        if waiting is not None:
-            waiting.extend((event, now) for event in events)
-            return
-        if in_transaction_now():
-            await _write(events, now)
-        else:
-            await append_in_group(events, now, _write)
+        await _number_and_insert(events, now)
     except Exception:
         metrics.AUDIT_APPEND_FAILURES.inc()
         raise
     metrics.AUDIT_APPEND_SECONDS.observe(time.perf_counter() - started)
 
 
-async def _write(events: Sequence[AuditEvent], now: datetime) -> None:
-    """Number, chain and insert ``events`` in the transaction under way."""
+async def _number_and_insert(events: Sequence[AuditEvent], now: datetime) -> None:
     start, previous, checkpoint_seq, checkpoint_at = await _take_numbers(len(events))
     subjects: list[list[Any]] = []
     for offset, event in enumerate(events, start=1):

@@ -17,20 +17,17 @@ written in that transaction, as before.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from tortoise import connections
-from tortoise.backends.base.client import TransactionalDBClient
 from tortoise.transactions import in_transaction
 
+from audit.deferred import Write
 from audit.models import AuditEvent
 
 MAX_GROUP = 500
 """Events written in one transaction at most (the rest wait for the next group)."""
-
-Write = Callable[[Sequence[AuditEvent], datetime], Awaitable[None]]
 
 
 @dataclass
@@ -49,10 +46,6 @@ class _Groups:
 
 
 _groups = _Groups()
-
-
-def in_transaction_now() -> bool:
-    return isinstance(connections.get("default"), TransactionalDBClient)
 
 
 async def append_in_group(events: Sequence[AuditEvent], now: datetime, write: Write) -> None:
@@ -88,10 +81,14 @@ async def _write_groups(write: Write) -> None:
                         [event for entry in group for event in entry.events],
                         max(entry.now for entry in group),
                     )
-            except Exception as error:
-                for entry in group:
+            except BaseException as error:  # cancelled too: no caller is left waiting
+                failure = error if isinstance(error, Exception) else asyncio.CancelledError()
+                for entry in [*group, *_groups.waiting]:
                     if not entry.done.done():
-                        entry.done.set_exception(error)
+                        entry.done.set_exception(failure)
+                if not isinstance(error, Exception):
+                    _groups.waiting.clear()
+                    raise
                 continue
             _groups.groups_written += 1
             for entry in group:

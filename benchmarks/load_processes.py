@@ -47,12 +47,15 @@ class Target:
         return "sqlite" if self.admin_url is None else "postgres"
 
 
-def _on_server(url: str, database: str) -> str:
+def on_server(url: str, database: str) -> str:
+    """``url`` with its database replaced by ``database``."""
     parts = urlsplit(url)
     return urlunsplit((parts.scheme, parts.netloc, f"/{database}", parts.query, ""))
 
 
-async def _admin(url: str, statement: str) -> None:
+async def on_postgres(url: str, statement: str) -> None:
+    """Run ``statement`` on the PostgreSQL server of ``url`` (creating or dropping a
+    database)."""
     import asyncpg
 
     connection = await asyncpg.connect(url.replace("asyncpg://", "postgres://", 1))
@@ -78,8 +81,8 @@ async def prepare(database_url: str | None, leads: int) -> Target:
         name = f"leadvault_load_{uuid.uuid4().hex[:8]}"
         created = (name, f"{name}_keys")
         for database in created:
-            await _admin(database_url, f'CREATE DATABASE "{database}"')
-        main, keys = (_on_server(database_url, database) for database in created)
+            await on_postgres(database_url, f'CREATE DATABASE "{database}"')
+        main, keys = (on_server(database_url, database) for database in created)
     else:
         main, keys = f"sqlite://{workdir / 'load.sqlite3'}", f"sqlite://{workdir / 'keys.sqlite3'}"
     env = {
@@ -126,14 +129,16 @@ async def release(target: Target, *, keep_files: bool = False) -> None:
     process logs, after a failure)."""
     if target.admin_url:
         for database in target.created:
-            await _admin(target.admin_url, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+            await on_postgres(
+                target.admin_url, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'
+            )
     if keep_files:
         print(f"logs and databases kept in {target.workdir}")
     else:
         shutil.rmtree(target.workdir, ignore_errors=True)
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
@@ -191,7 +196,7 @@ def _stop(processes: list[subprocess.Popen[bytes]]) -> list[int | None]:
 async def serving(target: Target, workers: int, job_workers: int) -> AsyncIterator[int]:
     """``serve --workers N`` (and ``job_workers`` × ``worker``) on a free port; yields the
     port; stops everything with SIGTERM and checks each process exited cleanly."""
-    port = _free_port()
+    port = free_port()
     log = target.workdir / f"serve-{port}.log"
     env = {**target.env, **JOB_ENV, "LEADVAULT_OUTBOX_DIR": str(target.workdir / "outbox")}
     processes = [_start(["serve", "--workers", str(workers), "--port", str(port)], env, log)]

@@ -118,7 +118,9 @@ async def run_once(
         previous = await last_run(job.name)
         if not is_due(job, previous, now()):
             return None
+        took_over = None
         if previous is not None and previous.outcome == RUNNING:
+            took_over = previous.id.hex  # named in this run's event: no silent takeover
             previous.outcome = ABANDONED
             previous.finished_at = previous.heartbeat_at
             await previous.save(update_fields=("outcome", "finished_at"))
@@ -131,7 +133,7 @@ async def run_once(
             heartbeat_at=started,
             outcome=RUNNING,
         )
-        await _work(job, run, holder, heartbeat, now)
+        await _work(job, run, holder, heartbeat, now, took_over)
         return run
     finally:
         with contextlib.suppress(Exception):
@@ -139,7 +141,12 @@ async def run_once(
 
 
 async def _work(
-    job: Job, run: JobRun, holder: str, every: timedelta, now: Callable[[], datetime]
+    job: Job,
+    run: JobRun,
+    holder: str,
+    every: timedelta,
+    now: Callable[[], datetime],
+    took_over: str | None,
 ) -> None:
     progress = RunProgress()
 
@@ -167,7 +174,7 @@ async def _work(
     seconds = time.perf_counter() - started
     metrics.JOB_RUNS.labels(job.name, outcome).inc()
     metrics.JOB_SECONDS.labels(job.name).observe(seconds)
-    await _finish(job, run, outcome, counts, progress, error, now())
+    await _finish(job, run, outcome, counts, progress, error, now(), took_over)
 
 
 async def _finish(
@@ -178,8 +185,10 @@ async def _finish(
     progress: RunProgress,
     error: BaseException | None,
     moment: datetime,
+    took_over: str | None,
 ) -> None:
-    """Close the run's record and append its audit event, together."""
+    """Close the run's record and append its audit event, together (naming the abandoned
+    run it took over, if any)."""
     run.outcome = outcome
     run.finished_at = moment
     run.heartbeat_at = moment
@@ -195,6 +204,8 @@ async def _finish(
     }
     if run.error:
         details["error"] = run.error
+    if took_over:
+        details["took_over"] = took_over
     for name, value in list(run.counts.items())[:20]:
         details[f"count.{name}"[:64]] = value
     async with in_transaction("default"):

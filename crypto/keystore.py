@@ -75,11 +75,30 @@ class SubjectKeyStore:
         return hmac.new(key, _CHECK_MESSAGE, hashlib.sha256).digest()
 
     async def verify_master_keys(self) -> None:
-        """Refuse a keyring that does not match the key store; record new versions."""
+        """Refuse a keyring that does not match the key store; record new versions.
+        Processes starting together on a new key store race to record a version: the
+        first one's row stays, and every one then checks its key against that row."""
+        recorded = await self._recorded()
+        await self._check(recorded)
+        missing = [version for version in self.keyring.versions if version not in recorded]
+        for version in missing:
+            await self._db.execute_query(
+                self._sql(
+                    "INSERT INTO master_key_check (master_version, check_value) VALUES (?, ?) "
+                    "ON CONFLICT (master_version) DO NOTHING"
+                ),
+                [version, self._check_value(version)],
+            )
+        if missing:
+            await self._check(await self._recorded())
+
+    async def _recorded(self) -> dict[int, bytes]:
         rows = await self._db.execute_query_dict(
             "SELECT master_version, check_value FROM master_key_check"
         )
-        recorded = {int(r["master_version"]): bytes(r["check_value"]) for r in rows}
+        return {int(r["master_version"]): bytes(r["check_value"]) for r in rows}
+
+    async def _check(self, recorded: dict[int, bytes]) -> None:
         for version, check in recorded.items():
             if version not in self.keyring.versions:
                 if (await self.status()).get(version):
@@ -92,28 +111,6 @@ class SubjectKeyStore:
                 raise KeyringError(
                     f"master key version {version} is not the key this key store was created with"
                 )
-        for version in self.keyring.versions:
-            if version not in recorded:
-                # processes starting together on a new key store race to record it: the
-                # first one's row stays, and every one checks its key against that row
-                await self._db.execute_query(
-                    self._sql(
-                        "INSERT INTO master_key_check (master_version, check_value) VALUES (?, ?) "
-                        "ON CONFLICT (master_version) DO NOTHING"
-                    ),
-                    [version, self._check_value(version)],
-                )
-                rows = await self._db.execute_query_dict(
-                    self._sql("SELECT check_value FROM master_key_check WHERE master_version = ?"),
-                    [version],
-                )
-                if not hmac.compare_digest(
-                    bytes(rows[0]["check_value"]), self._check_value(version)
-                ):
-                    raise KeyringError(
-                        f"master key version {version} is not the key this key store was "
-                        "created with"
-                    )
 
     def _wrap(self, subject_id: str, data_key: bytes) -> tuple[bytes, int]:
         version = self.keyring.active_version

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from graphql.utilities import get_operation_ast
 from strawberry.extensions import SchemaExtension
 
 from core import metrics
@@ -54,13 +53,10 @@ class OperationReport(SchemaExtension):
         request = getattr(execution.context, "request", None)
         if request is None:
             return
-        invalid = not self.executed
         label = "invalid"
-        if not invalid and execution.graphql_document is not None:
-            operation = get_operation_ast(execution.graphql_document, execution.operation_name)
-            if operation is not None:
-                roots = root_fields(execution.graphql_document, execution.operation_name)
-                label = metrics.operation_label(operation.operation.value, sorted(roots))
+        if self.executed and execution.graphql_document is not None:
+            roots = root_fields(execution.graphql_document, execution.operation_name)
+            label = metrics.operation_label(execution.operation_type.value, sorted(roots))
         state = request.scope.setdefault("state", {})
         state["operation"] = label
-        state["outcome"] = _outcome(execution.result, invalid)
+        state["outcome"] = _outcome(execution.result, invalid=not self.executed)

@@ -73,7 +73,7 @@ class GraphQLApp(GraphQL[Context, None]):
             multipart_uploads_enabled=False,
         )
         self.settings = settings
-        self._turns: asyncio.Semaphore | None = None
+        self._turns = asyncio.Semaphore(settings.max_concurrent_requests)
         """Requests this process works on at once; the rest wait their turn (short event
         loop turns keep a transaction's statements, and the locks it holds, moving)."""
         self.policy = settings.auth_policy()
@@ -88,8 +88,9 @@ class GraphQLApp(GraphQL[Context, None]):
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self._turns is None:
-            self._turns = asyncio.Semaphore(self.settings.max_concurrent_requests)
+        if scope["type"] != "http":  # a long-lived connection must not hold a turn
+            await self._serve(scope, receive, send)
+            return
         async with self._turns:
             await self._serve(scope, receive, send)
 

@@ -14,7 +14,7 @@ from tortoise.migrations.api import migrate as migrate_api
 
 from identity.rate_limit import COUNTERS_CONNECTION, COUNTERS_SCHEMA
 from server.routing import REPLICA
-from server.settings import Settings
+from server.settings import Settings, dialect_of
 from server.sqlite_backend import BUSY_TIMEOUT_MS
 
 APP_LABEL = "leadvault"
@@ -50,17 +50,16 @@ class Pool:
 def _connection(url: str, pool: Pool = Pool()) -> dict[str, Any]:
     """A PostgreSQL URL as the configuration of the server's asyncpg client
     (:mod:`server.postgres_backend`: audit events written at commit) with the pool's size
-    and statement cache; a SQLite URL as the
-    configuration of the embedded client (:mod:`server.sqlite_backend`: transactions hold
-    the write lock from their start), with a larger page cache and a busy timeout unless
-    the URL sets them."""
+    and statement cache; a SQLite URL as the configuration of the embedded client
+    (:mod:`server.sqlite_backend`: transactions hold the write lock from their start, after
+    their turn among writers), with a larger page cache and a busy timeout unless the URL
+    sets them."""
     expanded = expand_db_url(url)
     if not url.startswith("sqlite"):
         expanded["engine"] = "server.postgres_backend"
         credentials = expanded["credentials"]
-        credentials.setdefault("minsize", 1)
         credentials["maxsize"] = pool.size
-        credentials["minsize"] = min(int(credentials["minsize"]), pool.size)
+        credentials["minsize"] = min(int(credentials.get("minsize", 1)), pool.size)
         if not pool.statement_cache:
             credentials["statement_cache_size"] = 0
         return expanded
@@ -96,7 +95,7 @@ def tortoise_config(
 ) -> dict[str, Any]:
     """Two connections: ``default`` (lead data) and ``keystore`` (subject data keys, kept in
     a separate database so a copy of one is useless without the other); on SQLite a third,
-    ``counters``, to the main database for the request counters (:func:`_counters`); with a
+    ``counters``, to the request counters' own file (:func:`_counters`); with a
     replica, ``replica`` and the router that sends read-only operations' reads there
     (:mod:`server.routing`)."""
     connections_config: dict[str, str | dict[str, Any]] = {
@@ -128,10 +127,6 @@ def tortoise_config(
 
 TORTOISE_ORM = tortoise_config("sqlite://:memory:")
 """Configuration for the ``tortoise makemigrations`` tool (see pyproject ``[tool.tortoise]``)."""
-
-
-def dialect_of(database_url: str) -> str:
-    return "sqlite" if database_url.startswith("sqlite") else "postgres"
 
 
 def _prepare_sqlite_dir(database_url: str) -> None:

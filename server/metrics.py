@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hmac
 import os
+import time
 from collections.abc import Awaitable, Callable, Iterable
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
@@ -52,7 +53,21 @@ def count_request(scope: Scope, status: int, seconds: float) -> None:
         outcome = "ok" if status < 400 else _outcome_of_status(status)
     metrics.REQUESTS.labels(operation, outcome).inc()
     metrics.REQUEST_SECONDS.labels(operation).observe(seconds)
-    observe_pools()
+    now = time.monotonic()
+    if now - _pools.observed_at >= POOL_EVERY_SECONDS:
+        _pools.observed_at = now
+        observe_pools()
+
+
+POOL_EVERY_SECONDS = 1.0
+"""How often a busy process refreshes its pool gauges (and on every scrape it answers)."""
+
+
+class _PoolClock:
+    observed_at = float("-inf")
+
+
+_pools = _PoolClock()
 
 
 def observe_pools() -> None:

@@ -294,9 +294,8 @@ class Settings:
                 Purposes.from_file(settings.purposes_file)
             except PurposeConfigError as error:
                 raise SettingsError(f"{PREFIX}PURPOSES_FILE: {error}") from None
-        if settings.replica_url.reveal() and dialect(settings.replica_url.reveal()) != dialect(
-            database_url
-        ):
+        replica = settings.replica_url.reveal()
+        if replica and dialect_of(replica) != dialect_of(database_url):
             raise SettingsError(
                 f"{PREFIX}REPLICA_DATABASE_URL: must be a replica of LEADVAULT_DATABASE_URL "
                 "(the same kind of database)"
@@ -335,5 +334,5 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def dialect(url: str) -> str:
+def dialect_of(url: str) -> str:
     return "sqlite" if url.startswith("sqlite") else "postgres"

@@ -41,27 +41,31 @@ class ImmediateTransaction(DefersAudit, SqliteTransactionWrapper):
     def _in_transaction(self) -> TransactionContext:
         return NestedTransactionContext(ImmediateTransaction(self))
 
+    @property
+    def _turns(self) -> _WriterTurns:
+        turns: _WriterTurns = self._parent.writer_turns  # type: ignore[attr-defined]
+        return turns
+
     async def begin(self) -> None:
-        await _turns_of(self._parent).take()
+        await self._turns.take()
         try:
             await self._connection.commit()
             await self._connection.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
-            _turns_of(self._parent).give_back()
+            self._turns.give_back()
             raise TransactionManagementError(exc) from exc
 
     async def commit(self) -> None:
         try:
             await super().commit()
-        finally:
-            if self._finalized:
-                _turns_of(self._parent).give_back()
+        finally:  # a failed commit must not keep every other writer waiting either
+            self._turns.give_back()
 
     async def rollback(self) -> None:
         try:
             await super().rollback()
         finally:
-            _turns_of(self._parent).give_back()
+            self._turns.give_back()
 
 
 class _WriterTurns:
@@ -72,12 +76,12 @@ class _WriterTurns:
     a released ``flock`` to the next waiter at once."""
 
     def __init__(self, database: str) -> None:
-        self.path = f"{database}-writer.lock"
+        self.path = None if database.startswith(":memory:") else f"{database}-writer.lock"
         self.fd: int | None = None
         self.held = False
 
     async def take(self) -> None:
-        if self.path.startswith(":memory:"):
+        if self.path is None:  # an in-memory database has no other process to wait for
             return
         if self.fd is None:
             self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
@@ -90,18 +94,13 @@ class _WriterTurns:
             fcntl.flock(self.fd, fcntl.LOCK_UN)
 
 
-_turns: dict[int, _WriterTurns] = {}
-
-
-def _turns_of(client: Any) -> _WriterTurns:
-    turns = _turns.get(id(client))
-    if turns is None:
-        turns = _turns[id(client)] = _WriterTurns(client.filename)
-    return turns
-
-
 class ImmediateSqliteClient(SqliteClient):
-    """Tortoise's SQLite client whose transactions begin with ``BEGIN IMMEDIATE``."""
+    """Tortoise's SQLite client whose transactions begin with ``BEGIN IMMEDIATE``, each
+    after its turn among the database's writers."""
+
+    def __init__(self, file_path: str, **kwargs: Any) -> None:
+        super().__init__(file_path, **kwargs)
+        self.writer_turns = _WriterTurns(file_path)
 
     def _in_transaction(self) -> TransactionContext:
         return SqliteTransactionContext(ImmediateTransaction(self), self._lock)

@@ -9,6 +9,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import asyncpg
@@ -195,12 +196,19 @@ async def empty_tables(database: str) -> None:
     stopping.reset()  # a test that stopped a scheduler leaves the next one free to run jobs
 
 
-@pytest.fixture
-async def anonymous_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    """A client with no credentials: it may only sign in."""
+@asynccontextmanager
+async def app_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client for an app built from ``settings`` on the already open database."""
     app = create_app(settings, manage_database=False)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
+
+
+@pytest.fixture
+async def anonymous_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """A client with no credentials: it may only sign in."""
+    async with app_client(settings) as http:
         yield http
 
 

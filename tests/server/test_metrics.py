@@ -17,25 +17,17 @@ from crypto.vault import current_vault
 from identity import api_keys, totp
 from identity.roles import Role
 from identity.scopes import ApiScope
-from server.app import create_app
-from server.settings import Environment, Secret, Settings
+from server.settings import Environment, Secret
 from tests.builders import a_lead, bearer, graphql, session_token
-from tests.conftest import make_settings
+from tests.conftest import app_client, make_settings
 from tests.identity.conftest import an_enrolled_user
 
 TOKEN = "metrics-token-for-tests-0123456789"
 
 
-async def _client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings, manage_database=False)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-        yield http
-
-
 @pytest.fixture
 async def protected() -> AsyncIterator[httpx.AsyncClient]:
-    async for http in _client(make_settings(Environment.PROD, metrics_token=Secret(TOKEN))):
+    async with app_client(make_settings(Environment.PROD, metrics_token=Secret(TOKEN))) as http:
         yield http
 
 
@@ -60,7 +52,7 @@ def requests_of(text: str, operation: str, outcome: str) -> float:
 
 
 async def test_production_without_a_token_has_no_metrics_endpoint() -> None:
-    async for http in _client(make_settings(Environment.PROD)):
+    async with app_client(make_settings(Environment.PROD)) as http:
         assert (await http.get("/metrics")).status_code == 404
 
 

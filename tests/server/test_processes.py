@@ -18,25 +18,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from benchmarks.load_processes import free_port, on_postgres, on_server
 from server.db import dialect_of
 from tests.conftest import _test_database_url
 
 MASTER_KEY = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
 WAIT = 90.0
-
-
-def _on_server(url: str, database: str) -> str:
-    return url.rsplit("/", 1)[0] + f"/{database}"
-
-
-async def _postgres(statement: str) -> None:
-    import asyncpg
-
-    connection = await asyncpg.connect(_test_database_url())
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
 
 
 @pytest.fixture
@@ -48,8 +35,8 @@ async def environment(tmp_path: Path) -> AsyncIterator[dict[str, str]]:
         name = f"leadvault_proc_{uuid.uuid4().hex[:8]}"
         created = [name, f"{name}_keys"]
         for database in created:
-            await _postgres(f'CREATE DATABASE "{database}"')
-        main, keys = (_on_server(_test_database_url(), d) for d in created)
+            await on_postgres(_test_database_url(), f'CREATE DATABASE "{database}"')
+        main, keys = (on_server(_test_database_url(), d) for d in created)
     else:
         main, keys = f"sqlite://{tmp_path / 'main.sqlite3'}", f"sqlite://{tmp_path / 'k.sqlite3'}"
     env = {
@@ -68,7 +55,9 @@ async def environment(tmp_path: Path) -> AsyncIterator[dict[str, str]]:
     assert await migrated.wait() == 0
     yield env
     for database in created:
-        await _postgres(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        await on_postgres(
+            _test_database_url(), f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'
+        )
 
 
 def _children(pid: int) -> set[int]:
@@ -95,15 +84,6 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
-
-
 async def _until(condition: object, what: str) -> None:
     """Poll ``condition`` (an async callable) every 0.2 s for at most :data:`WAIT` s."""
     deadline = asyncio.get_running_loop().time() + WAIT
@@ -118,7 +98,7 @@ async def _until(condition: object, what: str) -> None:
 async def test_serve_replaces_a_killed_worker_and_stops_cleanly(
     environment: dict[str, str],
 ) -> None:
-    port = _free_port()
+    port = free_port()
     server = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
