@@ -2,6 +2,9 @@
 """One entry point for a fresh machine with only python3.
 
     python3 dev.py demo    install into ./.venv, then migrate, seed and serve the demo
+    python3 dev.py token ROLE
+                           sign the demo's ROLE account in (the demo must be running) and
+                           print a bearer token, e.g. TOKEN=$(python3 dev.py token manager)
     python3 dev.py test    install into ./.venv with test extras, then run the whole suite
     python3 dev.py lint    ruff (lint and format check), mypy and the import-layer contracts
     python3 dev.py mutate MODULE
@@ -87,7 +90,7 @@ def _mutate(modules: list[str]) -> int:
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in ("demo", "test", "lint", "mutate"):
+    if not argv or argv[0] not in ("demo", "token", "test", "lint", "mutate"):
         print(__doc__)
         return 2
     command, rest = argv[0], argv[1:]
@@ -98,6 +101,10 @@ def main(argv: list[str]) -> int:
         _ensure_environment("")
         os.environ.setdefault("LEADVAULT_ENV", "dev")
         return _replace_with([str(BIN / "leadvault"), "demo", *rest])
+    if command == "token":
+        _ensure_environment("")
+        os.environ.setdefault("LEADVAULT_ENV", "dev")
+        return _replace_with([str(BIN / "leadvault"), "dev", "token", *rest])
     _ensure_environment("dev")
     if command == "test":
         return _run([str(BIN / "python"), "-m", "pytest", *rest])

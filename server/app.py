@@ -32,6 +32,7 @@ from identity.authenticate import RequestAuth, authenticate, client_address
 from identity.errors import InvalidCredentials
 from schema import build_schema
 from schema.context import Context
+from server import graphiql
 from server.db import close_db, database_is_ready, init_db, open_vault
 from server.downloads import export_download
 from server.graphql_http import (
@@ -144,6 +145,9 @@ class GraphQLApp(GraphQL[Context, None]):
             raise Refusal(403, "PURPOSE_REFUSED", str(refused)) from None
         return dataclasses.replace(auth, principal=principal)
 
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return graphiql.page()
+
     def encode_json(self, data: object) -> str | bytes:
         """Responses as compact UTF-8 JSON with orjson (several times faster than the standard
         library on a page of leads); anything orjson refuses goes the standard way."""
@@ -247,6 +251,8 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
         Route("/dsr/exports/{export_id}", export_download, methods=["GET"]),
         Route("/metrics", metrics_endpoint(settings), methods=["GET"]),
     ]
+    if settings.is_dev:
+        routes.append(Route("/graphiql/{name}", graphiql.asset, methods=["GET"]))
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     if settings.tracing:
         from server.tracing import instrument

@@ -51,3 +51,29 @@ async def ensure(settings: Settings) -> list[DemoAccount]:
         assert secret is not None
         accounts.append(DemoAccount(role, user.email, password, secret))
     return accounts
+
+
+@dataclass(frozen=True, slots=True)
+class DemoSignIn:
+    """What ``leadvault dev token`` needs to sign a demo account in through the API: the
+    account, and the last TOTP step it used (a code works once)."""
+
+    account: DemoAccount
+    last_step: int | None
+
+
+async def sign_in_for(settings: Settings, role: Role) -> DemoSignIn | None:
+    """The demo account of ``role`` as the demo enrolled it, changing nothing; ``None`` if
+    the demo has not enrolled one (its password is not the demo's)."""
+    if not settings.is_dev:
+        raise RuntimeError("demo accounts exist only in development mode")
+    user = await StaffUser.filter(role=role, is_active=True).order_by("email").first()
+    if user is None or user.password_hash is None or not user.mfa_enrolled:
+        return None
+    password = demo_password(user.email)
+    if not await passwords.verify_password(user.password_hash, password):
+        return None
+    secret = totp_secret_of(user)
+    if secret is None:
+        return None
+    return DemoSignIn(DemoAccount(role, user.email, password, secret), user.totp_last_step)

@@ -74,8 +74,8 @@ _HSTS = b"max-age=63072000; includeSubDomains"
 
 class SecurityHeadersMiddleware:
     """Security headers on every response. The API serves JSON only, so the content policy
-    allows nothing; in development the GraphiQL page (HTML from a CDN) keeps its own
-    policy. HSTS is sent in production, where TLS is expected in front."""
+    allows nothing unless a response sets its own (the development GraphiQL page allows
+    its own origin). HSTS is sent in production, where TLS is expected in front."""
 
     def __init__(self, app: ASGIApp, *, production: bool) -> None:
         self.app = app
@@ -91,9 +91,7 @@ class SecurityHeadersMiddleware:
                 headers = MutableHeaders(scope=message)
                 for name, value in _API_HEADERS:
                     headers.setdefault(name.decode(), value.decode())
-                is_html = headers.get("content-type", "").startswith("text/html")
-                if self.production or not is_html:
-                    headers.setdefault("content-security-policy", _STRICT_CSP.decode())
+                headers.setdefault("content-security-policy", _STRICT_CSP.decode())
                 if self.production:
                     headers.setdefault("strict-transport-security", _HSTS.decode())
             await send(message)

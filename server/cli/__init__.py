@@ -13,6 +13,7 @@ from server.cli import (
     accounts,
     audit,
     consent,
+    dev,
     dsr,
     jobs,
     keys,
@@ -31,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     keys.add_commands(commands)
     accounts.add_commands(commands)
     schema.add_commands(commands)
+    dev.add_commands(commands)
     policy.add_commands(commands)
     audit.add_commands(commands)
     jobs_commands = consent.add_commands(commands)
@@ -61,6 +63,8 @@ def _main(argv: Sequence[str] | None) -> None:
         run(accounts.users(settings(), args))
     elif args.command == "api-keys":
         run(accounts.api_keys(settings(), args))
+    elif args.command == "dev":
+        dev.main(args)
     elif args.command == "schema":
         schema.run(args)
     elif args.command == "audit":

@@ -85,14 +85,32 @@ async def test_a_token_that_is_not_valid_gets_401() -> None:
 async def test_production_serves_no_graphiql() -> None:
     async with await _production_client() as http:
         response = await http.get("/graphql", headers={"Accept": "text/html"})
+        asset = await http.get("/graphiql/graphiql.min.js")
     assert response.status_code in (401, 404, 405)
     assert "graphiql" not in response.text.lower()
+    assert asset.status_code == 404
 
 
-async def test_development_serves_graphiql(client: httpx.AsyncClient) -> None:
+async def test_development_serves_graphiql_from_its_own_files_under_a_strict_policy(
+    client: httpx.AsyncClient,
+) -> None:
+    from server.graphiql import PAGE_POLICY, VENDORED, integrity
+
     response = await client.get("/graphql", headers={"Accept": "text/html"})
+
     assert response.status_code == 200
-    assert "graphiql" in response.text.lower()
+    assert response.headers["content-security-policy"] == PAGE_POLICY
+    assert "'unsafe-inline'" not in PAGE_POLICY
+    assert "'unsafe-eval'" not in PAGE_POLICY
+    assert "<script>" not in response.text
+    assert "<style>" not in response.text
+    assert "https://" not in response.text
+    for name, (_, published) in VENDORED.items():
+        assert integrity(name) == published  # the vendored copy is the published file
+        assert f'integrity="{published}"' in response.text
+        served = await client.get(f"/graphiql/{name}")
+        assert served.status_code == 200
+    assert (await client.get("/graphiql/index.html")).status_code == 404
 
 
 async def test_access_log_holds_no_personal_values(

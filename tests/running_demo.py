@@ -1,0 +1,78 @@
+"""``leadvault demo`` as a newcomer starts it, in a process of its own on a free port, and
+``leadvault dev token`` against it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from benchmarks.load_processes import free_port
+
+STARTUP_SECONDS = 120
+
+
+@dataclass(frozen=True)
+class Demo:
+    port: int
+    environment: dict[str, str]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/graphql"
+
+    def leadvault(self, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "server.cli", *args],
+            capture_output=True,
+            text=True,
+            env={**self.environment, **env},
+            timeout=120,
+            check=False,
+        )
+
+
+@contextmanager
+def running_demo(folder: Path, leads: int = 40) -> Iterator[Demo]:
+    port = free_port()
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("LEADVAULT_")}
+    environment.update(
+        {"LEADVAULT_DATA_DIR": str(folder), "LEADVAULT_ENV": "dev", "LEADVAULT_PORT": str(port)}
+    )
+    log = folder.with_suffix(".log")
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "server.cli", "demo", "--leads", str(leads)],
+            env=environment,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while True:  # bounded by the deadline
+            if process.poll() is not None:
+                raise RuntimeError(f"the demo exited early: {log.read_text()}")
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the demo did not start in time: {log.read_text()}")
+            time.sleep(0.2)
+        yield Demo(port, environment)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
