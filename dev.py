@@ -6,6 +6,9 @@
                            sign the demo's ROLE account in (the demo must be running) and
                            print a bearer token, e.g. TOKEN=$(python3 dev.py token manager)
     python3 dev.py test    install into ./.venv with test extras, then run the whole suite
+    python3 dev.py lock    resolve the newest versions pyproject.toml allows and write them to
+                           constraints.txt (what every install here uses); review, test, commit
+    python3 dev.py docs    build the documentation site (mkdocs, strict: a broken link fails)
     python3 dev.py lint    ruff (lint and format check), mypy and the import-layer contracts
     python3 dev.py mutate MODULE
                            mutation-test one security-core module (e.g. audit.chain) with
@@ -28,10 +31,22 @@ VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 
 
+CONSTRAINTS = ROOT / "constraints.txt"
+"""The exact version of every package the project installs (all extras), so that every
+machine and CI install the same. ``python3 dev.py lock`` writes it afresh."""
+
+LOCKED_EXTRAS = "mutation,docs"
+"""The extras that together pull in every optional package (mutation includes dev, dev
+includes test, test includes tracing)."""
+
+
 def _ensure_environment(extras: str) -> None:
-    """Create the virtual environment and install the project once per pyproject change."""
+    """Create the virtual environment and install the project, at the locked versions, once
+    per change of pyproject.toml or constraints.txt."""
     stamp = VENV / f".installed-{extras or 'base'}"
-    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    digest = hashlib.sha256(
+        (ROOT / "pyproject.toml").read_bytes() + CONSTRAINTS.read_bytes()
+    ).hexdigest()
     if stamp.exists() and stamp.read_text() == digest:
         return
     if not (BIN / "python").exists():
@@ -40,9 +55,38 @@ def _ensure_environment(extras: str) -> None:
     target = f".[{extras}]" if extras else "."
     print(f"installing leadvault{f'[{extras}]' if extras else ''} into .venv …", flush=True)
     pip = [str(BIN / "python"), "-m", "pip", "--disable-pip-version-check", "-q"]
-    subprocess.run([*pip, "install", "--upgrade", "pip"], check=True)
-    subprocess.run([*pip, "install", "-e", target], check=True, cwd=ROOT)
+    locked = ["-c", str(CONSTRAINTS)]
+    subprocess.run([*pip, "install", *locked, "--upgrade", "pip"], check=True)
+    subprocess.run([*pip, "install", *locked, "-e", target], check=True, cwd=ROOT)
     stamp.write_text(digest)
+
+
+def _lock() -> int:
+    """Resolve every dependency afresh (newest versions pyproject allows) in a scratch
+    environment and write their exact versions to constraints.txt."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="leadvault-lock-") as scratch:
+        print("resolving the newest versions pyproject.toml allows …", flush=True)
+        venv.EnvBuilder(with_pip=True).create(scratch)
+        python = str(Path(scratch) / ("Scripts" if os.name == "nt" else "bin") / "python")
+        pip = [python, "-m", "pip", "--disable-pip-version-check", "-q"]
+        subprocess.run([*pip, "install", "--upgrade", "pip"], check=True)
+        subprocess.run([*pip, "install", f".[{LOCKED_EXTRAS}]"], check=True, cwd=ROOT)
+        frozen = subprocess.run(
+            [*pip, "freeze", "--all", "--exclude", "leadvault"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+    version = ".".join(map(str, sys.version_info[:2]))
+    CONSTRAINTS.write_text(
+        "# Exact versions of every package LeadVault installs, with all extras.\n"
+        "# dev.py and CI install with these; python3 dev.py lock resolves them afresh.\n"
+        f"# Resolved on Python {version}, {sys.platform}.\n" + frozen
+    )
+    print(f"wrote {CONSTRAINTS.name}: {len(frozen.splitlines())} packages")
+    return 0
 
 
 def _run(command: list[str]) -> int:
@@ -90,10 +134,16 @@ def _mutate(modules: list[str]) -> int:
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in ("demo", "token", "test", "lint", "mutate"):
+    if not argv or argv[0] not in ("demo", "token", "test", "lint", "lock", "docs", "mutate"):
         print(__doc__)
         return 2
     command, rest = argv[0], argv[1:]
+    if command == "lock":
+        return _lock()
+    if command == "docs":
+        _ensure_environment("docs")
+        os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
+        return _run([str(BIN / "mkdocs"), "build", "--strict", *rest])
     if command == "mutate":
         _ensure_environment("mutation")
         return _mutate(rest)

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from functools import partial
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLNonNull
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
@@ -30,6 +29,7 @@ from schema.auth.sign_in import SignInMutations
 from schema.compiled.extension import CompiledReads, PlanCache
 from schema.consent.mutations import ConsentMutations
 from schema.consent.queries import ConsentQueries
+from schema.denied_roots import path_order
 from schema.dsr.mutations import DsrMutations
 from schema.dsr.queries import DsrQueries
 from schema.gate import AuthenticationGate
@@ -43,7 +43,7 @@ from schema.pipeline.followup import FollowUpMutations, FollowUpQueries
 from schema.pipeline.funnel import FunnelQueries
 from schema.policy.break_glass import BreakGlassMutations
 from schema.policy.queries import AccessQueries
-from schema.scalars import AwareDateTime
+from schema.scalars import SCALARS
 from schema.scoring.mutations import ScoringMutations
 from schema.scoring.queries import ScoringQueries
 
@@ -93,13 +93,6 @@ class Mutation(
     pass
 
 
-def _path_order(error: GraphQLError) -> list[str | int]:
-    """Errors in the order of their paths (document-free errors first): the same request
-    lists its errors in the same order whichever executor answered it. Paths compare as
-    they are: at any depth, siblings are all list indexes or all keys."""
-    return error.path or []
-
-
 class LeadVaultSchema(strawberry.Schema):
     plans: PlanCache | None = None
     """The compiled read plans and how often they answered (None: compiled reads off)."""
@@ -107,7 +100,7 @@ class LeadVaultSchema(strawberry.Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: Any | None = None
     ) -> None:
-        errors.sort(key=_path_order)
+        errors.sort(key=path_order)
         errors_masking.process(errors)
 
 
@@ -139,8 +132,21 @@ def build_schema(*, production: bool, compiled_reads: bool = True) -> LeadVaultS
         config=StrawberryConfig(
             auto_camel_case=True,
             disable_field_suggestions=True,
-            scalar_map={datetime: AwareDateTime},
+            scalar_map=dict(SCALARS),
         ),
     )
     schema.plans = plans
+    _nullable_root_queries(schema)
     return schema
+
+
+def _nullable_root_queries(schema: LeadVaultSchema) -> None:
+    """Every field of ``Query`` is nullable, so that a root field the caller may not use
+    (or that fails) is null with its error at its path while the others still answer:
+    one denied field does not null a whole query. Mutations are refused whole instead
+    (:mod:`schema.gate`)."""
+    query_type = schema._schema.query_type
+    assert query_type is not None
+    for field in query_type.fields.values():
+        if isinstance(field.type, GraphQLNonNull):
+            field.type = field.type.of_type

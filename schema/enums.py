@@ -10,7 +10,7 @@ import strawberry
 
 from compliance.consent.evidence import ConsentKind, ConsentSource, EvidenceMethod
 from compliance.consent.purposes import LawfulBasis
-from compliance.dsr.models import RequestKind, RequestStatus
+from compliance.dsr.models import Jurisdiction, RequestKind, RequestStatus
 from core.cursors import SortDirection
 from identity.roles import Role as StaffRole
 from identity.scopes import ApiScope
@@ -51,6 +51,7 @@ for _enum, _name in (
     (SortDirection, "SortDirection"),
     (RequestStatus, "DataSubjectRequestStatus"),
     (RequestKind, "DataSubjectRequestKind"),
+    (Jurisdiction, "Jurisdiction"),
 ):
     strawberry.enum(_enum, name=_name)
 
@@ -64,6 +65,7 @@ __all__ = [
     "Budget",
     "Channel",
     "CompanySize",
+    "Jurisdiction",
     "LeadOrderFieldEnum",
     "Need",
     "RequestKind",

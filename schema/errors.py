@@ -10,6 +10,7 @@ import strawberry
 from graphql import GraphQLError
 
 from leads import errors as domain
+from schema.enums import Stage
 
 
 @strawberry.type(description="One invalid input field.")
@@ -69,15 +70,15 @@ class NotFound:
 @strawberry.type(description="The lifecycle does not allow this move; nothing was changed.")
 class InvalidTransition:
     message: str
-    from_stage: str
-    to_stage: str
+    from_stage: Stage
+    to_stage: Stage
 
     @classmethod
     def of(cls, failure: domain.InvalidTransition) -> InvalidTransition:
         return cls(
             message=failure.message,
-            from_stage=str(failure.from_stage),
-            to_stage=str(failure.to_stage),
+            from_stage=Stage(failure.from_stage),
+            to_stage=Stage(failure.to_stage),
         )
 
 

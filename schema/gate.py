@@ -20,7 +20,9 @@ from graphql import (
     FragmentSpreadNode,
     GraphQLError,
     InlineFragmentNode,
+    OperationType,
     SelectionSetNode,
+    print_ast,
 )
 from graphql.utilities import get_operation_ast
 from strawberry.extensions import SchemaExtension
@@ -29,8 +31,10 @@ from audit.events import Event, Outcome, record
 from compliance.access.policy import OPERATION_ROLES
 from identity.authenticate import AuthStage
 from identity.events import actor_of
+from identity.principal import Principal
 from identity.roles import Role
 from identity.scopes import ApiScope
+from schema.denied_roots import path_order, without_root_fields
 
 ALLOWED_BEFORE_SIGN_IN: dict[AuthStage, frozenset[str]] = {
     AuthStage.ANONYMOUS: frozenset(
@@ -86,57 +90,96 @@ def _field_names(
                 yield from _field_names(fragments[name], fragments, seen)
 
 
+def refused_fields(
+    stage: AuthStage, scopes: frozenset[ApiScope], fields: set[str], role: Role | None = None
+) -> list[str]:
+    """The root fields a signed-in member of staff (by role) or API key (by scope) may not
+    use; empty for anyone else."""
+    fields = fields - {"__typename"}
+    if stage is AuthStage.STAFF:
+        return sorted(f for f in fields if f in OPERATION_ROLES and role not in OPERATION_ROLES[f])
+    if stage is AuthStage.SERVICE:
+        return sorted(f for f in fields if SCOPED_OPERATIONS.get(f) not in scopes)
+    return []
+
+
+def _refusal_prefix(stage: AuthStage) -> str:
+    if stage is AuthStage.STAFF:
+        return "your role may not use"
+    return "this API key's scopes do not allow"
+
+
 def denial(
     stage: AuthStage,
     scopes: frozenset[ApiScope],
     fields: set[str],
     role: Role | None = None,
 ) -> GraphQLError | None:
-    fields = fields - {"__typename"}
-    if stage is AuthStage.STAFF:
-        refused = sorted(
-            f for f in fields if f in OPERATION_ROLES and role not in OPERATION_ROLES[f]
-        )
+    """The one error that refuses a whole operation, or ``None``."""
+    if stage in (AuthStage.STAFF, AuthStage.SERVICE):
+        refused = refused_fields(stage, scopes, fields, role)
         if refused:
             return GraphQLError(
-                f"your role may not use: {', '.join(refused)}", extensions={"code": "FORBIDDEN"}
-            )
-        return None
-    if stage is AuthStage.SERVICE:
-        refused = sorted(f for f in fields if SCOPED_OPERATIONS.get(f) not in scopes)
-        if refused:
-            return GraphQLError(
-                f"this API key's scopes do not allow: {', '.join(refused)}",
+                f"{_refusal_prefix(stage)}: {', '.join(refused)}",
                 extensions={"code": "FORBIDDEN"},
             )
         return None
-    if fields - ALLOWED_BEFORE_SIGN_IN[stage]:
+    if fields - {"__typename"} - ALLOWED_BEFORE_SIGN_IN[stage]:
         code, message = _DENIALS[stage]
         return GraphQLError(message, extensions={"code": code})
     return None
 
 
 class AuthenticationGate(SchemaExtension):
+    """Refuses what the caller may not ask before anything resolves. A signed-in caller's
+    query loses only its denied root fields (:mod:`schema.denied_roots`); a mutation with one,
+    and anything an unauthenticated caller may not do, is refused whole."""
+
     async def on_execute(self) -> AsyncIterator[None]:
         execution = self.execution_context
         auth = execution.context.auth
         document = execution.graphql_document
-        if document is not None:
-            principal = auth.principal
-            scopes = principal.scopes if principal is not None else frozenset()
-            role = principal.role if principal is not None else None
-            fields = root_fields(document, execution.operation_name)
-            refused = denial(auth.stage, scopes, fields, role)
-            if refused is not None:
-                execution.result = ExecutionResult(data=None, errors=[refused])
-                if principal is not None:
-                    await record(
-                        Event(
-                            action="access.operation.denied",
-                            outcome=Outcome.DENIED,
-                            actor=actor_of(principal),
-                            fields_denied=tuple(sorted(fields - {"__typename"})),
-                            purpose=principal.purpose,
-                        )
-                    )
+        if document is None:
+            yield
+            return
+        principal = auth.principal
+        scopes = principal.scopes if principal is not None else frozenset()
+        role = principal.role if principal is not None else None
+        fields = root_fields(document, execution.operation_name)
+        operation = get_operation_ast(document, execution.operation_name)
+        refused = refused_fields(auth.stage, scopes, fields, role)
+        if refused and operation is not None and operation.operation is OperationType.QUERY:
+            await self._record_denied(principal, refused)
+            trimmed = without_root_fields(
+                document, operation, frozenset(refused), _refusal_prefix(auth.stage)
+            )
+            if trimmed.document is None:
+                execution.result = ExecutionResult(data=trimmed.merged(None), errors=[])
+            else:
+                execution.graphql_document = trimmed.document
+                execution.query = print_ast(trimmed.document)  # its own compiled plan
+            yield
+            result = execution.result
+            if result is not None:
+                result.data = trimmed.merged(result.data)
+                result.errors = sorted([*(result.errors or []), *trimmed.errors], key=path_order)
+            return
+        whole = denial(auth.stage, scopes, fields, role)
+        if whole is not None:
+            execution.result = ExecutionResult(data=None, errors=[whole])
+            await self._record_denied(principal, sorted(fields - {"__typename"}))
         yield
+
+    @staticmethod
+    async def _record_denied(principal: Principal | None, fields: list[str]) -> None:
+        if principal is None:
+            return
+        await record(
+            Event(
+                action="access.operation.denied",
+                outcome=Outcome.DENIED,
+                actor=actor_of(principal),
+                fields_denied=tuple(fields),
+                purpose=principal.purpose,
+            )
+        )

@@ -56,6 +56,13 @@ def in_scope(scope: RowScope, principal: Principal, subject: Subject) -> bool:
     return reach is not Relation.OTHER
 
 
+def awaits_purpose(principal: Principal) -> bool:
+    """The principal's rows are those of a declared purpose, and it declared none: every
+    list it reads is empty until it does."""
+    scope = ROW_SCOPES[Actor.of_role(principal.role)]
+    return scope is RowScope.PURPOSE and principal.purpose is None
+
+
 def _apply(
     rule: Rule, principal: Principal, subject: Subject, consents: frozenset[str]
 ) -> Decision:

@@ -2,7 +2,9 @@
 leaves (fail closed).
 
 ``extensions.access.masked`` lists the path and strategy of every masked value;
-``extensions.access.breakGlass`` is present while the caller holds a break-glass grant. If
+``extensions.access.breakGlass`` is present while the caller holds a break-glass grant;
+``extensions.access.purposeRequired`` tells a compliance officer who asked for leads
+without declaring a purpose why the list is empty and how to open it. If
 the read cannot be recorded, the response carries no data and says so (``AUDIT_UNAVAILABLE``);
 for a mutation that answers with personal data the change is undone with it, so the answer
 never claims a change failed when it committed.
@@ -20,12 +22,21 @@ from tortoise.transactions import in_transaction
 
 from audit.events import Event, Outcome, record
 from compliance.access.break_glass import record_uses
+from compliance.access.decide import awaits_purpose
 from compliance.access.rules import Access
 from identity.events import actor_of
+from identity.principal import Principal
 from schema.access.mutations import selects_revealing_mutation
 from schema.access.state import RequestAccess
+from schema.gate import root_fields
 
 log = logging.getLogger("leadvault.access")
+
+PURPOSE_REQUIRED = (
+    "A compliance officer sees leads only under a declared purpose. Send the header "
+    "X-LeadVault-Purpose: data_subject_request:<request id> for a verified request "
+    "assigned to you; its subjects' leads are then listed."
+)
 
 
 def _access_of(context: Any) -> RequestAccess | None:
@@ -145,4 +156,15 @@ class AccessReport(SchemaExtension):
         principal = access.principal if access is not None else getattr(auth, "principal", None)
         if principal is not None and principal.break_glass_active:
             report["breakGlass"] = {"grantId": str(principal.break_glass_grant_id)}
+        if principal is not None and self._asks_leads_without_purpose(principal):
+            report["purposeRequired"] = PURPOSE_REQUIRED
         return {"access": report} if report else {}
+
+    def _asks_leads_without_purpose(self, principal: Principal) -> bool:
+        execution = self.execution_context
+        if not awaits_purpose(principal):
+            return False
+        document = execution.graphql_document
+        if document is None:
+            return False
+        return bool(root_fields(document, execution.operation_name) & {"leads", "lead"})

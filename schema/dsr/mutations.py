@@ -28,6 +28,7 @@ from schema.dsr.types import (
     RequestRefused,
     SubjectExportInfo,
 )
+from schema.enums import Jurisdiction, RequestKind
 from schema.errors import NotFound, ValidationErrors
 from schema.ids import parse_uuid
 
@@ -84,10 +85,8 @@ HoldResult = Annotated[LegalHold | Refusal, strawberry.union("LegalHoldResult")]
 
 @strawberry.input
 class NewDataSubjectRequestInput:
-    kind: str = strawberry.field(
-        description="access, portability, erasure, rectification or objection."
-    )
-    jurisdiction: str = strawberry.field(description="gdpr or ccpa.")
+    kind: RequestKind
+    jurisdiction: Jurisdiction
     email: str | None = None
     phone: str | None = None
     details: str | None = None
@@ -148,8 +147,8 @@ class DsrMutations:
         self, info: strawberry.Info[Context], input: NewDataSubjectRequestInput
     ) -> RequestResult:
         new = requests.NewRequest(
-            kind=input.kind,
-            jurisdiction=input.jurisdiction,
+            kind=input.kind.value,
+            jurisdiction=input.jurisdiction.value,
             email=input.email,
             phone=input.phone,
             details=input.details,

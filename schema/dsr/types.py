@@ -17,6 +17,7 @@ from identity import clock
 from rights import errors as domain
 from rights.requests import alert_of, requester_of
 from schema.context import Context
+from schema.enums import Jurisdiction, RequestKind, RequestStatus
 
 
 @strawberry.type(description="Who made a request and what they asked, in their words.")
@@ -29,11 +30,9 @@ class Requester:
 @strawberry.type(description="A request from a person about their personal data.")
 class DataSubjectRequest:
     id: strawberry.ID
-    kind: str = strawberry.field(
-        description="access, portability, erasure, rectification or objection."
-    )
-    jurisdiction: str
-    status: str
+    kind: RequestKind
+    jurisdiction: Jurisdiction
+    status: RequestStatus
     channel: str
     received_at: datetime
     acknowledge_by: datetime | None = strawberry.field(
@@ -78,9 +77,9 @@ class DataSubjectRequest:
     def of(cls, row: RequestRow) -> DataSubjectRequest:
         return cls(
             id=strawberry.ID(str(row.id)),
-            kind=row.kind.value,
-            jurisdiction=row.jurisdiction.value,
-            status=row.status.value,
+            kind=row.kind,
+            jurisdiction=row.jurisdiction,
+            status=row.status,
             channel=row.channel,
             received_at=row.received_at,
             acknowledge_by=row.acknowledge_by,

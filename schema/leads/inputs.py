@@ -96,7 +96,11 @@ class LeadInput:
     company_domain: str | None = strawberry.UNSET
     company_size: CompanySize | None = strawberry.UNSET
     industry: str | None = strawberry.UNSET
-    source: Source | None = strawberry.UNSET
+    source: Source | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Leave out to keep it (updateLead) or for WEB_FORM (captureLead); "
+        "null is refused: every lead has a source.",
+    )
     channel: Channel | None = strawberry.UNSET
     campaign_id: strawberry.ID | None = strawberry.UNSET
     utm: UtmInput | None = strawberry.UNSET
@@ -180,3 +184,10 @@ class ActivityInput:
     details: JSON | None = strawberry.field(
         default=None, description="Flat object of non-personal scalars (page path, content id)."
     )
+
+
+@strawberry.input(
+    description="A new lead: its source is required; other fields left out are empty."
+)
+class NewLeadInput(LeadInput):
+    source: Source = strawberry.field(description="Where the lead came from.")

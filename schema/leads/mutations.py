@@ -19,7 +19,7 @@ from schema.errors import (
     ValidationErrors,
 )
 from schema.ids import parse_int_id, parse_uuid
-from schema.leads.inputs import ActivityInput, LeadInput
+from schema.leads.inputs import ActivityInput, LeadInput, NewLeadInput
 from schema.leads.related import Activity, StageChange
 from schema.leads.types import Lead
 
@@ -61,7 +61,7 @@ ChangeStageResult = Annotated[
 class LeadMutations:
     @strawberry.mutation
     async def create_lead(
-        self, info: strawberry.Info[Context], input: LeadInput
+        self, info: strawberry.Info[Context], input: NewLeadInput
     ) -> CreateLeadResult:
         try:
             row = await service.create_lead(info.context.principal, input.to_values())

@@ -80,7 +80,7 @@ def test_the_readme_and_the_policy_agree_that_only_auditors_read_the_log() -> No
     import server  # the project's own tree (a mutation run copies only some packages)
     from compliance.access.policy import OPERATION_ROLES
 
-    readme = (Path(server.__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    readme = (Path(server.__file__).parents[1] / "docs" / "roles.md").read_text(encoding="utf-8")
 
     assert OPERATION_ROLES["auditEvents"] == frozenset({Role.AUDITOR})
     assert "`auditEvents` (auditor only)" in readme

@@ -22,7 +22,7 @@ CREATE_KEY = """mutation ($input: ApiKeyInput!) {
     ... on ValidationErrors { errors { field code } }
   }
 }"""
-CAPTURE = """mutation ($input: LeadInput!) {
+CAPTURE = """mutation ($input: NewLeadInput!) {
   createLead(input: $input) { __typename ... on LeadPayload { lead { id } } }
 }"""
 RECORD = """mutation ($input: ActivityInput!) { recordActivity(input: $input) { __typename } }"""
@@ -99,8 +99,10 @@ async def test_a_capture_key_creates_leads_and_nothing_else(
     me = await graphql(anonymous_client, "{ me { account { email } } }", token=key)
 
     assert captured["data"]["createLead"]["__typename"] == "LeadPayload"
+    assert activity["data"] is None  # a mutation is refused whole
+    assert reads["data"] == {"leads": None}  # a query loses only its denied fields
+    assert me["data"] == {"me": None}
     for refused in (activity, reads, me):
-        assert refused["data"] is None
         assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     row = await ApiKey.get(id=created["apiKey"]["id"])
     assert row.last_used_at == frozen.now

@@ -52,11 +52,11 @@ async def officer_token(
     return await session_token(user, mfa_verified_at=mfa_verified_at), user
 
 
-async def a_request(client: httpx.AsyncClient, token: str, kind: str = "erasure") -> str:
+async def a_request(client: httpx.AsyncClient, token: str, kind: str = "ERASURE") -> str:
     created = await graphql(
         client,
         CREATE,
-        {"input": {"kind": kind, "jurisdiction": "gdpr", "email": "ada@example.com"}},
+        {"input": {"kind": kind, "jurisdiction": "GDPR", "email": "ada@example.com"}},
         token=token,
     )
     request = created["data"]["createDataSubjectRequest"]
@@ -117,14 +117,14 @@ async def test_an_officer_takes_an_erasure_from_receipt_to_certificate(
     assert send["data"]["sendIdentityCode"]["__typename"] == "IdentityCodeSent"
     assert steps["data"]["verifyIdentity"] == {
         "__typename": "DataSubjectRequest",
-        "status": "verified",
+        "status": "VERIFIED",
         "subjectIds": [str(lead.id)],
     }
-    assert steps["data"]["assignDataSubjectRequest"]["status"] == "in_progress"
+    assert steps["data"]["assignDataSubjectRequest"]["status"] == "IN_PROGRESS"
     assert as_purpose.json()["data"]["lead"]["email"] == "ada@example.com"
-    assert submitted["data"]["submitErasure"]["status"] == "awaiting_approval"
+    assert submitted["data"]["submitErasure"]["status"] == "AWAITING_APPROVAL"
     result = approved["data"]["approveErasure"]
-    assert result["status"] == "completed"
+    assert result["status"] == "COMPLETED"
     assert result["outcome"] == "completed"
     assert certificate.verify(result["certificate"]).valid
 
@@ -158,12 +158,21 @@ async def test_invalid_input_names_the_field(anonymous_client: httpx.AsyncClient
     result = await graphql(
         anonymous_client,
         CREATE,
-        {"input": {"kind": "forget_me", "jurisdiction": "gdpr", "email": "nope"}},
+        {"input": {"kind": "ERASURE", "jurisdiction": "GDPR", "email": "nope"}},
+        token=token,
+    )
+    unknown_kind = await graphql(
+        anonymous_client,
+        CREATE,
+        {"input": {"kind": "FORGET_ME", "jurisdiction": "GDPR", "email": "a@example.com"}},
         token=token,
     )
 
     errors = result["data"]["createDataSubjectRequest"]["errors"]
-    assert {e["field"] for e in errors} == {"kind", "email"}
+    assert {e["field"] for e in errors} == {"email"}
+    assert unknown_kind["data"] is None
+    assert "at .kind" in unknown_kind["errors"][0]["message"]
+    assert await DataSubjectRequest.all().count() == 0
 
 
 @pytest.mark.parametrize("role", [Role.SALES_REP, Role.MARKETER, Role.AUDITOR, Role.ADMIN])
@@ -176,7 +185,7 @@ async def test_other_roles_cannot_see_or_open_requests(
     created = await graphql(
         anonymous_client,
         CREATE,
-        {"input": {"kind": "access", "jurisdiction": "gdpr", "email": "a@example.com"}},
+        {"input": {"kind": "ACCESS", "jurisdiction": "GDPR", "email": "a@example.com"}},
         token=token,
     )
 
@@ -200,15 +209,15 @@ async def test_deadline_alerts_and_the_record_of_processing(
         CREATE,
         {
             "input": {
-                "kind": "access",
-                "jurisdiction": "gdpr",
+                "kind": "ACCESS",
+                "jurisdiction": "GDPR",
                 "email": "late@example.com",
                 "receivedAt": (datetime.now(UTC) - timedelta(days=40)).isoformat(),
             }
         },
         token=token,
     )
-    await a_request(anonymous_client, token, kind="access")
+    await a_request(anonymous_client, token, kind="ACCESS")
     auditor = await session_token(await a_staff_user(Role.AUDITOR))
 
     overdue = await graphql(
@@ -227,7 +236,7 @@ async def test_the_officer_sees_what_the_requester_asked(
     anonymous_client: httpx.AsyncClient,
 ) -> None:
     token, _ = await officer_token()
-    request_id = await a_request(anonymous_client, token, kind="access")
+    request_id = await a_request(anonymous_client, token, kind="ACCESS")
 
     shown = await graphql(
         anonymous_client,
@@ -271,7 +280,7 @@ async def test_a_list_of_requests_loads_their_leads_in_one_query_whatever_its_le
 
     async def statements_for(requests: int) -> int:
         while len(await DataSubjectRequest.all()) < requests:
-            await a_request(anonymous_client, token, kind="access")
+            await a_request(anonymous_client, token, kind="ACCESS")
         with count_queries() as statements:
             body = await graphql(anonymous_client, query, token=token)
         assert len(body["data"]["dataSubjectRequests"]) == requests
@@ -282,8 +291,8 @@ async def test_a_list_of_requests_loads_their_leads_in_one_query_whatever_its_le
 
 async def test_requests_filter_by_status_and_kind(anonymous_client: httpx.AsyncClient) -> None:
     token, _ = await officer_token()
-    access = await a_request(anonymous_client, token, kind="access")
-    await a_request(anonymous_client, token, kind="erasure")
+    access = await a_request(anonymous_client, token, kind="ACCESS")
+    await a_request(anonymous_client, token, kind="ERASURE")
 
     found = await graphql(
         anonymous_client,
@@ -297,3 +306,32 @@ async def test_requests_filter_by_status_and_kind(anonymous_client: httpx.AsyncC
     assert found["data"]["dataSubjectRequests"] == [{"id": access}]
     assert wrong["errors"][0].get("extensions", {}).get("code") != "INTERNAL_SERVER_ERROR"
     assert "FORGOTTEN" in wrong["errors"][0]["message"]
+
+
+async def test_an_officer_without_a_declared_purpose_is_told_how_to_open_leads(
+    anonymous_client: httpx.AsyncClient,
+) -> None:
+    from schema.access.report import PURPOSE_REQUIRED
+
+    await a_full_lead(None, None, "ada@example.com")
+    token, user = await officer_token()
+    request_id = await a_request(anonymous_client, token)
+    await verified_and_assigned(anonymous_client, token, request_id, user.id)
+    query = "{ leads(first: 5) { edges { node { id } } } }"
+
+    without = await graphql(anonymous_client, query, token=token)
+    declared = await anonymous_client.post(
+        "/graphql",
+        json={"query": query},
+        headers={**bearer(token), "X-LeadVault-Purpose": f"data_subject_request:{request_id}"},
+    )
+    rep = await graphql(
+        anonymous_client, query, token=await session_token(await a_staff_user(Role.SALES_REP))
+    )
+
+    assert without["data"]["leads"]["edges"] == []
+    assert without["extensions"]["access"]["purposeRequired"] == PURPOSE_REQUIRED
+    assert "X-LeadVault-Purpose" in PURPOSE_REQUIRED
+    assert len(declared.json()["data"]["leads"]["edges"]) == 1
+    assert "purposeRequired" not in declared.json()["extensions"].get("access", {})
+    assert "purposeRequired" not in rep.get("extensions", {}).get("access", {})

@@ -7,7 +7,7 @@ from leads.models import Activity, Lead, StageChange
 from tests.builders import a_lead, graphql, new_id
 
 CREATE = """
-mutation ($input: LeadInput!) {
+mutation ($input: NewLeadInput!) {
   createLead(input: $input) {
     __typename
     ... on LeadPayload { lead { id email phone country stage utm { source } } }
@@ -148,3 +148,45 @@ async def test_moving_backwards_without_a_reason_is_an_invalid_transition(
     assert result["__typename"] == "InvalidTransition"
     assert "reason" in result["message"]
     assert await StageChange.filter(lead_id=lead.id).count() == 1
+
+
+async def test_a_decimal_is_a_string_both_ways_and_must_be_finite(
+    client: httpx.AsyncClient,
+) -> None:
+    query = """mutation ($input: NewLeadInput!) { createLead(input: $input) {
+        __typename ... on LeadPayload { lead { dealValue } } } }"""
+    as_string = await graphql(
+        client,
+        query,
+        {"input": {"source": "WEB_FORM", "email": "a@example.com", "dealValue": "34533.00"}},
+    )
+    as_number = await graphql(
+        client,
+        query,
+        {"input": {"source": "WEB_FORM", "email": "b@example.com", "dealValue": 12.5}},
+    )
+    refused = [
+        await graphql(
+            client,
+            query,
+            {"input": {"source": "WEB_FORM", "email": "c@example.com", "dealValue": value}},
+        )
+        for value in ("NaN", "Infinity", "-Infinity", "twelve")
+    ]
+
+    assert as_string["data"]["createLead"]["lead"]["dealValue"] == "34533.00", as_string
+    assert as_number["data"]["createLead"]["lead"]["dealValue"] == "12.50"
+    for body in refused:
+        assert body["data"] is None
+        assert "at .dealValue" in body["errors"][0]["message"]
+    assert await Lead.all().count() == 2
+
+
+async def test_a_new_lead_without_a_source_is_refused_by_the_schema(
+    client: httpx.AsyncClient,
+) -> None:
+    body = await graphql(client, CREATE, {"input": {"email": "ada@example.com"}})
+
+    assert body["data"] is None
+    assert "source" in body["errors"][0]["message"]
+    assert await Lead.all().count() == 0

@@ -116,7 +116,7 @@ async def test_development_serves_graphiql_from_its_own_files_under_a_strict_pol
 async def test_access_log_holds_no_personal_values(
     client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
 ) -> None:
-    mutation = """mutation ($input: LeadInput!) { createLead(input: $input) { __typename } }"""
+    mutation = """mutation ($input: NewLeadInput!) { createLead(input: $input) { __typename } }"""
     variables = {
         "input": {
             "email": "secret.person@example.com",

@@ -43,8 +43,9 @@ async def test_other_roles_may_not(anonymous_client: httpx.AsyncClient, role: Ro
         anonymous_client, QUERY, token=await session_token(await a_staff_user(role))
     )
 
-    assert body["data"] is None
+    assert body["data"] == {"accessPolicy": None}
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert body["errors"][0]["path"] == ["accessPolicy"]
 
 
 async def test_anonymous_callers_may_not(anonymous_client: httpx.AsyncClient) -> None:

@@ -211,7 +211,7 @@ async def test_a_cursor_from_another_principals_page_is_refused(
         anonymous_client, query, {"after": their_cursor}, token=await session_token(rep)
     )
 
-    assert body["data"] is None
+    assert body["data"] == {"leads": None}
     assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "argument": "after"}
 
 

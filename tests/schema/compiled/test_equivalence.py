@@ -251,3 +251,16 @@ async def test_a_role_without_the_operation_is_refused_before_either_path(
     viewer = next(v for v in VIEWERS if v.role is Role.AUDITOR)
     compiled, general = await pair.ask(world.headers[viewer.name], CORPUS["benchmark page"])
     assert_same(compiled, general)
+
+
+@pytest.mark.parametrize("viewer", VIEWERS, ids=lambda viewer: viewer.name)
+async def test_a_denied_root_field_beside_a_lead_page_is_answered_the_same(
+    pair: Pair, world: World, viewer: Viewer
+) -> None:
+    """A query keeps its allowed root fields when another is denied; the page of leads left
+    in it is answered alike by both paths, for every actor."""
+    query = """{ leads(first: 3) { edges { node { id email stage } } }
+                 tasks { __typename } accessPolicy { breakGlassMaxMinutes } }"""
+    compiled, general = await pair.ask(world.headers[viewer.name], query)
+    assert_same(compiled, general)
+    assert set(compiled.body["data"]) == {"leads", "tasks", "accessPolicy"}
