@@ -241,5 +241,11 @@ def _demo(args: argparse.Namespace, today: date) -> None:
             f"    {account.role.value:<18} {account.email}\n"
             f"    {'':<18} password {account.password}  TOTP secret {account.totp_secret}"
         )
-    print(f"  Example query (after signing in, see README):\n{EXAMPLE_QUERY}\n")
+    print(
+        "  A bearer token for curl or GraphiQL's Headers tab, from another terminal in the "
+        "project folder:\n    TOKEN=$(python3 dev.py token sales_manager"
+        + (f" --port {chosen.port}" if chosen.port != 8000 else "")
+        + ")"
+    )
+    print(f"  Example query (send Authorization: Bearer $TOKEN):\n{EXAMPLE_QUERY}\n")
     _serve(chosen)

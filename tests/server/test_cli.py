@@ -424,3 +424,51 @@ def test_dev_py_demo_becomes_the_server_so_signals_reach_it(
 
     leadvault = str(dev.BIN / "leadvault")
     assert became == [[leadvault, leadvault, "demo", "--port", "8123"]]
+
+
+def test_dev_py_token_becomes_the_dev_token_command_in_development(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import dev
+
+    became: list[list[str]] = []
+    monkeypatch.setattr(dev, "_ensure_environment", lambda extras: None)
+    monkeypatch.setattr(dev.os, "execv", lambda path, argv: became.append([path, *argv]))
+    monkeypatch.setattr(dev.os, "chdir", lambda path: None)
+    environment: dict[str, str] = {}
+    monkeypatch.setattr(dev.os, "environ", environment)
+
+    dev.main(["token", "auditor", "--port", "8123"])
+
+    leadvault = str(dev.BIN / "leadvault")
+    assert became == [[leadvault, leadvault, "dev", "token", "auditor", "--port", "8123"]]
+    assert environment["LEADVAULT_ENV"] == "dev"
+
+
+def test_dev_py_installs_the_locked_versions_once_per_change(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import dev
+
+    venv = tmp_path / ".venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / "python").touch()
+    constraints = tmp_path / "constraints.txt"
+    constraints.write_text("orjson==3.10.0\n")
+    commands: list[list[str]] = []
+    monkeypatch.setattr(dev, "VENV", venv)
+    monkeypatch.setattr(dev, "BIN", venv / "bin")
+    monkeypatch.setattr(dev, "CONSTRAINTS", constraints)
+    monkeypatch.setattr(dev.subprocess, "run", lambda command, **_: commands.append(command))
+
+    dev._ensure_environment("dev")
+    dev._ensure_environment("dev")  # nothing changed: nothing installed
+    installs = len(commands)
+    constraints.write_text("orjson==3.10.1\n")
+    dev._ensure_environment("dev")  # the lock changed: installed again
+
+    assert installs == 2
+    assert len(commands) == 4
+    for command in commands:
+        assert command[command.index("-c") + 1] == str(constraints)
+    assert commands[1][-2:] == ["-e", ".[dev]"]
