@@ -11,7 +11,10 @@ Definitions:
   sales-cycle days;
 - customer lifetime value = total won amount ÷ customers (every deal of a customer is on its
   lead);
-- lead velocity rate for a month = (qualified this month − last month) ÷ last month;
+- lead velocity rate for a month = (qualified this month − qualified the calendar month
+  before) ÷ qualified the calendar month before; every calendar month from the first with a
+  qualified lead to the current one is listed (none qualified: 0); the rate is None for the
+  first month, after a month with none, and for the current month, which is partial;
 - cost per lead = campaign cost ÷ leads attributed to it; customer-acquisition cost =
   campaign cost ÷ its customers (campaigns with leads in view, at their full cost);
 - SLA compliance = first-contact tasks done by their due time ÷ tasks due so far.
@@ -125,6 +128,34 @@ def _duration(
     return Duration(metric, n, scaled(row["mean"]), scaled(row["median"]))
 
 
+def _month_after(month: str) -> str:
+    year, number = int(month[:4]), int(month[5:7])
+    return f"{year + number // 12:04d}-{number % 12 + 1:02d}"
+
+
+def lead_velocity(guard: Guard, qualified: dict[str, int], now: datetime) -> list[MonthCount]:
+    """Every calendar month from the first with a qualified lead through the current one,
+    months without any counted as 0, each compared with the calendar month before it. The
+    current month is still under way: it is marked partial and gets no growth rate."""
+    if not qualified:
+        return []
+    current = f"{now.year:04d}-{now.month:02d}"
+    last = max(current, max(qualified))
+    months: list[MonthCount] = []
+    month, previous = min(qualified), None
+    while month <= last:
+        n = qualified.get(month, 0)
+        partial = month == current
+        growth = (
+            guard.ratio(n - previous, previous, n)
+            if previous and not partial and not guard.small(previous)
+            else None
+        )
+        months.append(MonthCount(month, guard.count(n), growth, partial))
+        month, previous = _month_after(month), n
+    return months
+
+
 async def funnel_report(principal: Principal, chosen: FunnelFilter, now: datetime) -> FunnelReport:
     db = connections.get("default")
     dialect = db.capabilities.dialect
@@ -171,17 +202,7 @@ async def funnel_report(principal: Principal, chosen: FunnelFilter, now: datetim
     cycle = _duration(guard, "sales_cycle", duration_rows.get("sales_cycle"))
     speed = _duration(guard, "speed_to_lead", duration_rows.get("speed_to_lead"), 1440.0)
 
-    velocity: list[MonthCount] = []
-    previous: int | None = None
-    for row in month_rows:
-        n = int(row["n"])
-        growth = (
-            guard.ratio(n - previous, previous, n)
-            if previous is not None and not guard.small(previous)
-            else None
-        )
-        velocity.append(MonthCount(str(row["month"]), guard.count(n), growth))
-        previous = n
+    velocity = lead_velocity(guard, {str(r["month"]): int(r["n"]) for r in month_rows}, now)
 
     customers = totals.reached[RANK[Stage.CUSTOMER]]
     win_rate = guard.ratio(customers, customers + totals.lost, customers, totals.lost)

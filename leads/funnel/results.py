@@ -46,6 +46,8 @@ class MonthCount:
     month: str
     qualified: int | None
     growth_rate: float | None
+    partial: bool = False
+    """The month is still under way (it holds the report's time)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -88,7 +88,13 @@ class LeadVelocityMonth:
     month: str = strawberry.field(description="YYYY-MM, UTC.")
     qualified: int | None = strawberry.field(description=WITHHELD)
     growth_rate: float | None = strawberry.field(
-        description="(this month − last month) ÷ last month. " + WITHHELD
+        description="(this month − the calendar month before) ÷ the calendar month before. "
+        "Null for the first month listed, after a month with no qualified lead, and for a "
+        "partial month. " + WITHHELD
+    )
+    partial: bool = strawberry.field(
+        description="The month is still under way: its count is so far, and it has no "
+        "growth rate (a few days are never compared with a whole month)."
     )
 
 
@@ -199,7 +205,12 @@ class FunnelReport:
             sales_cycle=DurationStats.of(r.sales_cycle),
             speed_to_lead=DurationStats.of(r.speed_to_lead),
             lead_velocity=[
-                LeadVelocityMonth(month=m.month, qualified=m.qualified, growth_rate=m.growth_rate)
+                LeadVelocityMonth(
+                    month=m.month,
+                    qualified=m.qualified,
+                    growth_rate=m.growth_rate,
+                    partial=m.partial,
+                )
                 for m in r.lead_velocity
             ],
             pipeline=PipelineStats(

@@ -20,7 +20,7 @@ from identity.roles import Role
 from leads.enums import Source, Stage
 from leads.funnel import FunnelFilter, FunnelReport, funnel_report
 from leads.models import Lead, StageChange, Task, TaskKind
-from tests.builders import a_campaign, a_lead, a_staff_user, principal_for
+from tests.builders import a_campaign, a_lead, a_staff_user, a_team, principal_for
 from tests.querycount import count_queries
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -136,9 +136,13 @@ async def test_days_in_stage_sales_cycle_and_speed_to_lead() -> None:
 async def test_lead_velocity_pipeline_and_lifetime_value() -> None:
     report = await funnel_report(MARKETER, FunnelFilter(), NOW)
 
-    assert [(m.month, m.qualified, m.growth_rate) for m in report.lead_velocity] == [
-        ("2026-01", 2, None),
-        ("2026-02", 2, 0.0),
+    assert [(m.month, m.qualified, m.growth_rate, m.partial) for m in report.lead_velocity] == [
+        ("2026-01", 2, None, False),
+        ("2026-02", 2, 0.0, False),
+        ("2026-03", 0, -1.0, False),  # no qualified lead: listed, and a fall of 100%
+        ("2026-04", 0, None, False),  # after a month with none: no rate
+        ("2026-05", 0, None, False),
+        ("2026-06", 0, None, True),  # NOW is in June: partial, no rate
     ]
     p = report.pipeline
     assert (p.open_opportunities, p.open_value, p.customers, p.lost_opportunities) == (
@@ -273,3 +277,50 @@ async def test_a_single_small_cell_is_not_left_to_subtraction() -> None:
     assert stages(report)["lead"] is None
     marketer = await funnel_report(MARKETER, FunnelFilter(), NOW)
     assert (stages(marketer)["lead"], stages(marketer)["mql"]) == (6, 1)
+
+
+async def test_lead_velocity_compares_calendar_months_on_filtered_views() -> None:
+    """Worked by hand. Team 1: qualified Jan 1, Mar 2, Apr 3 (April is NOW's month).
+    Team 2 (one lead, qualified Feb): left out of team 1's view, where February is 0."""
+    first, second = await a_team(), await a_team()
+    team_one, team_two = {"team_id": first.id}, {"team_id": second.id}
+    jan, feb = datetime(2026, 1, 10, tzinfo=UTC), datetime(2026, 2, 10, tzinfo=UTC)
+    mar, apr = datetime(2026, 3, 10, tzinfo=UTC), datetime(2026, 4, 2, tzinfo=UTC)
+    now = datetime(2026, 4, 20, tzinfo=UTC)
+    await journey(jan, [(Stage.MQL, 1)], **team_one)
+    await journey(mar, [(Stage.MQL, 1)], **team_one)
+    await journey(mar, [(Stage.MQL, 2), (Stage.SQL, 3)], **team_one)
+    for _ in range(3):
+        await journey(apr, [(Stage.SQL, 1)], **team_one)
+    await journey(feb, [(Stage.MQL, 1)], **team_two)
+
+    team = await funnel_report(MARKETER, FunnelFilter(team_id=first.id), now)
+    everyone = await funnel_report(MARKETER, FunnelFilter(), now)
+    later = await funnel_report(MARKETER, FunnelFilter(created_from=mar), now)
+
+    def rows(report: FunnelReport) -> list[tuple[str, int | None, float | None, bool]]:
+        return [(m.month, m.qualified, m.growth_rate, m.partial) for m in report.lead_velocity]
+
+    assert rows(team) == [
+        ("2026-01", 1, None, False),
+        ("2026-02", 0, -1.0, False),
+        ("2026-03", 2, None, False),  # the month before had none
+        ("2026-04", 3, None, True),  # partial: counted so far, never compared
+    ]
+    assert rows(everyone) == [
+        ("2026-01", 1, None, False),
+        ("2026-02", 1, 0.0, False),
+        ("2026-03", 2, 1.0, False),
+        ("2026-04", 3, None, True),
+    ]
+    assert rows(later) == [("2026-03", 2, None, False), ("2026-04", 3, None, True)]
+
+
+def test_a_month_after_december_is_january() -> None:
+    from leads.funnel.report import _month_after
+
+    assert [_month_after(m) for m in ("2025-11", "2025-12", "2026-01")] == [
+        "2025-12",
+        "2026-01",
+        "2026-02",
+    ]
