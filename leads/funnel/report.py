@@ -8,15 +8,17 @@ Definitions:
   opportunity);
 - average deal value = mean won amount of customers with one;
 - pipeline velocity (per day) = open opportunities × win rate × average deal value ÷ mean
-  sales-cycle days;
-- customer lifetime value = total won amount ÷ customers (every deal of a customer is on its
-  lead);
+  opportunity cycle days (first reaching opportunity → customer, over won leads; the mean is
+  not rounded before dividing);
+- won per customer = total won amount ÷ customers (every deal of a customer is on its lead);
 - lead velocity rate for a month = (qualified this month − qualified the calendar month
   before) ÷ qualified the calendar month before; every calendar month from the first with a
   qualified lead to the current one is listed (none qualified: 0); the rate is None for the
   first month, after a month with none, and for the current month, which is partial;
-- cost per lead = campaign cost ÷ leads attributed to it; customer-acquisition cost =
-  campaign cost ÷ its customers (campaigns with leads in view, at their full cost);
+- campaign costs charged to a view (:mod:`leads.funnel.costs`): each campaign's cost × its
+  leads in view ÷ all its leads; cost per lead = charged cost ÷ attributed leads in view;
+  attributed acquisition cost = charged cost ÷ attributed customers; blended acquisition
+  cost = all charged cost ÷ all customers in view;
 - SLA compliance = first-contact tasks done by their due time ÷ tasks due so far.
 
 A ratio with a zero denominator, or a mean over nothing, is None, never an error.
@@ -37,10 +39,10 @@ from tortoise import connections
 
 from identity.principal import Principal
 from leads.enums import Stage
+from leads.funnel.costs import campaign_spend
 from leads.funnel.queries import Sql, base_sql, durations_sql, groups_sql, sla_sql, velocity_sql
 from leads.funnel.results import (
     Breakdown,
-    CampaignCost,
     Conversion,
     Duration,
     FunnelFilter,
@@ -52,7 +54,6 @@ from leads.funnel.results import (
 )
 from leads.funnel.suppression import MIN_CELL, Guard, aggregate_only
 from leads.lifecycle import FUNNEL, RANK
-from leads.models import Campaign
 
 STEPS: tuple[tuple[Stage, Stage], ...] = tuple(pairwise(FUNNEL[1:]))
 """lead → MQL → SQL → opportunity → customer."""
@@ -156,6 +157,37 @@ def lead_velocity(guard: Guard, qualified: dict[str, int], now: datetime) -> lis
     return months
 
 
+def _pipeline(
+    guard: Guard, totals: Totals, cycle: Duration, opportunity_row: dict[str, Any] | None
+) -> Pipeline:
+    customers = totals.reached[RANK[Stage.CUSTOMER]]
+    win_rate = guard.ratio(customers, customers + totals.lost, customers, totals.lost)
+    average_deal = None if guard.small(totals.won_n) else _divide(totals.won_sum, totals.won_n)
+    open_opps = guard.count(totals.open_opportunities)
+    won = int(opportunity_row["n"]) if opportunity_row else 0
+    raw_cycle = (
+        Decimal(str(opportunity_row["mean"]))
+        if opportunity_row and opportunity_row["mean"] is not None and not guard.small(won)
+        else None
+    )
+    velocity: Decimal | None = None
+    if open_opps is not None and win_rate is not None and average_deal is not None and raw_cycle:
+        velocity = _money(Decimal(open_opps) * Decimal(str(win_rate)) * average_deal / raw_cycle)
+    return Pipeline(
+        open_opportunities=open_opps,
+        open_value=None if open_opps is None else _money(totals.open_value),
+        customers=guard.count(customers),
+        lost_opportunities=guard.count(totals.lost),
+        win_rate=win_rate,
+        average_deal_value=average_deal,
+        sales_cycle_days=cycle.mean_days,
+        opportunity_cycle_days=None if raw_cycle is None else round(float(raw_cycle), 3),
+        velocity_per_day=velocity,
+        won_total=None if guard.small(totals.won_n) else _money(totals.won_sum),
+        won_per_customer=None if guard.small(customers) else _divide(totals.won_sum, customers),
+    )
+
+
 async def funnel_report(principal: Principal, chosen: FunnelFilter, now: datetime) -> FunnelReport:
     db = connections.get("default")
     dialect = db.capabilities.dialect
@@ -205,39 +237,14 @@ async def funnel_report(principal: Principal, chosen: FunnelFilter, now: datetim
     velocity = lead_velocity(guard, {str(r["month"]): int(r["n"]) for r in month_rows}, now)
 
     customers = totals.reached[RANK[Stage.CUSTOMER]]
-    win_rate = guard.ratio(customers, customers + totals.lost, customers, totals.lost)
-    average_deal = None if guard.small(totals.won_n) else _divide(totals.won_sum, totals.won_n)
-    open_opps = guard.count(totals.open_opportunities)
-    pipeline_velocity: Decimal | None = None
-    if (
-        open_opps is not None
-        and win_rate is not None
-        and average_deal is not None
-        and cycle.mean_days
-    ):
-        pipeline_velocity = _money(
-            Decimal(open_opps)
-            * Decimal(str(win_rate))
-            * average_deal
-            / Decimal(str(cycle.mean_days))
-        )
-    pipeline = Pipeline(
-        open_opportunities=open_opps,
-        open_value=None if open_opps is None else _money(totals.open_value),
-        customers=guard.count(customers),
-        lost_opportunities=guard.count(totals.lost),
-        win_rate=win_rate,
-        average_deal_value=average_deal,
-        sales_cycle_days=cycle.mean_days,
-        velocity_per_day=pipeline_velocity,
-        won_total=None if guard.small(totals.won_n) else _money(totals.won_sum),
-        customer_lifetime_value=None
-        if guard.small(customers)
-        else _divide(totals.won_sum, customers),
-    )
-
-    campaigns, cpl, cac = await _campaign_costs(guard, dims["campaign_id"])
-    names = {c.campaign_id: c.name for c in campaigns}
+    pipeline = _pipeline(guard, totals, cycle, duration_rows.get("opportunity_cycle"))
+    in_view = {
+        int(k): (t.leads, t.reached[RANK[Stage.CUSTOMER]])
+        for k, t in dims["campaign_id"].items()
+        if k is not None
+    }
+    spend = await campaign_spend(guard, in_view, customers, chosen)
+    names = {c.campaign_id: c.name for c in spend.campaigns}
     due, met = int(sla_row["due"] or 0), int(sla_row["met"] or 0)
     return FunnelReport(
         total_leads=guard.count(totals.leads),
@@ -253,40 +260,9 @@ async def funnel_report(principal: Principal, chosen: FunnelFilter, now: datetim
         by_channel=_breakdown(guard, dims["channel"]),
         by_campaign=_breakdown(guard, dims["campaign_id"], lambda k: names.get(int(k), str(k))),
         by_cohort=_breakdown(guard, dims["cohort"]),
-        campaigns=campaigns,
-        cost_per_lead=cpl,
-        customer_acquisition_cost=cac,
+        campaigns=spend.campaigns,
+        cost_per_lead=spend.cost_per_lead,
+        customer_acquisition_cost=spend.attributed_acquisition_cost,
+        blended_acquisition_cost=spend.blended_acquisition_cost,
         sla=Sla(guard.count(due), guard.count(met), guard.ratio(met, due, met)),
-    )
-
-
-async def _campaign_costs(
-    guard: Guard, groups: dict[Any, Totals]
-) -> tuple[list[CampaignCost], Decimal | None, Decimal | None]:
-    ids = [int(k) for k in groups if k is not None]
-    rows = await Campaign.filter(id__in=ids).order_by("name") if ids else []
-    result: list[CampaignCost] = []
-    cost = Decimal(0)
-    leads = customers = 0
-    for campaign in rows:
-        t = groups.get(campaign.id) or groups.get(str(campaign.id)) or Totals()
-        won = t.reached[RANK[Stage.CUSTOMER]]
-        cost += campaign.cost
-        leads += t.leads
-        customers += won
-        result.append(
-            CampaignCost(
-                campaign_id=campaign.id,
-                name=campaign.name,
-                cost=_money(campaign.cost) or Decimal(0),
-                leads=guard.count(t.leads),
-                customers=guard.count(won),
-                cost_per_lead=None if guard.small(t.leads) else _divide(campaign.cost, t.leads),
-                acquisition_cost=None if guard.small(won) else _divide(campaign.cost, won),
-            )
-        )
-    return (
-        result,
-        None if guard.small(leads) else _divide(cost, leads),
-        None if guard.small(customers) else _divide(cost, customers),
     )

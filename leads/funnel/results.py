@@ -67,6 +67,8 @@ class CampaignCost:
     campaign_id: int
     name: str
     cost: Decimal
+    charged_cost: Decimal
+    """The part of the cost charged to the view: cost × its leads in view ÷ all its leads."""
     leads: int | None
     customers: int | None
     cost_per_lead: Decimal | None
@@ -82,9 +84,10 @@ class Pipeline:
     win_rate: float | None
     average_deal_value: Decimal | None
     sales_cycle_days: float | None
+    opportunity_cycle_days: float | None
     velocity_per_day: Decimal | None
     won_total: Decimal | None
-    customer_lifetime_value: Decimal | None
+    won_per_customer: Decimal | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,4 +115,5 @@ class FunnelReport:
     campaigns: list[CampaignCost]
     cost_per_lead: Decimal | None
     customer_acquisition_cost: Decimal | None
+    blended_acquisition_cost: Decimal | None
     sla: Sla

@@ -127,11 +127,19 @@ class FunnelBreakdown:
 class CampaignCostRow:
     campaign_id: strawberry.ID
     name: str
-    cost: Decimal
+    cost: Decimal = strawberry.field(description="The campaign's whole cost.")
+    charged_cost: Decimal = strawberry.field(
+        description="The part charged to this view: cost × its leads in view ÷ all its leads "
+        "(the whole cost on an unfiltered view)."
+    )
     leads: int | None = strawberry.field(description=WITHHELD)
-    customers: int | None
-    cost_per_lead: Decimal | None
-    acquisition_cost: Decimal | None = strawberry.field(description="Cost ÷ customers.")
+    customers: int | None = strawberry.field(
+        description="Withheld with the campaign's leads. " + WITHHELD
+    )
+    cost_per_lead: Decimal | None = strawberry.field(description="Charged cost ÷ leads in view.")
+    acquisition_cost: Decimal | None = strawberry.field(
+        description="Charged cost ÷ its customers in view."
+    )
 
 
 @strawberry.type(description="Pipeline value and speed.")
@@ -143,12 +151,17 @@ class PipelineStats:
     win_rate: float | None = strawberry.field(description="Customers ÷ (customers + lost).")
     average_deal_value: Decimal | None = strawberry.field(description="Mean won amount.")
     sales_cycle_days: float | None = strawberry.field(description="Mean days created → customer.")
+    opportunity_cycle_days: float | None = strawberry.field(
+        description="Mean days from first reaching opportunity to customer, over won leads."
+    )
     velocity_per_day: Decimal | None = strawberry.field(
-        description="Open opportunities × win rate × average deal value ÷ sales-cycle days."
+        description="Open opportunities × win rate × average deal value ÷ opportunity-cycle "
+        "days (the unrounded mean)."
     )
     won_total: Decimal | None
-    customer_lifetime_value: Decimal | None = strawberry.field(
-        description="Total won amount ÷ customers."
+    won_per_customer: Decimal | None = strawberry.field(
+        description="Total won amount ÷ customers (not a lifetime value: there is no repeat "
+        "deal history)."
     )
 
 
@@ -180,8 +193,15 @@ class FunnelReport:
     by_campaign: list[FunnelBreakdown]
     by_cohort: list[FunnelBreakdown] = strawberry.field(description="By month created (UTC).")
     campaigns: list[CampaignCostRow]
-    cost_per_lead: Decimal | None
-    customer_acquisition_cost: Decimal | None
+    cost_per_lead: Decimal | None = strawberry.field(
+        description="Charged campaign cost ÷ leads attributed to a campaign in view."
+    )
+    customer_acquisition_cost: Decimal | None = strawberry.field(
+        description="Attributed: charged campaign cost ÷ customers attributed to a campaign."
+    )
+    blended_acquisition_cost: Decimal | None = strawberry.field(
+        description="Blended: charged campaign cost ÷ every customer in view."
+    )
     sla: SlaStats
 
     @classmethod
@@ -221,9 +241,10 @@ class FunnelReport:
                 win_rate=p.win_rate,
                 average_deal_value=p.average_deal_value,
                 sales_cycle_days=p.sales_cycle_days,
+                opportunity_cycle_days=p.opportunity_cycle_days,
                 velocity_per_day=p.velocity_per_day,
                 won_total=p.won_total,
-                customer_lifetime_value=p.customer_lifetime_value,
+                won_per_customer=p.won_per_customer,
             ),
             by_source=[FunnelBreakdown.of(b) for b in r.by_source],
             by_channel=[FunnelBreakdown.of(b) for b in r.by_channel],
@@ -233,6 +254,7 @@ class FunnelReport:
                 CampaignCostRow(
                     campaign_id=strawberry.ID(str(c.campaign_id)),
                     name=c.name,
+                    charged_cost=c.charged_cost,
                     cost=c.cost,
                     leads=c.leads,
                     customers=c.customers,
@@ -243,6 +265,7 @@ class FunnelReport:
             ],
             cost_per_lead=r.cost_per_lead,
             customer_acquisition_cost=r.customer_acquisition_cost,
+            blended_acquisition_cost=r.blended_acquisition_cost,
             sla=SlaStats(due=r.sla.due, met=r.sla.met, compliance_rate=r.sla.compliance_rate),
         )
 

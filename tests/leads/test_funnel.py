@@ -19,7 +19,7 @@ from identity.principal import Principal
 from identity.roles import Role
 from leads.enums import Source, Stage
 from leads.funnel import FunnelFilter, FunnelReport, funnel_report
-from leads.models import Lead, StageChange, Task, TaskKind
+from leads.models import Campaign, Lead, StageChange, Task, TaskKind
 from tests.builders import a_campaign, a_lead, a_staff_user, a_team, principal_for
 from tests.querycount import count_queries
 
@@ -152,8 +152,9 @@ async def test_lead_velocity_pipeline_and_lifetime_value() -> None:
         1,
     )
     assert (p.win_rate, p.average_deal_value, p.sales_cycle_days) == (0.5, Decimal("1000.00"), 20)
-    assert p.velocity_per_day == Decimal("25.00")  # 1 × 0.5 × 1000 ÷ 20
-    assert (p.won_total, p.customer_lifetime_value) == (Decimal("1000.00"), Decimal("1000.00"))
+    assert p.opportunity_cycle_days == 10.0  # A: opportunity day 10 → customer day 20
+    assert p.velocity_per_day == Decimal("50.00")  # 1 × 0.5 × 1000 ÷ 10
+    assert (p.won_total, p.won_per_customer) == (Decimal("1000.00"), Decimal("1000.00"))
 
 
 @pytest.mark.usefixtures("five")
@@ -187,6 +188,7 @@ async def test_breakdowns_campaign_costs_and_sla() -> None:
     }
     assert report.cost_per_lead == Decimal("433.33")  # 1300 ÷ 3
     assert report.customer_acquisition_cost == Decimal("1300.00")
+    assert report.blended_acquisition_cost == Decimal("1300.00")  # the one customer is C1's
     assert (report.sla.due, report.sla.met) == (3, 1)
     assert report.sla.compliance_rate == pytest.approx(1 / 3)
 
@@ -218,7 +220,7 @@ async def test_an_empty_period_divides_by_nothing_and_reports_nothing() -> None:
     assert report.lead_velocity == []
     assert report.pipeline.win_rate is None
     assert report.pipeline.velocity_per_day is None
-    assert report.pipeline.customer_lifetime_value is None
+    assert report.pipeline.won_per_customer is None
     assert (report.cost_per_lead, report.customer_acquisition_cost) == (None, None)
     assert (report.sla.due, report.sla.compliance_rate) == (0, None)
     assert report.by_source == []
@@ -255,11 +257,19 @@ async def test_an_analyst_sees_no_cell_under_five_leads() -> None:
     }
     lead_to_mql = report.conversions[0]
     assert (lead_to_mql.reached, lead_to_mql.converted, lead_to_mql.rate) == (5, None, None)
-    assert report.pipeline.customer_lifetime_value is None
+    assert report.pipeline.won_per_customer is None
     assert report.pipeline.win_rate is None
     assert report.sales_cycle.mean_days is None
     assert all(b.leads is None for b in report.by_source)
     assert report.sla.compliance_rate is None
+    # a campaign's withheld lead count withholds what is derived from it (customers: 0 of 2)
+    assert [
+        (c.name, c.leads, c.customers, c.cost_per_lead, c.acquisition_cost)
+        for c in report.campaigns
+    ] == [
+        ("C1", None, None, None, None),
+        ("C2", None, None, None, None),
+    ]
     full = await funnel_report(MARKETER, FunnelFilter(), NOW)
     assert full.total_leads == 6
 
@@ -324,3 +334,64 @@ def test_a_month_after_december_is_january() -> None:
         "2026-01",
         "2026-02",
     ]
+
+
+@pytest.mark.usefixtures("five")
+async def test_a_team_view_is_charged_its_share_of_campaign_costs() -> None:
+    """Worked by hand. C1 (cost 1000) has two leads, A and B, of which only a lead like A
+    (a customer won for 1000) is in team T; T also won a customer F from no campaign.
+    T is charged 1000 × 1 ÷ 3 (C1 now has three leads: A, B and T's)."""
+    team = await a_team()
+    c1 = await Campaign.get(name="C1")
+    await journey(
+        T0,
+        [(Stage.MQL, 1), (Stage.SQL, 2), (Stage.OPPORTUNITY, 4), (Stage.CUSTOMER, 7)],
+        team_id=team.id,
+        campaign_id=c1.id,
+        won_amount=Decimal(600),
+    )
+    await journey(
+        T0,
+        [(Stage.MQL, 1), (Stage.SQL, 2), (Stage.OPPORTUNITY, 3), (Stage.CUSTOMER, 9)],
+        team_id=team.id,
+        won_amount=Decimal(400),
+    )
+
+    view = await funnel_report(MARKETER, FunnelFilter(team_id=team.id), NOW)
+    whole = await funnel_report(MARKETER, FunnelFilter(), NOW)
+
+    [row] = view.campaigns
+    assert (row.name, row.cost, row.charged_cost, row.leads, row.customers) == (
+        "C1",
+        Decimal("1000.00"),
+        Decimal("333.33"),
+        1,
+        1,
+    )
+    assert row.cost_per_lead == Decimal("333.33")
+    assert view.customer_acquisition_cost == Decimal("333.33")  # ÷ 1 attributed customer
+    assert view.blended_acquisition_cost == Decimal("166.67")  # ÷ 2 customers in view
+    assert view.pipeline.opportunity_cycle_days == 4.5  # 3 days and 6 days
+    assert sum(c.charged_cost for c in whole.campaigns) == Decimal("1300.00")
+    assert whole.blended_acquisition_cost == Decimal("433.33")  # 1300 ÷ 3 customers
+    assert whole.customer_acquisition_cost == Decimal("650.00")  # 1300 ÷ 2 attributed
+
+
+async def test_an_unfiltered_view_is_charged_campaigns_that_brought_no_lead() -> None:
+    await a_campaign(name="Silent", cost=Decimal(200))
+    await journey(
+        T0,
+        [(Stage.MQL, 1), (Stage.SQL, 2), (Stage.OPPORTUNITY, 3), (Stage.CUSTOMER, 5)],
+        won_amount=Decimal(100),
+    )
+
+    whole = await funnel_report(MARKETER, FunnelFilter(), NOW)
+    dated = await funnel_report(MARKETER, FunnelFilter(created_from=T0 - DAY), NOW)
+
+    assert [(c.name, c.leads, c.charged_cost) for c in whole.campaigns] == [
+        ("Silent", 0, Decimal("200.00"))
+    ]
+    assert whole.blended_acquisition_cost == Decimal("200.00")
+    assert whole.customer_acquisition_cost is None  # no attributed customer
+    assert dated.campaigns == []  # a campaign without leads cannot be shared out by leads
+    assert dated.blended_acquisition_cost == Decimal("0.00")  # nothing charged to this view

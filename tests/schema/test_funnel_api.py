@@ -13,7 +13,7 @@ from tests.builders import a_lead, a_staff_user, graphql, session_token
 FUNNEL = """query ($f: FunnelFilter) { funnel(filter: $f) { __typename
   ... on FunnelReport { totalLeads suppressionThreshold stages { stage leads }
     conversions { fromStage toStage reached converted rate }
-    pipeline { winRate customerLifetimeValue } sla { due complianceRate }
+    pipeline { winRate wonPerCustomer } sla { due complianceRate }
     timeInStage { metric count mean median } speedToLead { count }
     byCohort { key leads } }
   ... on ValidationErrors { errors { field code } } } }"""
@@ -56,5 +56,5 @@ async def test_who_may_ask_and_bad_filters(anonymous_client: httpx.AsyncClient) 
         token=rep,
     )
     assert empty["data"]["funnel"]["totalLeads"] == 0
-    assert empty["data"]["funnel"]["pipeline"] == {"winRate": None, "customerLifetimeValue": None}
+    assert empty["data"]["funnel"]["pipeline"] == {"winRate": None, "wonPerCustomer": None}
     assert backwards["data"]["funnel"]["errors"] == [{"field": "createdTo", "code": "before_start"}]

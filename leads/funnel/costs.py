@@ -1,0 +1,86 @@
+"""Campaign costs charged to a funnel view, and what they cost per lead and per customer.
+
+A view filtered by team, owner or date holds only part of a campaign's leads, so it is
+charged only that part of the campaign's cost: cost × the campaign's leads in view ÷ all
+its leads. An unfiltered view is charged every campaign in full, those that brought no lead
+at all included (their spend bought nothing, and the blended figure says so).
+
+- cost per lead = charged cost ÷ attributed leads in view;
+- attributed acquisition cost = charged cost ÷ customers attributed to a campaign;
+- blended acquisition cost = all charged cost ÷ every customer in view, attributed or not.
+
+Withheld cells (:mod:`leads.funnel.suppression`): a campaign whose leads in view are
+withheld has its customers, cost per lead and acquisition cost withheld too, since each is
+derived from the withheld count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from tortoise.functions import Count
+
+from leads.funnel.results import CampaignCost, FunnelFilter
+from leads.funnel.suppression import Guard
+from leads.models import Campaign
+
+
+@dataclass(frozen=True, slots=True)
+class Spend:
+    campaigns: list[CampaignCost]
+    cost_per_lead: Decimal | None
+    attributed_acquisition_cost: Decimal | None
+    blended_acquisition_cost: Decimal | None
+
+
+def _money(value: Decimal) -> Decimal:
+    return value.quantize(Decimal("0.01"))
+
+
+def _per(top: Decimal, bottom: int, guard: Guard) -> Decimal | None:
+    return None if not bottom or guard.small(bottom) else _money(top / bottom)
+
+
+async def campaign_spend(
+    guard: Guard,
+    in_view: dict[int, tuple[int, int]],
+    customers_in_view: int,
+    chosen: FunnelFilter,
+) -> Spend:
+    """``in_view``: per campaign id, its leads and customers in the view. One statement."""
+    query = Campaign.all() if chosen == FunnelFilter() else Campaign.filter(id__in=list(in_view))
+    rows = (
+        await query.annotate(all_leads=Count("leads")).order_by("name")
+        if in_view or chosen == FunnelFilter()
+        else []
+    )
+    result: list[CampaignCost] = []
+    charged_total = Decimal(0)
+    leads_total = customers_total = 0
+    for campaign in rows:
+        leads, won = in_view.get(campaign.id, (0, 0))
+        everyone = int(campaign.all_leads)  # type: ignore[attr-defined]
+        charged = campaign.cost if everyone == 0 else campaign.cost * leads / everyone
+        charged_total += charged
+        leads_total += leads
+        customers_total += won
+        hidden = guard.small(leads)
+        result.append(
+            CampaignCost(
+                campaign_id=campaign.id,
+                name=campaign.name,
+                cost=_money(campaign.cost),
+                charged_cost=_money(charged),
+                leads=guard.count(leads),
+                customers=None if hidden else guard.count(won),
+                cost_per_lead=None if hidden else _per(charged, leads, guard),
+                acquisition_cost=None if hidden else _per(charged, won, guard),
+            )
+        )
+    return Spend(
+        campaigns=result,
+        cost_per_lead=_per(charged_total, leads_total, guard),
+        attributed_acquisition_cost=_per(charged_total, customers_total, guard),
+        blended_acquisition_cost=_per(charged_total, customers_in_view, guard),
+    )
