@@ -213,6 +213,11 @@ def hand_written(dialect: str, now: datetime) -> list[str]:
         "stage_change UNION ALL SELECT 'cycle', "
         + days("l.created_at", "c.changed_at")
         + " FROM stage_change c JOIN lead l ON l.id = c.lead_id WHERE c.to_stage = 'customer' "
+        "UNION ALL SELECT 'opportunity_cycle', "
+        + days("o.at", "c.changed_at")
+        + " FROM stage_change c JOIN (SELECT lead_id, MIN(changed_at) AS at FROM stage_change "
+        "WHERE to_stage = 'opportunity' GROUP BY lead_id) o ON o.lead_id = c.lead_id "
+        "WHERE c.to_stage = 'customer' "
         "UNION ALL SELECT 'speed', " + days("sql_at", "first_touch_at") + " FROM lead WHERE "
         "sql_at IS NOT NULL AND first_touch_at IS NOT NULL), o AS (SELECT m, d, ROW_NUMBER() "
         "OVER (PARTITION BY m ORDER BY d) AS rn, COUNT(*) OVER (PARTITION BY m) AS n FROM s "
@@ -278,7 +283,13 @@ async def main(leads: int, per_lead: int, database_url: str | None, rescore: boo
         reached = list(raw[1][1][0])
         assert [c.reached for c in result.conversions] == reached[1:5], "conversions differ"
         assert (result.sla.due, result.sla.met) == tuple(raw[-1][1][0]), "SLA differs"
-        print("funnel report agrees with the hand-written SQL (totals, stages, reach, SLA)")
+        spans = next(i for i, text in enumerate(statements) if "'opportunity_cycle'" in text)
+        cycle = next(row for row in raw[spans][1] if row[0] == "opportunity_cycle")
+        assert result.pipeline.opportunity_cycle_days == round(float(cycle[2]), 3), "cycle"
+        print(
+            "funnel report agrees with the hand-written SQL "
+            "(totals, stages, reach, SLA, opportunity cycle)"
+        )
         print(f"funnel report:          {ours:.2f} s (best of {runs})")
         print(
             f"hand-written SQL:       {base:.2f} s ({len(statements)} statements, best of {runs})"

@@ -40,6 +40,8 @@ T = TypeVar("T")
 
 # Probability of moving on from each stage, tuned to common B2B funnel benchmarks.
 ADVANCE = {Stage.LEAD: 0.38, Stage.MQL: 0.45, Stage.SQL: 0.55, Stage.OPPORTUNITY: 0.30}
+LOST_OPPORTUNITIES = 0.45
+"""Of the opportunities that do not become customers, the share lost (disqualified)."""
 NEXT = {
     Stage.LEAD: Stage.MQL,
     Stage.MQL: Stage.SQL,
@@ -181,6 +183,7 @@ class LeadGenerator:
             owner = rng.choice(self.reps[team.id])
             lead.owner_id = owner.id
         activities = self._activities(lead_id, created, stage, lead.owner_id)
+        activities.extend(self._first_contact(lead))
         engaged = [a.occurred_at for a in activities if a.recorded_by_id is None]
         lead.last_engaged_at = max(engaged) if engaged else None
         if lead.sql_at is not None:
@@ -245,7 +248,8 @@ class LeadGenerator:
                 )
             )
             stage, when = nxt, step_when
-        if stage in (Stage.LEAD, Stage.MQL, Stage.SQL) and rng.random() < 0.12:
+        lost = stage is Stage.OPPORTUNITY and rng.random() < LOST_OPPORTUNITIES
+        if lost or (stage in (Stage.LEAD, Stage.MQL, Stage.SQL) and rng.random() < 0.12):
             dq_when = self._later(when, 5, 60)
             if dq_when < self.now:
                 changes.append(
@@ -271,6 +275,23 @@ class LeadGenerator:
         if stage in (Stage.SQL, Stage.OPPORTUNITY):
             return Status.WORKING
         return Status.NURTURING if self.rng.random() < 0.5 else Status.OPEN
+
+    def _first_contact(self, lead: Lead) -> list[Activity]:
+        """The owner's call after the lead became an SQL: mostly within the hour (the
+        default first-contact SLA), sometimes hours late, sometimes not yet."""
+        if lead.sql_at is None or lead.owner_id is None:
+            return []
+        roll = self.rng.random()
+        if roll < 0.65:
+            delay = timedelta(minutes=self.rng.uniform(3, 55))
+        elif roll < 0.85:
+            delay = timedelta(hours=self.rng.uniform(1.5, 30))
+        else:
+            return []
+        when = lead.sql_at + delay
+        if when >= self.now:
+            return []
+        return [self._activity(lead.id, ActivityType.CALL, when, lead.owner_id)]
 
     def _activities(
         self, lead_id: uuid.UUID, created: datetime, stage: Stage, owner: uuid.UUID | None

@@ -24,7 +24,8 @@ from leads.contacts import index_rows
 from leads.demo.generator import LeadGenerator, random_uuid
 from leads.demo.vocabulary import FIRST_NAMES, LAST_NAMES, TEAMS
 from leads.enums import Channel
-from leads.models import Activity, Campaign, ContactIndex, Lead, StageChange
+from leads.followup import followup_config
+from leads.models import Activity, Campaign, ContactIndex, Lead, StageChange, Task, TaskKind
 
 HISTORY_DAYS = 548  # about 18 months
 BATCH = 500
@@ -38,6 +39,27 @@ class SeedReport:
     leads: int = 0
     activities: int = 0
     stage_changes: int = 0
+    tasks: int = 0
+
+
+def first_contact_tasks(leads: list[Lead]) -> list[Task]:
+    """The first-contact task every lead gets on becoming an SQL, due within its source's
+    SLA and done at the owner's first touch after that (open while there is none)."""
+    config = followup_config()
+    return [
+        Task(
+            lead_id=lead.id,
+            owner_id=lead.owner_id,
+            kind=TaskKind.FIRST_CONTACT,
+            step=0,
+            due_at=lead.sql_at + config.sla_for(lead.source.value if lead.source else None),
+            completed_at=lead.first_touch_at,
+            completed_by_id=lead.owner_id if lead.first_touch_at else None,
+            created_at=lead.sql_at,
+        )
+        for lead in leads
+        if lead.sql_at is not None
+    ]
 
 
 class DemoSeeder:
@@ -155,6 +177,8 @@ class DemoSeeder:
             await Lead.bulk_create(leads)
             await Activity.bulk_create(activities)
             await StageChange.bulk_create(changes)
+            tasks = first_contact_tasks(leads)
+            await Task.bulk_create(tasks)
             await ContactIndex.bulk_create(indexes)
             await ledger.append_for_new_leads(
                 [self._consent_of(lead, keys[lead.id]) for lead in leads],
@@ -164,6 +188,7 @@ class DemoSeeder:
         self.report.leads += len(leads)
         self.report.activities += len(activities)
         self.report.stage_changes += len(changes)
+        self.report.tasks += len(tasks)
 
     def _consent_of(self, lead: Lead, key: bytes) -> ledger.NewLeadConsent:
         """Every lead gets its legitimate-interest bases; about 55% consented to email

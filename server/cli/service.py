@@ -51,7 +51,8 @@ async def _seed(settings: Settings, leads: int, seed: int, as_of: date) -> None:
         await close_db()
     print(
         f"seeded {report.leads} leads, {report.activities} activities, "
-        f"{report.stage_changes} stage changes, {report.campaigns} campaigns, "
+        f"{report.stage_changes} stage changes, {report.tasks} follow-up tasks, "
+        f"{report.campaigns} campaigns, "
         f"{report.staff} staff in {report.teams} teams; {scored} leads scored"
     )
 

@@ -5,7 +5,7 @@ from datetime import date
 
 from leads.demo import DemoSeeder
 from leads.enums import Stage
-from leads.models import Activity, Lead, StageChange
+from leads.models import Activity, Lead, StageChange, Task, TaskKind
 from tests.builders import clear_value
 from tests.conftest import TABLES_CHILDREN_FIRST
 
@@ -60,6 +60,17 @@ async def test_demo_history_is_consistent_and_converts_plausibly() -> None:
     reached_customer = sum(1 for c in changes if c.to_stage is Stage.CUSTOMER)
     assert 0.2 < reached_mql / 1500 < 0.5
     assert 0 < reached_customer / reached_mql < 0.2
+    lost = sum(
+        1 for c in changes if (c.from_stage, c.to_stage) == (Stage.OPPORTUNITY, Stage.DISQUALIFIED)
+    )
+    assert 0 < lost < reached_customer * 2  # some opportunities are lost, not every one
+    reached_sql = await Lead.filter(sql_at__isnull=False).count()
+    tasks = await Task.filter(kind=TaskKind.FIRST_CONTACT).all()
+    assert report.tasks == len(tasks) == reached_sql > 0
+    met = [t for t in tasks if t.completed_at is not None and t.completed_at <= t.due_at]
+    late_or_open = [t for t in tasks if t not in met]
+    assert met
+    assert late_or_open
 
 
 async def test_seeding_twice_adds_leads_but_not_staff_or_campaigns() -> None:
