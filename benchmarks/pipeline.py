@@ -214,10 +214,11 @@ def hand_written(dialect: str, now: datetime) -> list[str]:
         + days("l.created_at", "c.changed_at")
         + " FROM stage_change c JOIN lead l ON l.id = c.lead_id WHERE c.to_stage = 'customer' "
         "UNION ALL SELECT 'opportunity_cycle', "
-        + days("o.at", "c.changed_at")
-        + " FROM stage_change c JOIN (SELECT lead_id, MIN(changed_at) AS at FROM stage_change "
-        "WHERE to_stage = 'opportunity' GROUP BY lead_id) o ON o.lead_id = c.lead_id "
-        "WHERE c.to_stage = 'customer' "
+        + days("o.opp", "o.won")
+        + " FROM (SELECT lead_id, MIN(CASE WHEN to_stage = 'opportunity' THEN changed_at END) "
+        "AS opp, MIN(CASE WHEN to_stage = 'customer' THEN changed_at END) AS won FROM "
+        "stage_change WHERE to_stage IN ('opportunity', 'customer') GROUP BY lead_id) o "
+        "WHERE o.opp IS NOT NULL AND o.won IS NOT NULL "
         "UNION ALL SELECT 'speed', " + days("sql_at", "first_touch_at") + " FROM lead WHERE "
         "sql_at IS NOT NULL AND first_touch_at IS NOT NULL), o AS (SELECT m, d, ROW_NUMBER() "
         "OVER (PARTITION BY m ORDER BY d) AS rn, COUNT(*) OVER (PARTITION BY m) AS n FROM s "

@@ -131,6 +131,7 @@ class Lead(Model):
             Index(fields=("owner_id", "created_at"), name="lead_owner_created_idx"),
             Index(fields=("team_id", "created_at"), name="lead_team_created_idx"),
             Index(fields=("status", "last_engaged_at"), name="lead_status_engaged_idx"),
+            Index(fields=("campaign_id",), name="lead_campaign_idx"),
         )
 
 

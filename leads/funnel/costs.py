@@ -19,11 +19,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from tortoise.functions import Count
+from tortoise.expressions import RawSQL
 
 from leads.funnel.results import CampaignCost, FunnelFilter
 from leads.funnel.suppression import Guard
 from leads.models import Campaign
+
+ALL_LEADS = RawSQL('(SELECT COUNT(*) FROM "lead" WHERE "lead"."campaign_id" = "campaign"."id")')
+"""Every lead of the campaign, whoever may see it: counted through ``lead_campaign_idx``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +54,7 @@ async def campaign_spend(
     """``in_view``: per campaign id, its leads and customers in the view. One statement."""
     query = Campaign.all() if chosen == FunnelFilter() else Campaign.filter(id__in=list(in_view))
     rows = (
-        await query.annotate(all_leads=Count("leads")).order_by("name")
+        await query.annotate(all_leads=ALL_LEADS).order_by("name")
         if in_view or chosen == FunnelFilter()
         else []
     )
