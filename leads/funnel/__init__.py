@@ -13,8 +13,10 @@ Four statements whatever the number of leads, each one pass over the leads in vi
 3. qualified leads (first reaching MQL or beyond) per month, for the lead velocity rate;
 4. first-contact tasks that were due, and how many were met in time (SLA compliance).
 
-Definitions are in :mod:`leads.funnel.report`, small-cell suppression in
-:mod:`leads.funnel.suppression`.
+Definitions are in :mod:`leads.funnel.report`. Disclosure control for roles that see no
+personal data: the views they may ask for in :mod:`leads.funnel.periods`, small cells and
+their complementary cells in :mod:`leads.funnel.suppression`, applied table by table in
+:mod:`leads.funnel.tables`.
 """
 
 from leads.funnel.report import funnel_report

@@ -9,20 +9,27 @@ at all included (their spend bought nothing, and the blended figure says so).
 - attributed acquisition cost = charged cost ÷ customers attributed to a campaign;
 - blended acquisition cost = all charged cost ÷ every customer in view, attributed or not.
 
-Withheld cells (:mod:`leads.funnel.suppression`): a campaign whose leads in view are
-withheld has its customers, cost per lead and acquisition cost withheld too, since each is
-derived from the withheld count.
+Withheld cells (:mod:`leads.funnel.suppression`) follow the campaign breakdown's tables: a
+campaign whose leads in view are withheld has its charged cost (cost × a share of its leads),
+customers, cost per lead and acquisition cost withheld too; one whose customers are withheld
+has its acquisition cost withheld. The campaigns' own totals are protected as a table (the
+blended cost gives the charged total away, and with it the attributed leads and customers
+behind cost per lead and acquisition cost), and when the leads or customers of no campaign
+are withheld, cost per lead or attributed acquisition cost is withheld: otherwise it would
+give away the attributed total, and with it the withheld count of leads without a campaign.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from tortoise.expressions import RawSQL
 
 from leads.funnel.results import CampaignCost, FunnelFilter
-from leads.funnel.suppression import Guard
+from leads.funnel.suppression import Guard, Withheld
+from leads.funnel.tables import cents
 from leads.models import Campaign
 
 ALL_LEADS = RawSQL('(SELECT COUNT(*) FROM "lead" WHERE "lead"."campaign_id" = "campaign"."id")')
@@ -37,12 +44,8 @@ class Spend:
     blended_acquisition_cost: Decimal | None
 
 
-def _money(value: Decimal) -> Decimal:
-    return value.quantize(Decimal("0.01"))
-
-
 def _per(top: Decimal, bottom: int, guard: Guard) -> Decimal | None:
-    return None if not bottom or guard.small(bottom) else _money(top / bottom)
+    return None if not bottom or guard.small(bottom) else cents(top / bottom)
 
 
 async def campaign_spend(
@@ -50,8 +53,11 @@ async def campaign_spend(
     in_view: dict[int, tuple[int, int]],
     customers_in_view: int,
     chosen: FunnelFilter,
+    withheld: dict[str, Withheld[Any]],
 ) -> Spend:
-    """``in_view``: per campaign id, its leads and customers in the view. One statement."""
+    """``in_view``: per campaign id, its leads and customers in the view; ``withheld``: the
+    campaign breakdown's withheld cells per column (keyed as in the breakdown). One
+    statement."""
     query = Campaign.all() if chosen == FunnelFilter() else Campaign.filter(id__in=list(in_view))
     rows = (
         await query.annotate(all_leads=ALL_LEADS).order_by("name")
@@ -68,22 +74,26 @@ async def campaign_spend(
         charged_total += charged
         leads_total += leads
         customers_total += won
-        hidden = guard.small(leads)
+        hidden = campaign.id in withheld["leads"]
+        no_won = hidden or campaign.id in withheld["customers"]
         result.append(
             CampaignCost(
                 campaign_id=campaign.id,
                 name=campaign.name,
-                cost=_money(campaign.cost),
-                charged_cost=_money(charged),
-                leads=guard.count(leads),
-                customers=None if hidden else guard.count(won),
+                cost=cents(campaign.cost),
+                charged_cost=None if hidden else cents(charged),
+                leads=None if hidden else leads,
+                customers=None if no_won else won,
                 cost_per_lead=None if hidden else _per(charged, leads, guard),
-                acquisition_cost=None if hidden else _per(charged, won, guard),
+                acquisition_cost=None if no_won else _per(charged, won, guard),
             )
         )
+    unattributed = (None in withheld["leads"], None in withheld["customers"])
     return Spend(
         campaigns=result,
-        cost_per_lead=_per(charged_total, leads_total, guard),
-        attributed_acquisition_cost=_per(charged_total, customers_total, guard),
+        cost_per_lead=None if unattributed[0] else _per(charged_total, leads_total, guard),
+        attributed_acquisition_cost=(
+            None if unattributed[1] else _per(charged_total, customers_total, guard)
+        ),
         blended_acquisition_cost=_per(charged_total, customers_in_view, guard),
     )

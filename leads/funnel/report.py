@@ -23,13 +23,15 @@ Definitions:
 
 A ratio with a zero denominator, or a mean over nothing, is None, never an error.
 
-Small-cell suppression (:mod:`leads.funnel.suppression`) applies to every figure.
+For roles that see no personal data: one finished quarter per view
+(:mod:`leads.funnel.periods`) and withheld cells (:mod:`leads.funnel.suppression`, table by
+table in :mod:`leads.funnel.tables`), applied to every figure.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from itertools import pairwise
@@ -37,81 +39,28 @@ from typing import Any
 
 from tortoise import connections
 
+from audit.events import Event, Outcome, Target, record
+from core.errors import ValidationFailed
+from identity.events import actor_of
 from identity.principal import Principal
 from leads.enums import Stage
 from leads.funnel.costs import campaign_spend
+from leads.funnel.periods import aggregate_view
 from leads.funnel.queries import Sql, base_sql, durations_sql, groups_sql, sla_sql, velocity_sql
 from leads.funnel.results import (
-    Breakdown,
     Conversion,
     Duration,
     FunnelFilter,
     FunnelReport,
-    MonthCount,
     Pipeline,
-    Sla,
     StageCount,
 )
 from leads.funnel.suppression import MIN_CELL, Guard, aggregate_only
+from leads.funnel.tables import Totals, breakdown, divide, lead_velocity, money, sla
 from leads.lifecycle import FUNNEL, RANK
 
 STEPS: tuple[tuple[Stage, Stage], ...] = tuple(pairwise(FUNNEL[1:]))
 """lead → MQL → SQL → opportunity → customer."""
-
-
-@dataclass(slots=True)
-class Totals:
-    leads: int = 0
-    reached: list[int] = field(default_factory=lambda: [0] * len(FUNNEL))
-    won_n: int = 0
-    won_sum: Decimal = Decimal(0)
-    lost: int = 0
-    open_opportunities: int = 0
-    open_value: Decimal = Decimal(0)
-
-    def add(self, row: dict[str, Any]) -> None:
-        n = int(row["n"])
-        self.leads += n
-        for k in range(len(FUNNEL)):
-            self.reached[k] += int(row[f"r{k}"] or 0)
-        self.lost += int(row["lost"] or 0)
-        self.won_n += int(row["won_n"] or 0)
-        self.won_sum += Decimal(str(row["won_sum"] or 0))
-        if row["stage"] == Stage.OPPORTUNITY.value:
-            self.open_opportunities += n
-            self.open_value += Decimal(str(row["open_value"] or 0))
-
-
-def _money(value: Decimal | None) -> Decimal | None:
-    return None if value is None else value.quantize(Decimal("0.01"))
-
-
-def _divide(top: Decimal, bottom: int | float) -> Decimal | None:
-    return _money(top / Decimal(str(bottom))) if bottom else None
-
-
-def _breakdown(guard: Guard, groups: dict[Any, Totals], label: Any = str) -> list[Breakdown]:
-    keys = sorted(groups, key=lambda k: (k is None, str(k)))
-    total = sum(groups[k].leads for k in keys)
-    shown_leads = guard.counts(total, [groups[k].leads for k in keys])
-    result = []
-    for key, leads in zip(keys, shown_leads, strict=True):
-        t = groups[key]
-        hide = leads is None
-        customers = t.reached[RANK[Stage.CUSTOMER]]
-        result.append(
-            Breakdown(
-                key=None if key is None else label(key),
-                leads=leads,
-                mqls=None if hide else guard.count(t.reached[RANK[Stage.MQL]]),
-                sqls=None if hide else guard.count(t.reached[RANK[Stage.SQL]]),
-                opportunities=None if hide else guard.count(t.reached[RANK[Stage.OPPORTUNITY]]),
-                customers=None if hide else guard.count(customers),
-                conversion_rate=None if hide else guard.ratio(customers, t.leads, customers),
-                won_amount=None if hide or guard.small(t.won_n) else _money(t.won_sum),
-            )
-        )
-    return result
 
 
 def _duration(
@@ -129,41 +78,17 @@ def _duration(
     return Duration(metric, n, scaled(row["mean"]), scaled(row["median"]))
 
 
-def _month_after(month: str) -> str:
-    year, number = int(month[:4]), int(month[5:7])
-    return f"{year + number // 12:04d}-{number % 12 + 1:02d}"
-
-
-def lead_velocity(guard: Guard, qualified: dict[str, int], now: datetime) -> list[MonthCount]:
-    """Every calendar month from the first with a qualified lead through the current one,
-    months without any counted as 0, each compared with the calendar month before it. The
-    current month is still under way: it is marked partial and gets no growth rate."""
-    if not qualified:
-        return []
-    current = f"{now.year:04d}-{now.month:02d}"
-    last = max(current, max(qualified))
-    months: list[MonthCount] = []
-    month, previous = min(qualified), None
-    while month <= last:
-        n = qualified.get(month, 0)
-        partial = month == current
-        growth = (
-            guard.ratio(n - previous, previous, n)
-            if previous and not partial and not guard.small(previous)
-            else None
-        )
-        months.append(MonthCount(month, guard.count(n), growth, partial))
-        month, previous = _month_after(month), n
-    return months
-
-
 def _pipeline(
-    guard: Guard, totals: Totals, cycle: Duration, opportunity_row: dict[str, Any] | None
+    guard: Guard,
+    totals: Totals,
+    cycle: Duration,
+    opportunity_row: dict[str, Any] | None,
+    open_shown: bool,
 ) -> Pipeline:
     customers = totals.reached[RANK[Stage.CUSTOMER]]
     win_rate = guard.ratio(customers, customers + totals.lost, customers, totals.lost)
-    average_deal = None if guard.small(totals.won_n) else _divide(totals.won_sum, totals.won_n)
-    open_opps = guard.count(totals.open_opportunities)
+    average_deal = None if guard.small(totals.won_n) else divide(totals.won_sum, totals.won_n)
+    open_opps = totals.open_opportunities if open_shown else None
     won = int(opportunity_row["n"]) if opportunity_row else 0
     raw_cycle = (
         Decimal(str(opportunity_row["mean"]))
@@ -172,10 +97,10 @@ def _pipeline(
     )
     velocity: Decimal | None = None
     if open_opps is not None and win_rate is not None and average_deal is not None and raw_cycle:
-        velocity = _money(Decimal(open_opps) * Decimal(str(win_rate)) * average_deal / raw_cycle)
+        velocity = money(Decimal(open_opps) * Decimal(str(win_rate)) * average_deal / raw_cycle)
     return Pipeline(
         open_opportunities=open_opps,
-        open_value=None if open_opps is None else _money(totals.open_value),
+        open_value=None if open_opps is None else money(totals.open_value),
         customers=guard.count(customers),
         lost_opportunities=guard.count(totals.lost),
         win_rate=win_rate,
@@ -183,15 +108,51 @@ def _pipeline(
         sales_cycle_days=cycle.mean_days,
         opportunity_cycle_days=None if raw_cycle is None else round(float(raw_cycle), 3),
         velocity_per_day=velocity,
-        won_total=None if guard.small(totals.won_n) else _money(totals.won_sum),
-        won_per_customer=None if guard.small(customers) else _divide(totals.won_sum, customers),
+        won_total=None if guard.small(totals.won_n) else money(totals.won_sum),
+        won_per_customer=None if guard.small(customers) else divide(totals.won_sum, customers),
+    )
+
+
+async def _audit(
+    principal: Principal, chosen: FunnelFilter, outcome: Outcome, refused: list[str]
+) -> None:
+    """``funnel.read``: who asked for which view (refused filters named), so repeated
+    querying of aggregates shows in the audit trail. No figure is recorded."""
+    details: dict[str, Any] = {
+        "created_from": chosen.created_from.isoformat() if chosen.created_from else None,
+        "created_to": chosen.created_to.isoformat() if chosen.created_to else None,
+        "team_id": chosen.team_id,
+        "owner_id": str(chosen.owner_id) if chosen.owner_id else None,
+        "disclosure_control": aggregate_only(principal),
+    }
+    if refused:
+        details["refused"] = ",".join(refused)
+    await record(
+        Event(
+            action="funnel.read",
+            outcome=outcome,
+            actor=actor_of(principal),
+            target=Target("funnel", "report"),
+            purpose=principal.purpose,
+            details=details,
+        )
     )
 
 
 async def funnel_report(principal: Principal, chosen: FunnelFilter, now: datetime) -> FunnelReport:
+    """The report over the leads ``principal`` may see. A role that sees no personal data
+    gets one finished quarter (:func:`leads.funnel.periods.aggregate_view`, which raises
+    :class:`core.errors.ValidationFailed` for any other view) and withheld small cells."""
     db = connections.get("default")
     dialect = db.capabilities.dialect
     guard = Guard(aggregate_only(principal))
+    asked = chosen
+    if guard.active:
+        try:
+            chosen = aggregate_view(chosen, now)
+        except ValidationFailed as refused:
+            await _audit(principal, asked, Outcome.DENIED, [e.field for e in refused.errors])
+            raise
 
     async def run(build: Any, *extra: Any) -> list[dict[str, Any]]:
         sql = Sql(dialect)
@@ -215,7 +176,7 @@ async def funnel_report(principal: Principal, chosen: FunnelFilter, now: datetim
             groups[row[name]].add(row)
 
     stage_order = [*FUNNEL, Stage.DISQUALIFIED]
-    stage_counts = guard.counts(totals.leads, [by_stage.get(s.value, 0) for s in stage_order])
+    stage_table = guard.withhold({s: by_stage.get(s.value, 0) for s in stage_order})
     conversions = []
     for source, target in STEPS:
         reached, converted = totals.reached[RANK[source]], totals.reached[RANK[target]]
@@ -237,32 +198,48 @@ async def funnel_report(principal: Principal, chosen: FunnelFilter, now: datetim
     velocity = lead_velocity(guard, {str(r["month"]): int(r["n"]) for r in month_rows}, now)
 
     customers = totals.reached[RANK[Stage.CUSTOMER]]
-    pipeline = _pipeline(guard, totals, cycle, duration_rows.get("opportunity_cycle"))
+    pipeline = _pipeline(
+        guard,
+        totals,
+        cycle,
+        duration_rows.get("opportunity_cycle"),
+        Stage.OPPORTUNITY not in stage_table,
+    )
+    campaign_ids = [k for k in dims["campaign_id"] if k is not None]
+    by_campaign = breakdown(guard, dims["campaign_id"], inner=campaign_ids)
     in_view = {
-        int(k): (t.leads, t.reached[RANK[Stage.CUSTOMER]])
-        for k, t in dims["campaign_id"].items()
-        if k is not None
+        int(k): (dims["campaign_id"][k].leads, dims["campaign_id"][k].reached[RANK[Stage.CUSTOMER]])
+        for k in campaign_ids
     }
-    spend = await campaign_spend(guard, in_view, customers, chosen)
-    names = {c.campaign_id: c.name for c in spend.campaigns}
+    spend = await campaign_spend(guard, in_view, customers, chosen, by_campaign.withheld)
+    names = {str(c.campaign_id): c.name for c in spend.campaigns}
     due, met = int(sla_row["due"] or 0), int(sla_row["met"] or 0)
+    await _audit(principal, chosen, Outcome.SUCCESS, [])
     return FunnelReport(
         total_leads=guard.count(totals.leads),
         suppression_threshold=MIN_CELL if guard.active else None,
-        stages=[StageCount(s, c) for s, c in zip(stage_order, stage_counts, strict=True)],
+        created_from=chosen.created_from,
+        created_to=chosen.created_to,
+        stages=[
+            StageCount(s, None if s in stage_table else by_stage.get(s.value, 0))
+            for s in stage_order
+        ],
         conversions=conversions,
         time_in_stage=time_in_stage,
         sales_cycle=cycle,
         speed_to_lead=speed,
         lead_velocity=velocity,
         pipeline=pipeline,
-        by_source=_breakdown(guard, dims["source"]),
-        by_channel=_breakdown(guard, dims["channel"]),
-        by_campaign=_breakdown(guard, dims["campaign_id"], lambda k: names.get(int(k), str(k))),
-        by_cohort=_breakdown(guard, dims["cohort"]),
+        by_source=breakdown(guard, dims["source"]).rows,
+        by_channel=breakdown(guard, dims["channel"]).rows,
+        by_campaign=[
+            replace(row, key=names.get(row.key, row.key) if row.key else None)
+            for row in by_campaign.rows
+        ],
+        by_cohort=breakdown(guard, dims["cohort"]).rows,
         campaigns=spend.campaigns,
         cost_per_lead=spend.cost_per_lead,
         customer_acquisition_cost=spend.attributed_acquisition_cost,
         blended_acquisition_cost=spend.blended_acquisition_cost,
-        sla=Sla(guard.count(due), guard.count(met), guard.ratio(met, due, met)),
+        sla=sla(guard, due, met),
     )

@@ -67,8 +67,9 @@ class CampaignCost:
     campaign_id: int
     name: str
     cost: Decimal
-    charged_cost: Decimal
-    """The part of the cost charged to the view: cost × its leads in view ÷ all its leads."""
+    charged_cost: Decimal | None
+    """The part of the cost charged to the view: cost × its leads in view ÷ all its leads
+    (withheld with the leads, since it gives their share away)."""
     leads: int | None
     customers: int | None
     cost_per_lead: Decimal | None
@@ -101,6 +102,10 @@ class Sla:
 class FunnelReport:
     total_leads: int | None
     suppression_threshold: int | None
+    created_from: datetime | None
+    """The view's creation range as applied (for roles that see no personal data, the
+    quarter :func:`leads.funnel.periods.aggregate_view` chose)."""
+    created_to: datetime | None
     stages: list[StageCount]
     conversions: list[Conversion]
     time_in_stage: list[Duration]

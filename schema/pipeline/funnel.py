@@ -18,7 +18,11 @@ from schema.ids import parse_int_id, parse_uuid
 WITHHELD = "Null when withheld (under the suppression threshold) or undefined (nothing to divide)."
 
 
-@strawberry.input
+@strawberry.input(
+    description="Roles that see no personal data may ask for one finished calendar quarter "
+    "(UTC) at a time, with no team or owner: createdFrom its first instant, createdTo (if "
+    "given) the next quarter's. Anything else is a ValidationErrors naming the field."
+)
 class FunnelFilter:
     created_from: datetime | None = strawberry.field(
         default=None, description="Leads created at or after (inclusive)."
@@ -128,9 +132,9 @@ class CampaignCostRow:
     campaign_id: strawberry.ID
     name: str
     cost: Decimal = strawberry.field(description="The campaign's whole cost.")
-    charged_cost: Decimal = strawberry.field(
+    charged_cost: Decimal | None = strawberry.field(
         description="The part charged to this view: cost × its leads in view ÷ all its leads "
-        "(the whole cost on an unfiltered view)."
+        "(the whole cost on an unfiltered view). Withheld with the campaign's leads."
     )
     leads: int | None = strawberry.field(description=WITHHELD)
     customers: int | None = strawberry.field(
@@ -177,8 +181,14 @@ class FunnelReport:
     total_leads: int | None
     suppression_threshold: int | None = strawberry.field(
         description="Cells under this many leads are withheld (roles that see no personal "
-        "data); null when nothing is withheld."
+        "data), with enough others that none can be worked out from the totals; null when "
+        "nothing is withheld."
     )
+    created_from: datetime | None = strawberry.field(
+        description="The view's creation range as applied, inclusive. Roles that see no "
+        "personal data get one finished calendar quarter (UTC): the last one by default."
+    )
+    created_to: datetime | None = strawberry.field(description="Exclusive.")
     stages: list[FunnelStage]
     conversions: list[StageConversion]
     time_in_stage: list[DurationStats] = strawberry.field(description="Days per stage.")
@@ -210,6 +220,8 @@ class FunnelReport:
         return cls(
             total_leads=r.total_leads,
             suppression_threshold=r.suppression_threshold,
+            created_from=r.created_from,
+            created_to=r.created_to,
             stages=[FunnelStage(stage=s.stage, leads=s.leads) for s in r.stages],
             conversions=[
                 StageConversion(
@@ -286,5 +298,8 @@ class FunnelQueries:
             chosen = (filter or FunnelFilter()).to_domain()
         except domain.ValidationFailed as failure:
             return ValidationErrors.of(failure)
-        report = await funnel.funnel_report(info.context.principal, chosen, datetime.now(UTC))
+        try:
+            report = await funnel.funnel_report(info.context.principal, chosen, datetime.now(UTC))
+        except domain.ValidationFailed as failure:
+            return ValidationErrors.of(failure)
         return FunnelReport.of(report)

@@ -8,10 +8,12 @@ import httpx
 
 from identity.roles import Role
 from leads.enums import Stage
+from leads.funnel.periods import quarter_of, shift
 from tests.builders import a_lead, a_staff_user, graphql, session_token
 
 FUNNEL = """query ($f: FunnelFilter) { funnel(filter: $f) { __typename
-  ... on FunnelReport { totalLeads suppressionThreshold stages { stage leads }
+  ... on FunnelReport { totalLeads suppressionThreshold createdFrom createdTo
+    stages { stage leads }
     conversions { fromStage toStage reached converted rate }
     pipeline { winRate wonPerCustomer } sla { due complianceRate }
     timeInStage { metric count mean median } speedToLead { count }
@@ -26,7 +28,8 @@ async def _as(role: Role) -> str:
 async def test_marketers_see_every_cell_and_analysts_only_cells_of_five_or_more(
     anonymous_client: httpx.AsyncClient,
 ) -> None:
-    created = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+    last_quarter = shift(quarter_of(datetime.now(UTC)), -1)
+    created = last_quarter.replace(day=2, hour=10)
     for _ in range(6):
         await a_lead(created_at=created)
     await a_lead(created_at=created, stage=Stage.MQL)
@@ -38,9 +41,14 @@ async def test_marketers_see_every_cell_and_analysts_only_cells_of_five_or_more(
     assert (full["totalLeads"], full["suppressionThreshold"]) == (7, None)
     assert {s["stage"]: s["leads"] for s in full["stages"]}["MQL"] == 1
     assert (withheld["totalLeads"], withheld["suppressionThreshold"]) == (7, 5)
+    assert (full["createdFrom"], full["createdTo"]) == (None, None)
+    assert (withheld["createdFrom"], withheld["createdTo"]) == (
+        last_quarter.isoformat(),
+        shift(last_quarter, 1).isoformat(),
+    )
     assert {s["stage"]: s["leads"] for s in withheld["stages"]}["MQL"] is None
     assert withheld["conversions"][0]["converted"] is None
-    assert withheld["byCohort"] == [{"key": "2026-03", "leads": 7}]
+    assert withheld["byCohort"] == [{"key": created.strftime("%Y-%m"), "leads": 7}]
 
 
 async def test_who_may_ask_and_bad_filters(anonymous_client: httpx.AsyncClient) -> None:
@@ -58,3 +66,46 @@ async def test_who_may_ask_and_bad_filters(anonymous_client: httpx.AsyncClient) 
     assert empty["data"]["funnel"]["totalLeads"] == 0
     assert empty["data"]["funnel"]["pipeline"] == {"winRate": None, "wonPerCustomer": None}
     assert backwards["data"]["funnel"]["errors"] == [{"field": "createdTo", "code": "before_start"}]
+
+
+async def test_an_analyst_may_ask_for_whole_finished_quarters_only(
+    anonymous_client: httpx.AsyncClient,
+) -> None:
+    token = await _as(Role.ANALYST)
+    current = quarter_of(datetime.now(UTC))
+    last = shift(current, -1)
+    refused = {
+        "a day into the quarter": (
+            {"createdFrom": (last.replace(day=2)).isoformat()},
+            [{"field": "createdFrom", "code": "not_a_quarter"}],
+        ),
+        "two quarters": (
+            {"createdFrom": shift(last, -1).isoformat(), "createdTo": current.isoformat()},
+            [{"field": "createdTo", "code": "not_a_quarter"}],
+        ),
+        "the quarter under way": (
+            {"createdFrom": current.isoformat()},
+            [{"field": "createdFrom", "code": "unfinished"}],
+        ),
+        "one owner and one team": (
+            {"ownerId": "00000000-0000-4000-8000-000000000001", "teamId": "1"},
+            [
+                {"field": "ownerId", "code": "not_allowed"},
+                {"field": "teamId", "code": "not_allowed"},
+            ],
+        ),
+    }
+    for name, (chosen, errors) in refused.items():
+        body = await graphql(anonymous_client, FUNNEL, {"f": chosen}, token=token)
+        assert body["data"]["funnel"]["errors"] == errors, name
+    earlier = await graphql(
+        anonymous_client, FUNNEL, {"f": {"createdFrom": shift(last, -2).isoformat()}}, token=token
+    )
+    assert earlier["data"]["funnel"]["createdTo"] == shift(last, -1).isoformat()
+    marketer = await graphql(
+        anonymous_client,
+        FUNNEL,
+        {"f": {"createdFrom": (last.replace(day=2)).isoformat()}},
+        token=await _as(Role.MARKETER),
+    )
+    assert marketer["data"]["funnel"]["__typename"] == "FunnelReport"
