@@ -13,10 +13,11 @@ import hashlib
 import hmac
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from audit.chain import append
 from audit.models import AuditEvent
-from core.request_context import current_client_address, current_request_id
+from core.request_context import current_client_address, current_interface, current_request_id
 from crypto.vault import current_vault
 
 
@@ -106,6 +107,12 @@ async def record_many(events: list[Event], *, now: datetime | None = None) -> No
     await append([_row(event, when) for event in events], when)
 
 
+def _with_interface(details: dict[str, Any]) -> dict[str, Any]:
+    """``via``: the client, when it is not the API (the console)."""
+    interface = current_interface()
+    return details if interface is None else {**details, "via": interface}
+
+
 def _row(event: Event, when: datetime) -> AuditEvent:
     for name, value in event.details.items():
         if not isinstance(value, str | int | bool | type(None)) or (
@@ -131,7 +138,7 @@ def _row(event: Event, when: datetime) -> AuditEvent:
         fields_touched=list(event.fields),
         purpose=event.purpose,
         mfa_age_seconds=mfa_age,
-        details=dict(sorted(event.details.items())),
+        details=dict(sorted(_with_interface(event.details).items())),
         subject_ids=list(_subjects(event)),
         fields_masked=list(event.fields_masked),
         fields_denied=list(event.fields_denied),

@@ -45,3 +45,16 @@ def bind_read_only(value: bool) -> None:
     """Set for the operation being executed (and cleared when it ends, or at the start of
     the next one in the same context at the latest)."""
     _read_only.set(value)
+
+
+_interface: ContextVar[str | None] = ContextVar("leadvault_interface", default=None)
+
+
+def current_interface() -> str | None:
+    """Which client the request came through when it is not the API (``"console"``): the
+    audit trail marks its events with it."""
+    return _interface.get()
+
+
+def bind_interface(name: str | None) -> object:
+    return _interface.set(name)

@@ -33,6 +33,7 @@ from identity.errors import InvalidCredentials
 from schema import build_schema
 from schema.context import Context
 from server import graphiql
+from server.console import console_mount
 from server.db import close_db, database_is_ready, init_db, open_vault
 from server.downloads import export_download
 from server.graphql_http import (
@@ -250,6 +251,7 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
         Route("/graphql", graphql_app, methods=["GET", "POST"]),
         Route("/dsr/exports/{export_id}", export_download, methods=["GET"]),
         Route("/metrics", metrics_endpoint(settings), methods=["GET"]),
+        console_mount(settings),
     ]
     if settings.is_dev:
         routes.append(Route("/graphiql/{name}", graphiql.asset, methods=["GET"]))

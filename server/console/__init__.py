@@ -1,0 +1,26 @@
+"""The compliance and audit console: server-rendered pages at ``/console`` for the people
+who are not front-end developers. Every page calls the same domain services with the same
+:class:`identity.principal.Principal` as the API, under the same operation rules; the audit
+trail marks its events ``via: console``."""
+
+from __future__ import annotations
+
+from starlette.routing import Mount, Route
+
+from server.console import auditor, signin
+from server.console.pages import Console, stylesheet
+from server.settings import Settings
+
+
+def console_mount(settings: Settings) -> Mount:
+    console = Console(
+        settings.auth_policy(), secure=not settings.is_dev, trusted=settings.trusted_proxies
+    )
+    return Mount(
+        "/console",
+        routes=[
+            *signin.routes(console),
+            *auditor.routes(console),
+            Route("/static/console.css", stylesheet, methods=["GET"]),
+        ],
+    )
