@@ -24,6 +24,8 @@ STARTUP_SECONDS = 120
 class Demo:
     port: int
     environment: dict[str, str]
+    log: Path
+    """What the demo printed (its banner lists the demo sign-ins)."""
 
     @property
     def url(self) -> str:
@@ -68,7 +70,7 @@ def running_demo(folder: Path, leads: int = 40) -> Iterator[Demo]:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"the demo did not start in time: {log.read_text()}")
             time.sleep(0.2)
-        yield Demo(port, environment)
+        yield Demo(port, environment, log)
     finally:
         process.send_signal(signal.SIGTERM)
         try:

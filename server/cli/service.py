@@ -235,7 +235,9 @@ def _demo(args: argparse.Namespace, today: date) -> None:
         run(_seed(chosen, args.leads, 7, today))
     sign_ins = asyncio.run(accounts.demo_accounts(chosen))
     url = f"http://{chosen.host}:{chosen.port}/graphql"
+    console = f"http://{chosen.host}:{chosen.port}/console/"
     print(f"\nLeadVault demo (dev mode, {chosen.database_label})\n  GraphiQL: {url}")
+    print(f"  Console (auditors; sign in with an account below): {console}")
     print("  Demo sign-ins (development only; TOTP codes from the secret, e.g. an app):")
     for account in sign_ins:
         print(

@@ -68,7 +68,7 @@ def test_no_server_at_the_address_says_how_to_start_one(demo: Demo) -> None:
 @pytest.mark.parametrize("environment", [{"LEADVAULT_ENV": "prod"}, {}])
 def test_refused_outside_development(demo: Demo, environment: dict[str, str]) -> None:
     demo_env = {k: v for k, v in demo.environment.items() if k != "LEADVAULT_ENV"}
-    refused = Demo(demo.port, {**demo_env, **environment})
+    refused = Demo(demo.port, {**demo_env, **environment}, demo.log)
 
     result = refused.leadvault("dev", "token", "admin")
 

@@ -1,0 +1,162 @@
+"""The console in headless Chromium, by keyboard alone, at 1280 and 390 pixels wide: an
+auditor signs in with the demo's password and a TOTP code, filters the audit events, opens
+one and verifies the chain. Every page passes an accessibility check and is saved as a
+screenshot in ``tests/output``."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.async_api import Browser, Page
+
+from identity import clock, totp
+from server.console.pages import PAGE_POLICY
+from tests.browser.conftest import accessibility_violations, output_folder
+from tests.running_demo import Demo, running_demo
+
+WIDTHS = {"wide": 1280, "narrow": 390}
+MAX_TABS = 40
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    with running_demo(tmp_path_factory.mktemp("console") / "data") as started:
+        yield started
+
+
+def demo_account(demo: Demo, role: str) -> tuple[str, str, str]:
+    """Email, password and TOTP secret of the demo's account for ``role``, as its banner
+    prints them."""
+    log = (demo.log).read_text()
+    found = re.search(
+        rf"{role}\s+(\S+@\S+)\s+password (\S+)\s+TOTP secret (\S+)", log, flags=re.MULTILINE
+    )
+    assert found, log[-2000:]
+    return found.group(1), found.group(2), found.group(3)
+
+
+async def tab_to(page: Page, label: str) -> None:
+    """Press Tab until the focused element is the one labelled ``label``."""
+    for _ in range(MAX_TABS):
+        await page.keyboard.press("Tab")
+        focused = await page.evaluate(
+            """() => { const e = document.activeElement;
+                 if (!e) return '';
+                 const byLabel = e.labels && e.labels.length ? e.labels[0].innerText : '';
+                 return (byLabel || e.getAttribute('aria-label') || e.innerText || '').trim(); }"""
+        )
+        if focused == label:
+            return
+    raise AssertionError(f"{label!r} cannot be reached with Tab")
+
+
+async def check(page: Page, name: str, problems: list[str]) -> None:
+    """Screenshots at both widths, and an accessibility check of the page as it is."""
+    for width_name, width in WIDTHS.items():
+        await page.set_viewport_size({"width": width, "height": 900})
+        await page.screenshot(
+            path=str(output_folder() / f"console-{name}-{width_name}.png"), full_page=True
+        )
+        scroll = await page.evaluate("document.documentElement.scrollWidth")
+        if scroll > width:
+            problems.append(f"{name} at {width}px scrolls sideways ({scroll}px)")
+    await page.set_viewport_size({"width": WIDTHS["wide"], "height": 900})
+    problems += [f"{name}: {v}" for v in await accessibility_violations(page)]
+
+
+async def test_an_auditor_filters_events_and_verifies_the_chain_by_keyboard(
+    demo: Demo, browser: Browser
+) -> None:
+    email, password, secret = demo_account(demo, "auditor")
+    context = await browser.new_context(bypass_csp=True)  # to inject the checker only
+    page = await context.new_page()
+    elsewhere: list[str] = []
+    errors: list[str] = []
+    page.on(
+        "request",
+        lambda sent: (
+            elsewhere.append(sent.url)
+            if urlsplit(sent.url).netloc != f"127.0.0.1:{demo.port}"
+            else None
+        ),
+    )
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    problems: list[str] = []
+    base = f"http://127.0.0.1:{demo.port}"
+
+    first = await page.goto(f"{base}/console/", wait_until="networkidle")
+    assert first is not None
+    assert page.url == f"{base}/console/sign-in"
+    assert first.headers["content-security-policy"] == PAGE_POLICY
+    await check(page, "sign-in", problems)
+    await tab_to(page, "Email")
+    await page.keyboard.type(email)
+    await tab_to(page, "Password")
+    await page.keyboard.type(password)
+    await page.keyboard.press("Enter")
+    await page.wait_for_url(f"{base}/console/sign-in/code")
+    await check(page, "code", problems)
+    await tab_to(page, "Code from your authenticator app")
+    step = totp.step_at(clock.now())
+    await page.keyboard.type(totp.code_for(secret, step))
+    await page.keyboard.press("Enter")
+    await page.wait_for_url(f"{base}/console/")
+    await check(page, "home", problems)
+
+    await tab_to(page, "Audit events")
+    await page.keyboard.press("Enter")
+    await page.wait_for_url(f"{base}/console/audit")
+    await tab_to(page, "Action starts with")
+    await page.keyboard.type("auth.")
+    await tab_to(page, "Search")
+    await page.keyboard.press("Enter")
+    await page.wait_for_url(re.compile(r".*/console/audit\?.*action=auth\..*"))
+    rows = page.locator("tbody tr")
+    assert await rows.count() > 0
+    actions = await page.locator("tbody tr td:nth-child(3)").all_inner_texts()
+    assert all(a.startswith("auth.") for a in actions), actions
+    assert any("console" in a for a in actions)  # this sign-in, marked as the console's
+    await check(page, "audit-events", problems)
+
+    first_event = await page.locator("tbody tr td:first-child a").first.inner_text()
+    await tab_to(page, f"Event {first_event}")
+    await page.keyboard.press("Enter")
+    await page.wait_for_url(f"{base}/console/audit/events/{first_event}")
+    await check(page, "audit-event", problems)
+
+    await page.goto(f"{base}/console/audit/verify", wait_until="networkidle")
+    await tab_to(page, "Verify the chain now")
+    await page.keyboard.press("Enter")
+    await page.get_by_role("status").get_by_text("The chain is intact").wait_for()
+    await check(page, "verification", problems)
+    await context.close()
+
+    assert problems == []
+    assert elsewhere == []
+    assert errors == []
+
+
+async def test_a_sales_rep_gets_the_403_page(demo: Demo, browser: Browser) -> None:
+    email, password, secret = demo_account(demo, "sales_rep")
+    context = await browser.new_context()
+    page = await context.new_page()
+    base = f"http://127.0.0.1:{demo.port}"
+    await page.goto(f"{base}/console/sign-in")
+    await page.get_by_label("Email").fill(email)
+    await page.get_by_label("Password").fill(password)
+    await page.get_by_role("button", name="Continue").click()
+    await page.get_by_label("Code from your authenticator app").fill(
+        totp.code_for(secret, totp.step_at(clock.now()))
+    )
+    await page.get_by_role("button", name="Sign in").click()
+    await page.wait_for_url(f"{base}/console/")
+
+    refused: Any = await page.goto(f"{base}/console/audit")
+
+    assert refused.status == 403
+    await page.get_by_role("heading", name="Not for your role").wait_for()
+    await context.close()
