@@ -20,9 +20,11 @@ from audit.events import Event, Outcome, record
 from compliance.access.policy import OPERATION_ROLES
 from core.request_context import bind_interface
 from identity.authenticate import AuthStage, RequestAuth
+from identity.errors import Forbidden
 from identity.events import actor_of
 from identity.policy import AuthPolicy
 from identity.principal import Principal
+from identity.roles import Role
 from server.console.session import CSRF_FIELD, Cookies, console_auth, csrf_matches, csrf_token
 
 HERE = Path(__file__).resolve().parent
@@ -31,12 +33,17 @@ PAGE_POLICY = (
     "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'"
 )
-SECTIONS: tuple[tuple[str, str, str], ...] = (
-    ("auditEvents", "/console/audit", "Audit events"),
-    ("auditVerification", "/console/audit/verify", "Chain verification"),
+ADMINISTRATION = frozenset({Role.ADMIN})
+"""Who the account and key services admit (:func:`identity.admin.authorize`, which decides;
+this only chooses the menu)."""
+SECTIONS: tuple[tuple[frozenset[Role], str, str], ...] = (
+    (OPERATION_ROLES["auditEvents"], "/console/audit", "Audit events"),
+    (OPERATION_ROLES["auditVerification"], "/console/audit/verify", "Chain verification"),
+    (ADMINISTRATION, "/console/admin/users", "Staff accounts"),
+    (ADMINISTRATION, "/console/admin/keys", "API keys"),
 )
-"""Console sections: the API operation each one uses (its roles decide who sees it), where
-it lives and its name."""
+"""Console sections: who may use the API operation each one calls, where it lives and its
+name."""
 
 _templates = Environment(
     loader=FileSystemLoader(HERE / "templates"),
@@ -73,8 +80,8 @@ class Console:
         principal = visit.principal if visit else None
         sections = [
             (href, name)
-            for operation, href, name in SECTIONS
-            if principal is not None and principal.role in OPERATION_ROLES[operation]
+            for roles, href, name in SECTIONS
+            if principal is not None and principal.role in roles
         ]
         html = _templates.get_template(template).render(
             principal=principal,
@@ -110,9 +117,19 @@ class Console:
                 form = await request.form()
                 if not csrf_matches(visit.csrf, form.get(CSRF_FIELD)):
                     return self.render(visit, "csrf.html", 403)
-            return await handler(visit)
+            try:
+                return await handler(visit)
+            except Forbidden:
+                await _record_denied(principal, operation or request.url.path)
+                return self.render(visit, "forbidden.html", 403)
 
         return endpoint
+
+    def admin_page(
+        self, handler: Callable[[Visit], Awaitable[Response]]
+    ) -> Callable[[Request], Awaitable[Response]]:
+        """A page whose services decide who may use them (administrators)."""
+        return self.page(None, handler)
 
 
 async def _record_denied(principal: Principal, operation: str) -> None:

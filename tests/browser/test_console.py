@@ -160,3 +160,68 @@ async def test_a_sales_rep_gets_the_403_page(demo: Demo, browser: Browser) -> No
     assert refused.status == 403
     await page.get_by_role("heading", name="Not for your role").wait_for()
     await context.close()
+
+
+async def sign_in_by_keyboard(page: Page, base: str, account: tuple[str, str, str]) -> None:
+    email, password, secret = account
+    await page.goto(f"{base}/console/sign-in", wait_until="networkidle")
+    await tab_to(page, "Email")
+    await page.keyboard.type(email)
+    await tab_to(page, "Password")
+    await page.keyboard.type(password)
+    await page.keyboard.press("Enter")
+    await page.wait_for_url(f"{base}/console/sign-in/code")
+    await tab_to(page, "Code from your authenticator app")
+    await page.keyboard.type(totp.code_for(secret, totp.step_at(clock.now())))
+    await page.keyboard.press("Enter")
+    await page.wait_for_url(f"{base}/console/")
+
+
+async def test_an_admin_creates_an_account_and_its_owner_enrols_by_keyboard(
+    demo: Demo, browser: Browser
+) -> None:
+    base = f"http://127.0.0.1:{demo.port}"
+    problems: list[str] = []
+    admin = await browser.new_context(bypass_csp=True)
+    page = await admin.new_page()
+    await sign_in_by_keyboard(page, base, demo_account(demo, "admin"))
+    await tab_to(page, "Staff accounts")
+    await page.keyboard.press("Enter")
+    await page.wait_for_url(f"{base}/console/admin/users")
+    await check(page, "staff-accounts", problems)
+    await tab_to(page, "Email")
+    await page.keyboard.type("new.officer@staff.example")
+    await tab_to(page, "Name")
+    await page.keyboard.type("New Officer")
+    await tab_to(page, "Role")
+    await page.keyboard.type("compliance")  # selects "compliance officer"
+    await tab_to(page, "Create account")
+    await page.keyboard.press("Enter")
+    await page.get_by_role(
+        "heading", name="Enrolment code for new.officer@staff.example"
+    ).wait_for()
+    code = await page.get_by_label("Enrolment code").input_value()
+    await check(page, "enrolment-code", problems)
+    await admin.close()
+
+    newcomer = await browser.new_context(bypass_csp=True)
+    page = await newcomer.new_page()
+    await page.goto(f"{base}/console/enrol", wait_until="networkidle")
+    await check(page, "enrol", problems)
+    await tab_to(page, "Enrolment code")
+    await page.keyboard.type(code)
+    await tab_to(page, "New password")
+    await page.keyboard.type("a long new passphrase")
+    await page.keyboard.press("Enter")
+    await page.get_by_role("img", name="QR code holding your authenticator key").wait_for()
+    await check(page, "enrol-qr", problems)
+    secret = await page.locator("code.secret").inner_text()
+    await tab_to(page, "The code your app shows now")
+    await page.keyboard.type(totp.code_for(secret, totp.step_at(clock.now())))
+    await page.keyboard.press("Enter")
+    await page.get_by_role("heading", name="Your account is ready").wait_for()
+    assert await page.locator("ul.codes li").count() == 10
+    await check(page, "recovery-codes", problems)
+    await newcomer.close()
+
+    assert problems == []

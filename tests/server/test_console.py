@@ -11,6 +11,7 @@ import pytest
 from audit.events import Actor, Event, Outcome, record_many
 from audit.models import AuditEvent
 from identity import sessions
+from identity.models import StaffUser
 from identity.roles import Role
 from server.app import create_app
 from server.console.session import DEV_COOKIE, SECURE_COOKIE
@@ -269,3 +270,129 @@ async def test_an_auditor_verifies_the_chain_and_sees_an_edited_row(
     broken = await console.post("/console/audit/verify", data={"csrf": csrf_of(page)})
     assert "The chain is broken" in broken.text
     assert f"event #{first.seq}" in broken.text
+
+
+async def test_an_admin_creates_an_account_and_its_owner_enrols(
+    console: httpx.AsyncClient,
+    settings: Settings,
+    frozen: Clock,  # noqa: F811
+) -> None:
+    await sign_in(console, await an_enrolled_user(Role.ADMIN), frozen)
+    page = await console.get("/console/admin/users")
+    created = await console.post(
+        "/console/admin/users",
+        data={
+            "email": "new.auditor@staff.example",
+            "display_name": "New Auditor",
+            "role": "auditor",
+            "csrf": csrf_of(page),
+        },
+    )
+    assert created.status_code == 200
+    code = re.search(r'id="enrolment-code" class="secret" readonly value="([^"]+)"', created.text)
+    assert code
+    again = await console.get("/console/admin/users")
+    assert code.group(1) not in again.text  # shown once
+    assert "enrolment pending" in again.text
+
+    async with app_client(settings) as newcomer:
+        form = await newcomer.get("/console/enrol")
+        started = await newcomer.post(
+            "/console/enrol",
+            data={
+                "enrolment_code": code.group(1),
+                "password": "a long new passphrase",
+                "csrf": csrf_of(form),
+            },
+        )
+        assert started.status_code == 200
+        assert 'src="data:image/svg+xml;utf8,' in started.text
+        secret = re.search(r'<code class="secret">([A-Z2-7]+)</code>', started.text)
+        assert secret
+        confirmed = await newcomer.post(
+            "/console/enrol/confirm",
+            data={"code": frozen.code(secret.group(1)), "csrf": csrf_of(started)},
+        )
+        assert "Your account is ready" in confirmed.text
+        assert (await newcomer.get("/console/audit")).status_code == 200
+
+
+async def test_an_admin_with_stale_mfa_steps_up_in_place_to_reset_mfa(
+    console: httpx.AsyncClient,
+    frozen: Clock,  # noqa: F811
+) -> None:
+    admin = await an_enrolled_user(Role.ADMIN)
+    target = await an_enrolled_user(Role.AUDITOR)
+    await sign_in(console, admin, frozen)
+    frozen.advance(minutes=11)  # past the ten-minute step-up window
+    page = await console.get(f"/console/admin/users/{target.user.id}")
+    url = f"/console/admin/users/{target.user.id}/reset-mfa"
+
+    without = await console.post(url, data={"csrf": csrf_of(page)})
+    wrong = await console.post(url, data={"csrf": csrf_of(page), "step_up_code": "000000"})
+
+    assert without.status_code == wrong.status_code == 400
+    assert "Enter the code from your authenticator" in without.text
+    await target.user.refresh_from_db()
+    assert target.user.mfa_enrolled  # nothing changed
+    reset = await console.post(
+        url, data={"csrf": csrf_of(page), "step_up_code": frozen.code(admin.secret)}
+    )
+    assert reset.status_code == 200
+    assert 'id="enrolment-code"' in reset.text
+    await target.user.refresh_from_db()
+    assert not target.user.mfa_enrolled
+    replayed = await console.post(
+        url, data={"csrf": csrf_of(page), "step_up_code": frozen.code(admin.secret)}
+    )
+    assert replayed.status_code == 400  # a code works once
+
+
+async def test_an_api_key_secret_is_shown_once_and_the_key_can_be_revoked(
+    console: httpx.AsyncClient,
+    frozen: Clock,  # noqa: F811
+) -> None:
+    await sign_in(console, await an_enrolled_user(Role.ADMIN), frozen)
+    page = await console.get("/console/admin/keys")
+    none = await console.post("/console/admin/keys", data={"name": "Site", "csrf": csrf_of(page)})
+    assert none.status_code == 400
+    assert 'href="#scopes"' in none.text
+    made = await console.post(
+        "/console/admin/keys",
+        data={"name": "Site", "scope_leads:capture": "1", "csrf": csrf_of(page)},
+    )
+    secret = re.search(r'id="api-key-secret" class="secret" readonly value="([^"]+)"', made.text)
+    assert secret
+    listed = await console.get("/console/admin/keys")
+    assert secret.group(1) not in listed.text
+    assert "leads:capture" in listed.text
+    key_id = re.search(r'action="/console/admin/keys/([0-9a-f-]+)/revoke"', listed.text)
+    assert key_id
+    await console.post(
+        f"/console/admin/keys/{key_id.group(1)}/revoke", data={"csrf": csrf_of(page)}
+    )
+    assert "revoked" in (await console.get("/console/admin/keys")).text
+
+
+async def test_only_administrators_reach_the_account_pages(
+    console: httpx.AsyncClient,
+    frozen: Clock,  # noqa: F811
+) -> None:
+    auditor = await an_enrolled_user(Role.AUDITOR)
+    await sign_in(console, auditor, frozen)
+    home = await console.get("/console/")
+    assert "/console/admin/users" not in home.text
+    for path in ("/console/admin/users", "/console/admin/keys"):
+        assert (await console.get(path)).status_code == 403
+    page = await console.get("/console/audit/verify")
+    made = await console.post(
+        "/console/admin/users",
+        data={
+            "email": "x@staff.example",
+            "display_name": "X",
+            "role": "admin",
+            "csrf": csrf_of(page),
+        },
+    )
+    assert made.status_code == 403
+    assert not await StaffUser.exists(email="x@staff.example")
