@@ -48,6 +48,14 @@ async def stepped_up(console: Console, visit: Visit, form: FormData) -> Principa
     return dataclasses.replace(visit.principal, mfa_verified_at=checked)
 
 
+def step_up_error(refused: AuthError) -> str:
+    """What the step-up field says: the action needs a fresh code, or the code failed."""
+    if isinstance(refused, StepUpRequired):
+        return "Enter the code from your authenticator to confirm."
+    text = str(refused)
+    return text[:1].upper() + text[1:] + "."
+
+
 def _user_id(visit: Visit) -> uuid.UUID | None:
     try:
         return uuid.UUID(visit.request.path_params["user_id"])
@@ -124,12 +132,10 @@ def routes(console: Console) -> list[Route]:
             try:
                 principal = await stepped_up(console, visit, form)
                 done = await act(principal, user_id, form)
-            except StepUpRequired:
-                errors["step_up_code"] = "Enter the code from your authenticator to confirm."
             except Forbidden:
                 raise
             except AuthError as refused:
-                errors["step_up_code"] = str(refused)[:1].upper() + str(refused)[1:] + "."
+                errors["step_up_code"] = step_up_error(refused)
             if isinstance(done, accounts.NewAccount):
                 return console.render(
                     visit, "admin_code_issued.html", account=done.user, issued=done.enrolment
@@ -187,14 +193,12 @@ def routes(console: Console) -> list[Route]:
                 issued = await key_admin.create(
                     principal, name, chosen, console.policy, expires_at
                 )
-            except StepUpRequired:
-                errors["step_up_code"] = "Enter the code from your authenticator to confirm."
             except ValidationFailed as failure:
                 errors = _field_errors(failure)
             except Forbidden:
                 raise
             except AuthError as refused:
-                errors["step_up_code"] = str(refused)[:1].upper() + str(refused)[1:] + "."
+                errors["step_up_code"] = step_up_error(refused)
             else:
                 return console.render(
                     visit, "admin_key_issued.html", key=issued.key, token=issued.token
