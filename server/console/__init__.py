@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from starlette.routing import Mount, Route
 
-from server.console import admin, auditor, signin
+from server.console import admin, auditor, compliance, signin
 from server.console.pages import Console, stylesheet
 from server.settings import Settings
 
@@ -22,6 +22,7 @@ def console_mount(settings: Settings) -> Mount:
             *signin.routes(console),
             *auditor.routes(console),
             *admin.routes(console),
+            *compliance.routes(console),
             Route("/static/console.css", stylesheet, methods=["GET"]),
         ],
     )

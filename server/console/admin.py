@@ -22,15 +22,10 @@ from identity.models import StaffUser
 from identity.principal import Principal
 from identity.roles import Role
 from identity.scopes import ApiScope
-from server.console.pages import Console, Visit
+from server.console.pages import Console, Visit, form_text
 
 USERS = "/console/admin/users"
 KEYS = "/console/admin/keys"
-
-
-def _text(form: FormData, name: str) -> str:
-    value = form.get(name)
-    return value.strip() if isinstance(value, str) else ""
 
 
 def _field_errors(failure: ValidationFailed) -> dict[str, str]:
@@ -41,7 +36,7 @@ async def stepped_up(console: Console, visit: Visit, form: FormData) -> Principa
     """The visitor, with a fresh MFA check when the form carries a code (step-up in place);
     a wrong or replayed code raises like the API's ``stepUp``."""
     assert visit.principal is not None
-    code = _text(form, "step_up_code")
+    code = form_text(form, "step_up_code")
     if not code:
         return visit.principal
     checked = await login.step_up(visit.principal, code, console.policy)
@@ -72,7 +67,7 @@ def routes(console: Console) -> list[Route]:
     async def create_user(visit: Visit) -> Response:
         assert visit.principal is not None
         form = await visit.request.form()
-        given = {name: _text(form, name) for name in ("email", "display_name", "role", "team")}
+        given = {name: form_text(form, name) for name in ("email", "display_name", "role", "team")}
         errors: dict[str, str] = {}
         role = given["role"] if given["role"] in {r.value for r in Role} else None
         if role is None:
@@ -175,10 +170,10 @@ def routes(console: Console) -> list[Route]:
     async def create_key(visit: Visit) -> Response:
         assert visit.principal is not None
         form = await visit.request.form()
-        name = _text(form, "name")
+        name = form_text(form, "name")
         chosen = [s for s in ApiScope if form.get(f"scope_{s.value}")]
         errors: dict[str, str] = {}
-        expires = _text(form, "expires_on")
+        expires = form_text(form, "expires_on")
         expires_at = None
         if expires:
             try:
@@ -190,9 +185,7 @@ def routes(console: Console) -> list[Route]:
         if not errors:
             try:
                 principal = await stepped_up(console, visit, form)
-                issued = await key_admin.create(
-                    principal, name, chosen, console.policy, expires_at
-                )
+                issued = await key_admin.create(principal, name, chosen, console.policy, expires_at)
             except ValidationFailed as failure:
                 errors = _field_errors(failure)
             except Forbidden:
@@ -223,7 +216,7 @@ def routes(console: Console) -> list[Route]:
             return console.render(visit, "not_found.html", 404, what="API key")
         return RedirectResponse(KEYS, 303)
 
-    admin = console.admin_page
+    admin = console.service_page
     return [
         Route("/admin/users", admin(users), methods=["GET"]),
         Route("/admin/users", admin(create_user), methods=["POST"]),

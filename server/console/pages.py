@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
@@ -37,6 +38,8 @@ ADMINISTRATION = frozenset({Role.ADMIN})
 """Who the account and key services admit (:func:`identity.admin.authorize`, which decides;
 this only chooses the menu)."""
 SECTIONS: tuple[tuple[frozenset[Role], str, str], ...] = (
+    (OPERATION_ROLES["dataSubjectRequests"], "/console/requests", "Requests"),
+    (OPERATION_ROLES["createDataSubjectRequest"], "/console/requests/new", "New request"),
     (OPERATION_ROLES["auditEvents"], "/console/audit", "Audit events"),
     (OPERATION_ROLES["auditVerification"], "/console/audit/verify", "Chain verification"),
     (ADMINISTRATION, "/console/admin/users", "Staff accounts"),
@@ -125,10 +128,10 @@ class Console:
 
         return endpoint
 
-    def admin_page(
+    def service_page(
         self, handler: Callable[[Visit], Awaitable[Response]]
     ) -> Callable[[Request], Awaitable[Response]]:
-        """A page whose services decide who may use them (administrators)."""
+        """A page whose services decide who may use them (their ``authorize``)."""
         return self.page(None, handler)
 
 
@@ -142,6 +145,12 @@ async def _record_denied(principal: Principal, operation: str) -> None:
             purpose=principal.purpose,
         )
     )
+
+
+def form_text(form: FormData, name: str) -> str:
+    """A form field's text, trimmed; empty when missing or a file."""
+    value = form.get(name)
+    return value.strip() if isinstance(value, str) else ""
 
 
 def stylesheet(_: Request) -> Response:

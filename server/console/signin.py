@@ -15,7 +15,7 @@ from core.errors import ValidationFailed
 from identity import clock, enrolment, login
 from identity.authenticate import AuthStage, RequestAuth
 from identity.errors import AuthError
-from server.console.pages import Console, Visit
+from server.console.pages import Console, Visit, form_text
 from server.console.session import CSRF_FIELD, csrf_matches, csrf_token
 
 HOME = "/console/"
@@ -24,11 +24,6 @@ CODE = "/console/sign-in/code"
 ENROL = "/console/enrol"
 CONFIRM = "/console/enrol/confirm"
 EXPIRED = "The form had expired. Please try again."
-
-
-def _text(form: FormData, name: str) -> str:
-    value = form.get(name)
-    return value.strip() if isinstance(value, str) else ""
 
 
 def routes(console: Console) -> list[Route]:
@@ -40,13 +35,16 @@ def routes(console: Console) -> list[Route]:
         email = ""
         if request.method == "POST":
             form = await request.form()
-            email = _text(form, "email")
+            email = form_text(form, "email")
             if not _pre_session_ok(console, request, form):
                 error = EXPIRED
             else:
                 try:
                     challenge = await login.login(
-                        email, _text(form, "password"), visit.auth.client_address, console.policy
+                        email,
+                        form_text(form, "password"),
+                        visit.auth.client_address,
+                        console.policy,
                     )
                 except AuthError as refused:
                     error = str(refused).capitalize() + "."
@@ -73,7 +71,7 @@ def routes(console: Console) -> list[Route]:
             else:
                 try:
                     signed_in = await login.verify_mfa(
-                        visit.auth, _text(form, "code"), console.policy
+                        visit.auth, form_text(form, "code"), console.policy
                     )
                 except AuthError as refused:
                     error = str(refused).capitalize() + "."
@@ -91,8 +89,8 @@ def routes(console: Console) -> list[Route]:
             else:
                 try:
                     started = await enrolment.begin(
-                        _text(form, "enrolment_code"),
-                        _text(form, "password"),
+                        form_text(form, "enrolment_code"),
+                        form_text(form, "password"),
                         visit.auth.client_address,
                         console.policy,
                     )
@@ -120,7 +118,7 @@ def routes(console: Console) -> list[Route]:
             error = "The form had expired. Start again with your enrolment code."
             return console.render(visit, "enrol.html", 403, error=error)
         try:
-            signed_in = await enrolment.confirm(visit.auth, _text(form, "code"), console.policy)
+            signed_in = await enrolment.confirm(visit.auth, form_text(form, "code"), console.policy)
         except AuthError as refused:
             return console.render(
                 visit, "enrol_confirm.html", 400, error=str(refused).capitalize() + "."

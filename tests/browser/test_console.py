@@ -225,3 +225,45 @@ async def test_an_admin_creates_an_account_and_its_owner_enrols_by_keyboard(
     await newcomer.close()
 
     assert problems == []
+
+
+async def test_a_compliance_officer_logs_a_request_and_finds_it_in_the_queue(
+    demo: Demo, browser: Browser
+) -> None:
+    base = f"http://127.0.0.1:{demo.port}"
+    problems: list[str] = []
+    context = await browser.new_context(bypass_csp=True)
+    page = await context.new_page()
+    await sign_in_by_keyboard(page, base, demo_account(demo, "compliance_officer"))
+    await tab_to(page, "New request")
+    await page.keyboard.press("Enter")
+    await page.wait_for_url(f"{base}/console/requests/new")
+    await check(page, "request-new", problems)
+    await tab_to(page, "Kind of request")
+    await page.keyboard.type("erasure")
+    await tab_to(page, "Jurisdiction")
+    await page.keyboard.type("GDPR")
+    await tab_to(page, "Requester's email")
+    await page.keyboard.type("walkthrough.requester@example.org")
+    await tab_to(page, "Log the request")
+    await page.keyboard.press("Enter")
+    await page.get_by_role("heading", name="Erasure request").wait_for()
+    assert "walkthrough.requester" not in await page.content()
+    await check(page, "request-detail", problems)
+    await tab_to(page, "Show the requester's contact")
+    await page.keyboard.press("Enter")
+    await page.get_by_text("walkthrough.requester@example.org").wait_for()
+
+    await page.goto(f"{base}/console/requests", wait_until="networkidle")
+    await check(page, "request-queue", problems)
+    assert "walkthrough.requester" not in await page.content()
+    await tab_to(page, "Include unverified requests")
+    await page.keyboard.press("Space")
+    await tab_to(page, "Filter")
+    await page.keyboard.press("Enter")
+    await page.wait_for_url(re.compile(r".*unverified=1.*"))
+    assert await page.locator("tbody tr").count() >= 1
+    assert "walkthrough.requester" not in await page.content()
+    await context.close()
+
+    assert problems == []

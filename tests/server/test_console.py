@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import dataclasses
+import html
 import re
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
 
 from audit.events import Actor, Event, Outcome, record_many
 from audit.models import AuditEvent
+from compliance.dsr.models import DataSubjectRequest, RequestStatus
 from identity import sessions
+from identity.admin import OPERATOR
 from identity.models import StaffUser
 from identity.roles import Role
+from rights import requests as dsr_requests
+from rights.intake import NewRequest
 from server.app import create_app
 from server.console.session import DEV_COOKIE, SECURE_COOKIE
 from server.settings import Environment, Settings
@@ -396,3 +404,144 @@ async def test_only_administrators_reach_the_account_pages(
     )
     assert made.status_code == 403
     assert not await StaffUser.exists(email="x@staff.example")
+
+
+async def a_request(
+    status: RequestStatus = RequestStatus.VERIFIED, **values: Any
+) -> DataSubjectRequest:
+    new = NewRequest(kind="access", jurisdiction="gdpr", email="ada.requester@example.org")
+    new = dataclasses.replace(new, **values)
+    made = await dsr_requests.receive(OPERATOR, new, datetime.now(UTC))
+    await DataSubjectRequest.filter(id=made.id).update(status=status)
+    return made
+
+
+async def test_the_queue_hides_unverified_requests_and_requester_names(
+    console: httpx.AsyncClient,
+    frozen: Clock,  # noqa: F811
+) -> None:
+    await sign_in(console, await an_enrolled_user(Role.COMPLIANCE_OFFICER), frozen)
+    verified = await a_request()
+    unverified = await a_request(RequestStatus.RECEIVED, kind="erasure")
+    ccpa = await a_request(jurisdiction="ccpa")
+
+    default = await console.get("/console/requests")
+    everything = await console.get("/console/requests", params={"unverified": "1"})
+    by_law = await console.get("/console/requests", params={"jurisdiction": "ccpa"})
+    by_kind = await console.get(
+        "/console/requests", params={"kind": "erasure", "status": "received"}
+    )
+
+    assert str(verified.id)[:8] in default.text
+    assert str(unverified.id)[:8] not in default.text
+    assert str(unverified.id)[:8] in everything.text
+    assert str(ccpa.id)[:8] in by_law.text
+    assert str(verified.id)[:8] not in by_law.text
+    assert str(unverified.id)[:8] in by_kind.text
+    for page in (default, everything, by_law, by_kind):
+        assert "ada.requester" not in page.text
+    bad = await console.get("/console/requests", params={"kind": "everything"})
+    assert bad.status_code == 400
+    assert 'href="#kind"' in bad.text
+
+
+async def test_days_left_and_deadline_alerts(
+    console: httpx.AsyncClient,
+    frozen: Clock,  # noqa: F811
+) -> None:
+    await sign_in(console, await an_enrolled_user(Role.COMPLIANCE_OFFICER), frozen)
+    received = datetime.now(UTC) - timedelta(days=40)
+    late = await a_request(received_at=received)
+    soon = await a_request(received_at=datetime.now(UTC) - timedelta(days=27))
+    calm = await a_request()
+
+    overdue = await console.get("/console/requests", params={"alert": "overdue"})
+    due_soon = await console.get("/console/requests", params={"alert": "due_soon"})
+
+    assert str(late.id)[:8] in overdue.text
+    assert str(soon.id)[:8] not in overdue.text
+    assert str(soon.id)[:8] in due_soon.text
+    assert str(calm.id)[:8] not in due_soon.text
+    assert 'class="badge bad">overdue' in overdue.text
+    row = re.search(rf"{str(late.id)[:8]}.*?</tr>", overdue.text, flags=re.DOTALL)
+    assert row
+    assert re.search(r"<td>-\d+ <span", row.group(0))
+
+
+async def test_a_queue_page_costs_the_same_statements_however_many_requests(
+    console: httpx.AsyncClient,
+    frozen: Clock,  # noqa: F811
+) -> None:
+    await sign_in(console, await an_enrolled_user(Role.COMPLIANCE_OFFICER), frozen)
+    await a_request()
+    sessions.cache.clear()
+    with count_queries() as few:
+        first = await console.get("/console/requests")
+    for _ in range(60):
+        await a_request()
+    sessions.cache.clear()
+    with count_queries() as many:
+        full = await console.get("/console/requests")
+    assert "Later requests" in full.text
+    assert "Later requests" not in first.text
+    assert len(few) == len(many) == 2  # the session, then one page of requests
+    later = re.search(r'href="/console/requests\?([^"]+)" rel="next"', full.text)
+    assert later
+    second = await console.get(f"/console/requests?{html.unescape(later.group(1))}")
+    assert second.text.count('aria-label="Request ') == 11
+
+
+async def test_an_officer_logs_a_request_and_reveals_its_contact_on_purpose(
+    console: httpx.AsyncClient,
+    frozen: Clock,  # noqa: F811
+) -> None:
+    await sign_in(console, await an_enrolled_user(Role.COMPLIANCE_OFFICER), frozen)
+    form = await console.get("/console/requests/new")
+    missing = await console.post(
+        "/console/requests/new", data={"jurisdiction": "gdpr", "csrf": csrf_of(form)}
+    )
+    assert missing.status_code == 400
+    assert 'href="#kind"' in missing.text
+    assert await DataSubjectRequest.all().count() == 0
+
+    logged = await console.post(
+        "/console/requests/new",
+        data={
+            "kind": "erasure",
+            "jurisdiction": "gdpr",
+            "email": "grace.requester@example.org",
+            "details": "Please delete everything about me",
+            "csrf": csrf_of(form),
+        },
+    )
+    assert logged.status_code == 303
+    detail = await console.get(logged.headers["location"])
+    assert "grace.requester" not in detail.text
+    assert "received" in detail.text  # the timeline
+    assert await AuditEvent.filter(action="dsr.requester.read").count() == 0
+
+    shown = await console.post(
+        logged.headers["location"] + "/requester", data={"csrf": csrf_of(detail)}
+    )
+
+    assert "grace.requester@example.org" in shown.text
+    read = await AuditEvent.get(action="dsr.requester.read")
+    assert (read.fields_touched, read.details) == (["email", "details"], {"via": "console"})
+    received = await AuditEvent.get(action="dsr.received")
+    assert received.details["via"] == "console"
+
+
+async def test_other_roles_get_403_on_request_pages(
+    console: httpx.AsyncClient,
+    frozen: Clock,  # noqa: F811
+) -> None:
+    made = await a_request()
+    await sign_in(console, await an_enrolled_user(Role.AUDITOR), frozen)
+    for path in ("/console/requests", "/console/requests/new", f"/console/requests/{made.id}"):
+        assert (await console.get(path)).status_code == 403, path
+    page = await console.get("/console/audit")
+    refused = await console.post(
+        f"/console/requests/{made.id}/requester", data={"csrf": csrf_of(page)}
+    )
+    assert refused.status_code == 403
+    assert await AuditEvent.filter(action="dsr.requester.read").count() == 0

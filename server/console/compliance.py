@@ -1,0 +1,199 @@
+"""Compliance officer pages: the request queue, intake of a new request, and a request's
+detail with its timeline and the requester's contact revealed on request (audited). The
+rules are the request services' own (:func:`rights.officers.authorize`)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+from urllib.parse import urlencode
+
+from starlette.datastructures import QueryParams
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from audit.models import AuditEvent
+from compliance.dsr.models import Jurisdiction, RequestKind, RequestStatus
+from core.cursors import InvalidCursor
+from core.errors import NotFound, ValidationFailed
+from identity import clock
+from rights import queue, requests
+from rights.intake import CHANNELS, NewRequest
+from rights.officers import authorize
+from server.console.pages import Console, Visit, form_text
+
+PAGE_SIZE = 50
+ALERTS = {"due_soon": "Due within 7 days (or overdue)", "overdue": "Overdue"}
+TIMELINE_LIMIT = 200
+
+
+E = TypeVar("E", RequestStatus, RequestKind, Jurisdiction)
+
+
+def _choice(value: str, kind: type[E]) -> E | None:
+    try:
+        return kind(value) if value else None
+    except ValueError:
+        return None
+
+
+def queue_filter(params: QueryParams) -> tuple[queue.QueueFilter, dict[str, str], dict[str, str]]:
+    given = {
+        name: params.get(name, "").strip()
+        for name in ("status", "kind", "jurisdiction", "alert", "unverified")
+    }
+    errors: dict[str, str] = {}
+    status = _choice(given["status"], RequestStatus)
+    kind = _choice(given["kind"], RequestKind)
+    jurisdiction = _choice(given["jurisdiction"], Jurisdiction)
+    for name, parsed in (("status", status), ("kind", kind), ("jurisdiction", jurisdiction)):
+        if given[name] and parsed is None:
+            errors[name] = f"Choose a {name} from the list."
+    if given["alert"] and given["alert"] not in ALERTS:
+        errors["alert"] = "Choose an alert from the list."
+    chosen = queue.QueueFilter(
+        status=status,
+        kind=kind,
+        jurisdiction=jurisdiction,
+        alert=given["alert"] if given["alert"] in ALERTS else None,
+        include_unverified=given["unverified"] == "1",
+    )
+    return chosen, given, errors
+
+
+def _request_id(visit: Visit) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(visit.request.path_params["request_id"])
+    except ValueError:
+        return None
+
+
+def routes(console: Console) -> list[Route]:
+    def choices() -> dict[str, Any]:
+        return {
+            "statuses": list(RequestStatus),
+            "kinds": list(RequestKind),
+            "jurisdictions": list(Jurisdiction),
+            "alerts": ALERTS,
+            "channels": sorted(CHANNELS),
+        }
+
+    async def queue_page(visit: Visit) -> Response:
+        assert visit.principal is not None
+        chosen, given, errors = queue_filter(visit.request.query_params)
+        after = visit.request.query_params.get("after") or None
+        entries: list[queue.QueueEntry] = []
+        next_query = None
+        if not errors:
+            try:
+                page = await queue.queue_page(
+                    visit.principal,
+                    chosen,
+                    clock.now(),
+                    PAGE_SIZE,
+                    after,
+                    visit.principal.cursor_binding,
+                )
+            except InvalidCursor:
+                errors["after"] = "This page link is not valid here; start from the first page."
+            else:
+                entries = list(page.items)
+                if page.has_next_page:
+                    kept = {k: v for k, v in given.items() if v}
+                    next_query = urlencode({**kept, "after": page.cursors[-1]})
+        return console.render(
+            visit,
+            "dsr_queue.html",
+            400 if errors else 200,
+            entries=entries,
+            given=given,
+            errors=errors,
+            next_query=next_query,
+            paged=after is not None,
+            **choices(),
+        )
+
+    async def intake(visit: Visit) -> Response:
+        assert visit.principal is not None
+        authorize(visit.principal)  # the form is for those who may log a request
+        if visit.request.method == "GET":
+            return console.render(visit, "dsr_new.html", given={}, errors={}, **choices())
+        form = await visit.request.form()
+        given = {
+            name: form_text(form, name)
+            for name in ("kind", "jurisdiction", "channel", "email", "phone", "details", "received")
+        }
+        errors: dict[str, str] = {}
+        received = None
+        if given["received"]:
+            try:
+                received = datetime.fromisoformat(given["received"]).replace(tzinfo=UTC)
+            except ValueError:
+                errors["received"] = "Enter the date and time it was received, in UTC."
+        if not errors:
+            try:
+                created = await requests.receive(
+                    visit.principal,
+                    NewRequest(
+                        kind=given["kind"],
+                        jurisdiction=given["jurisdiction"],
+                        email=given["email"] or None,
+                        phone=given["phone"] or None,
+                        details=given["details"] or None,
+                        channel=given["channel"] or "email",
+                        received_at=received,
+                    ),
+                    clock.now(),
+                )
+            except ValidationFailed as failure:
+                errors = {
+                    e.field: e.message[:1].upper() + e.message[1:] + "." for e in failure.errors
+                }
+            else:
+                return RedirectResponse(f"/console/requests/{created.id}", 303)
+        return console.render(visit, "dsr_new.html", 400, given=given, errors=errors, **choices())
+
+    async def detail(visit: Visit, requester: requests.Requester | None = None) -> Response:
+        assert visit.principal is not None
+        request_id = _request_id(visit)
+        try:
+            if request_id is None:
+                raise NotFound("data-subject request")
+            found = await requests.get(visit.principal, request_id)
+        except NotFound:
+            return console.render(visit, "not_found.html", 404, what="data-subject request")
+        now = clock.now()
+        timeline = (
+            await AuditEvent.filter(target_type="data_subject_request", target_id=str(found.id))
+            .order_by("seq")
+            .limit(TIMELINE_LIMIT)
+        )
+        return console.render(
+            visit,
+            "dsr_detail.html",
+            request=found,
+            days_left=queue.days_left(found.due_at, now),
+            alert=requests.alert_of(found, now),
+            timeline=timeline,
+            requester=requester,
+        )
+
+    async def reveal(visit: Visit) -> Response:
+        assert visit.principal is not None
+        request_id = _request_id(visit)
+        if request_id is None:
+            return console.render(visit, "not_found.html", 404, what="data-subject request")
+        try:
+            found = await requests.requester_of(visit.principal, request_id, clock.now())
+        except NotFound:
+            return console.render(visit, "not_found.html", 404, what="data-subject request")
+        return await detail(visit, found)
+
+    page = console.service_page
+    return [
+        Route("/requests", page(queue_page), methods=["GET"]),
+        Route("/requests/new", page(intake), methods=["GET", "POST"]),
+        Route("/requests/{request_id}", page(detail), methods=["GET"]),
+        Route("/requests/{request_id}/requester", page(reveal), methods=["POST"]),
+    ]
