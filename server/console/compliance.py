@@ -4,6 +4,7 @@ rules are the request services' own (:func:`rights.officers.authorize`)."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -14,11 +15,19 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from audit.models import AuditEvent
-from compliance.dsr.models import Jurisdiction, RequestKind, RequestStatus
+from compliance.dsr.models import (
+    DataSubjectRequest,
+    Jurisdiction,
+    RejectionReason,
+    RequestKind,
+    RequestStatus,
+)
 from core.cursors import InvalidCursor
 from core.errors import NotFound, ValidationFailed
 from identity import clock
-from rights import queue, requests
+from identity.models import StaffUser
+from identity.roles import Role
+from rights import certificate, queue, requests
 from rights.intake import CHANNELS, NewRequest
 from rights.officers import authorize
 from server.console.pages import Console, Visit, form_text
@@ -62,11 +71,81 @@ def queue_filter(params: QueryParams) -> tuple[queue.QueueFilter, dict[str, str]
     return chosen, given, errors
 
 
-def _request_id(visit: Visit) -> uuid.UUID | None:
+def request_id_of(visit: Visit) -> uuid.UUID | None:
     try:
         return uuid.UUID(visit.request.path_params["request_id"])
     except ValueError:
         return None
+
+
+async def request_of(visit: Visit) -> DataSubjectRequest | None:
+    """The request the page is about, through the request services (None if no such)."""
+    assert visit.principal is not None
+    request_id = request_id_of(visit)
+    if request_id is None:
+        return None
+    try:
+        return await requests.get(visit.principal, request_id)
+    except NotFound:
+        return None
+
+
+NOTICES = {
+    "code_sent": "A new identity code was sent to the requester.",
+    "verified": "The requester's identity is verified; their leads are linked.",
+    "assigned": "The request is assigned.",
+    "extended": "The deadline is extended and the requester told why.",
+    "rejected": "The request is rejected and the requester told why.",
+    "submitted": "The erasure waits for approval.",
+    "approved": "The erasure is approved and has run.",
+}
+
+
+async def show_request(
+    console: Console,
+    visit: Visit,
+    *,
+    requester: requests.Requester | None = None,
+    errors: dict[str, str] | None = None,
+    export_link: str | None = None,
+) -> Response:
+    """A request's page: its facts and deadline, its timeline, and the forms for what can
+    be done with it now."""
+    found = await request_of(visit)
+    if found is None:
+        return console.render(visit, "not_found.html", 404, what="data-subject request")
+    now = clock.now()
+    timeline = (
+        await AuditEvent.filter(target_type="data_subject_request", target_id=str(found.id))
+        .order_by("seq")
+        .limit(TIMELINE_LIMIT)
+    )
+    officers = await StaffUser.filter(role=Role.COMPLIANCE_OFFICER, is_active=True).order_by(
+        "display_name"
+    )
+    verdict = None
+    if found.certificate:
+        verdict = certificate.verify(
+            json.loads(found.certificate), await certificate.public_key_hex()
+        )
+    return console.render(
+        visit,
+        "dsr_detail.html",
+        400 if errors else 200,
+        request=found,
+        days_left=queue.days_left(found.due_at, now),
+        alert=requests.alert_of(found, now),
+        timeline=timeline,
+        requester=requester,
+        errors=errors or {},
+        notice=NOTICES.get(visit.request.query_params.get("done", "")),
+        officers=officers,
+        reasons=list(RejectionReason),
+        verdict=verdict,
+        export_link=export_link,
+        open=found.status in requests.OPEN,
+        working=found.status in requests.WORKING,
+    )
 
 
 def routes(console: Console) -> list[Route]:
@@ -154,41 +233,19 @@ def routes(console: Console) -> list[Route]:
                 return RedirectResponse(f"/console/requests/{created.id}", 303)
         return console.render(visit, "dsr_new.html", 400, given=given, errors=errors, **choices())
 
-    async def detail(visit: Visit, requester: requests.Requester | None = None) -> Response:
-        assert visit.principal is not None
-        request_id = _request_id(visit)
-        try:
-            if request_id is None:
-                raise NotFound("data-subject request")
-            found = await requests.get(visit.principal, request_id)
-        except NotFound:
-            return console.render(visit, "not_found.html", 404, what="data-subject request")
-        now = clock.now()
-        timeline = (
-            await AuditEvent.filter(target_type="data_subject_request", target_id=str(found.id))
-            .order_by("seq")
-            .limit(TIMELINE_LIMIT)
-        )
-        return console.render(
-            visit,
-            "dsr_detail.html",
-            request=found,
-            days_left=queue.days_left(found.due_at, now),
-            alert=requests.alert_of(found, now),
-            timeline=timeline,
-            requester=requester,
-        )
+    async def detail(visit: Visit) -> Response:
+        return await show_request(console, visit)
 
     async def reveal(visit: Visit) -> Response:
         assert visit.principal is not None
-        request_id = _request_id(visit)
+        request_id = request_id_of(visit)
         if request_id is None:
             return console.render(visit, "not_found.html", 404, what="data-subject request")
         try:
             found = await requests.requester_of(visit.principal, request_id, clock.now())
         except NotFound:
             return console.render(visit, "not_found.html", 404, what="data-subject request")
-        return await detail(visit, found)
+        return await show_request(console, visit, requester=found)
 
     page = console.service_page
     return [
