@@ -5,6 +5,9 @@
     python3 dev.py token ROLE
                            sign the demo's ROLE account in (the demo must be running) and
                            print a bearer token, e.g. TOKEN=$(python3 dev.py token manager)
+    python3 dev.py code ROLE
+                           print a TOTP code the demo's ROLE account can use now, to sign
+                           in to the console at /console/
     python3 dev.py test    install into ./.venv with test extras, then run the whole suite
     python3 dev.py lock    resolve the newest versions pyproject.toml allows and write them to
                            constraints.txt (what every install here uses); review, test, commit
@@ -134,7 +137,8 @@ def _mutate(modules: list[str]) -> int:
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in ("demo", "token", "test", "lint", "lock", "docs", "mutate"):
+    commands = ("demo", "token", "code", "test", "lint", "lock", "docs", "mutate")
+    if not argv or argv[0] not in commands:
         print(__doc__)
         return 2
     command, rest = argv[0], argv[1:]
@@ -151,10 +155,10 @@ def main(argv: list[str]) -> int:
         _ensure_environment("")
         os.environ.setdefault("LEADVAULT_ENV", "dev")
         return _replace_with([str(BIN / "leadvault"), "demo", *rest])
-    if command == "token":
+    if command in ("token", "code"):
         _ensure_environment("")
         os.environ.setdefault("LEADVAULT_ENV", "dev")
-        return _replace_with([str(BIN / "leadvault"), "dev", "token", *rest])
+        return _replace_with([str(BIN / "leadvault"), "dev", command, *rest])
     _ensure_environment("dev")
     if command == "test":
         return _run([str(BIN / "python"), "-m", "pytest", *rest])

@@ -43,12 +43,14 @@ class Demo:
 
 
 @contextmanager
-def running_demo(folder: Path, leads: int = 40) -> Iterator[Demo]:
+def running_demo(folder: Path, leads: int = 40, **settings: str) -> Iterator[Demo]:
+    """``settings``: more ``LEADVAULT_*`` variables for the demo (without the prefix)."""
     port = free_port()
     environment = {k: v for k, v in os.environ.items() if not k.startswith("LEADVAULT_")}
     environment.update(
         {"LEADVAULT_DATA_DIR": str(folder), "LEADVAULT_ENV": "dev", "LEADVAULT_PORT": str(port)}
     )
+    environment.update({f"LEADVAULT_{name.upper()}": value for name, value in settings.items()})
     log = folder.with_suffix(".log")
     with log.open("wb") as output:
         process = subprocess.Popen(

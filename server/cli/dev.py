@@ -1,5 +1,6 @@
 """``leadvault dev token ROLE``: sign a demo account in through the running API and print a
-bearer token, for curl and GraphiQL. Development mode only.
+bearer token, for curl and GraphiQL; ``leadvault dev code ROLE``: print a TOTP code that
+account can use now, for signing in to the console. Development mode only.
 
 It signs in the way any client does (``login``, then ``verifyMfa`` with the current code,
 both over HTTP), so every sign-in is audited and rate-limited as usual. A TOTP code works
@@ -57,6 +58,11 @@ def add_commands(commands: Any) -> None:
         help="sign a demo account in through the running API and print its bearer token",
     )
     token.add_argument("role", choices=[role.value for role in Role], type=str.lower)
+    one_time = dev_commands.add_parser(
+        "code",
+        help="print a TOTP code the demo account of ROLE can use now (for the console)",
+    )
+    one_time.add_argument("role", choices=[role.value for role in Role], type=str.lower)
     token.add_argument("--port", type=int, help="the demo's port (default: LEADVAULT_PORT)")
     token.add_argument(
         "--url",
@@ -66,6 +72,13 @@ def add_commands(commands: Any) -> None:
 
 def main(args: argparse.Namespace) -> None:
     chosen = settings()
+    if args.dev_command == "code" and chosen.is_dev:
+        try:
+            print(code(chosen, args.role))
+        except Failed as failure:
+            print(f"leadvault: {failure}", file=sys.stderr)
+            raise SystemExit(1) from None
+        return
     if not chosen.is_dev:
         print(
             "leadvault: dev commands run only with LEADVAULT_ENV=dev "
@@ -79,6 +92,26 @@ def main(args: argparse.Namespace) -> None:
     except Failed as failure:
         print(f"leadvault: {failure}", file=sys.stderr)
         raise SystemExit(1) from None
+
+
+def code(chosen: Settings, role: str) -> str:
+    """A TOTP code the demo account of ``role`` can use right now, to type into the console:
+    this window's, or (when that one was used) the next window's, which the server already
+    accepts as clock drift. It never prints a code the account has used."""
+    from identity import clock, totp
+    from identity.roles import Role
+
+    sign_in = asyncio.run(_demo_sign_in(chosen, Role(role)))
+    if sign_in is None:
+        raise Failed(f"no demo {role} account here; start the demo first (python3 dev.py demo)")
+    step = totp.step_at(clock.now())
+    if sign_in.last_step is not None and step <= sign_in.last_step:
+        step = sign_in.last_step + 1
+    for _ in range(totp.STEP_SECONDS + 1):  # at most one window
+        if step <= totp.step_at(clock.now()) + totp.DRIFT_STEPS:
+            break
+        time.sleep(1)
+    return totp.code_for(sign_in.account.totp_secret, step)
 
 
 def token(chosen: Settings, role: str, url: str) -> str:

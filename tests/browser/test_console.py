@@ -5,11 +5,15 @@ screenshot in ``tests/output``."""
 
 from __future__ import annotations
 
+import json
 import re
+import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
 from playwright.async_api import Browser, Page
 
@@ -23,8 +27,14 @@ MAX_TABS = 40
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
-    with running_demo(tmp_path_factory.mktemp("console") / "data") as started:
+def outbox(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("outbox")
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory, outbox: Path) -> Iterator[Demo]:
+    folder = tmp_path_factory.mktemp("console") / "data"
+    with running_demo(folder, outbox_dir=str(outbox), outbox_interval_seconds="1") as started:
         yield started
 
 
@@ -71,7 +81,7 @@ async def check(page: Page, name: str, problems: list[str]) -> None:
 async def test_an_auditor_filters_events_and_verifies_the_chain_by_keyboard(
     demo: Demo, browser: Browser
 ) -> None:
-    email, password, secret = demo_account(demo, "auditor")
+    email, password, _ = demo_account(demo, "auditor")
     context = await browser.new_context(bypass_csp=True)  # to inject the checker only
     page = await context.new_page()
     elsewhere: list[str] = []
@@ -101,8 +111,7 @@ async def test_an_auditor_filters_events_and_verifies_the_chain_by_keyboard(
     await page.wait_for_url(f"{base}/console/sign-in/code")
     await check(page, "code", problems)
     await tab_to(page, "Code from your authenticator app")
-    step = totp.step_at(clock.now())
-    await page.keyboard.type(totp.code_for(secret, step))
+    await page.keyboard.type(one_time_code(demo, "auditor"))
     await page.keyboard.press("Enter")
     await page.wait_for_url(f"{base}/console/")
     await check(page, "home", problems)
@@ -141,7 +150,7 @@ async def test_an_auditor_filters_events_and_verifies_the_chain_by_keyboard(
 
 
 async def test_a_sales_rep_gets_the_403_page(demo: Demo, browser: Browser) -> None:
-    email, password, secret = demo_account(demo, "sales_rep")
+    email, password, _ = demo_account(demo, "sales_rep")
     context = await browser.new_context()
     page = await context.new_page()
     base = f"http://127.0.0.1:{demo.port}"
@@ -150,7 +159,7 @@ async def test_a_sales_rep_gets_the_403_page(demo: Demo, browser: Browser) -> No
     await page.get_by_label("Password").fill(password)
     await page.get_by_role("button", name="Continue").click()
     await page.get_by_label("Code from your authenticator app").fill(
-        totp.code_for(secret, totp.step_at(clock.now()))
+        one_time_code(demo, "sales_rep")
     )
     await page.get_by_role("button", name="Sign in").click()
     await page.wait_for_url(f"{base}/console/")
@@ -162,8 +171,16 @@ async def test_a_sales_rep_gets_the_403_page(demo: Demo, browser: Browser) -> No
     await context.close()
 
 
-async def sign_in_by_keyboard(page: Page, base: str, account: tuple[str, str, str]) -> None:
-    email, password, secret = account
+def one_time_code(demo: Demo, role: str) -> str:
+    """A code the account can use now, as a newcomer gets one (``leadvault dev code``)."""
+    printed = demo.leadvault("dev", "code", role)
+    assert printed.returncode == 0, printed.stderr
+    return printed.stdout.strip()
+
+
+async def sign_in_by_keyboard(page: Page, demo: Demo, role: str) -> None:
+    base = f"http://127.0.0.1:{demo.port}"
+    email, password, _ = demo_account(demo, role)
     await page.goto(f"{base}/console/sign-in", wait_until="networkidle")
     await tab_to(page, "Email")
     await page.keyboard.type(email)
@@ -172,7 +189,7 @@ async def sign_in_by_keyboard(page: Page, base: str, account: tuple[str, str, st
     await page.keyboard.press("Enter")
     await page.wait_for_url(f"{base}/console/sign-in/code")
     await tab_to(page, "Code from your authenticator app")
-    await page.keyboard.type(totp.code_for(secret, totp.step_at(clock.now())))
+    await page.keyboard.type(one_time_code(demo, role))
     await page.keyboard.press("Enter")
     await page.wait_for_url(f"{base}/console/")
 
@@ -184,7 +201,7 @@ async def test_an_admin_creates_an_account_and_its_owner_enrols_by_keyboard(
     problems: list[str] = []
     admin = await browser.new_context(bypass_csp=True)
     page = await admin.new_page()
-    await sign_in_by_keyboard(page, base, demo_account(demo, "admin"))
+    await sign_in_by_keyboard(page, demo, "admin")
     await tab_to(page, "Staff accounts")
     await page.keyboard.press("Enter")
     await page.wait_for_url(f"{base}/console/admin/users")
@@ -234,7 +251,7 @@ async def test_a_compliance_officer_logs_a_request_and_finds_it_in_the_queue(
     problems: list[str] = []
     context = await browser.new_context(bypass_csp=True)
     page = await context.new_page()
-    await sign_in_by_keyboard(page, base, demo_account(demo, "compliance_officer"))
+    await sign_in_by_keyboard(page, demo, "compliance_officer")
     await tab_to(page, "New request")
     await page.keyboard.press("Enter")
     await page.wait_for_url(f"{base}/console/requests/new")
@@ -266,4 +283,86 @@ async def test_a_compliance_officer_logs_a_request_and_finds_it_in_the_queue(
     assert "walkthrough.requester" not in await page.content()
     await context.close()
 
+    assert problems == []
+
+
+def identity_code(outbox: Path, recipient: str) -> str:
+    """The code in the identity message the demo delivered to ``recipient`` (the demo
+    writes each outgoing message to a file; it delivers every second here)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:  # bounded: the outbox job runs every second
+        for path in outbox.glob("*.json"):
+            message = json.loads(path.read_text())
+            if message["to"] == recipient and message["template"] == "dsr_identity_code":
+                found = re.search(r"\b(\d{6})\b", message["body"])
+                assert found, message["template"]
+                return found.group(1)
+        time.sleep(0.2)
+    raise AssertionError("no identity code was delivered")
+
+
+CREATE_LEAD = """mutation ($input: NewLeadInput!) { createLead(input: $input) {
+  __typename ... on LeadPayload { lead { id } } } }"""
+
+
+async def test_a_compliance_officer_erases_a_person_and_the_certificate_verifies(
+    demo: Demo, browser: Browser, outbox: Path, tmp_path: Path
+) -> None:
+    base = f"http://127.0.0.1:{demo.port}"
+    email = "erase.walkthrough@example.org"
+    token = demo.leadvault("dev", "token", "sales_manager")
+    assert token.returncode == 0, token.stderr
+    async with httpx.AsyncClient() as http:
+        answer = await http.post(
+            f"{base}/graphql",
+            json={
+                "query": CREATE_LEAD,
+                "variables": {"input": {"email": email, "source": "WEB_FORM"}},
+            },
+            headers={"Authorization": f"Bearer {token.stdout.strip()}"},
+        )
+    created = answer.json()
+    assert created["data"]["createLead"]["__typename"] == "LeadPayload", created
+    problems: list[str] = []
+    context = await browser.new_context(bypass_csp=True, accept_downloads=True)
+    page = await context.new_page()
+    await sign_in_by_keyboard(page, demo, "compliance_officer")
+    await page.goto(f"{base}/console/requests/new", wait_until="networkidle")
+    await tab_to(page, "Kind of request")
+    await page.keyboard.type("erasure")
+    await tab_to(page, "Jurisdiction")
+    await page.keyboard.type("GDPR")
+    await tab_to(page, "Requester's email")
+    await page.keyboard.type(email)
+    await tab_to(page, "Log the request")
+    await page.keyboard.press("Enter")
+    await page.get_by_role("heading", name="Erasure request").wait_for()
+
+    await tab_to(page, "Send an identity code")
+    await page.keyboard.press("Enter")
+    await page.get_by_role("status").get_by_text("A new identity code was sent").wait_for()
+    await tab_to(page, "The code the requester read back")
+    await page.keyboard.type(identity_code(outbox, email))
+    await page.keyboard.press("Enter")
+    await page.get_by_role("status").get_by_text("identity is verified").wait_for()
+    await tab_to(page, "Submit the erasure for approval")
+    await page.keyboard.press("Enter")
+    await page.get_by_role("status").get_by_text("waits for approval").wait_for()
+    await check(page, "request-approval", problems)
+    await tab_to(page, "Your authenticator code, to confirm")
+    await page.keyboard.type(one_time_code(demo, "compliance_officer"))
+    await page.keyboard.press("Enter")
+    await page.get_by_role("status").get_by_text("approved and has run").wait_for()
+    await page.get_by_text("The certificate's signature is valid").wait_for()
+    await check(page, "request-certificate", problems)
+    async with page.expect_download() as downloading:
+        await tab_to(page, "Download the certificate (JSON)")
+        await page.keyboard.press("Enter")
+    saved = tmp_path / "certificate.json"
+    await (await downloading.value).save_as(saved)
+    await context.close()
+
+    checked = demo.leadvault("dsr", "verify-certificate", str(saved))
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert email not in saved.read_text()
     assert problems == []

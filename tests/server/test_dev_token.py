@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -70,11 +71,25 @@ def test_refused_outside_development(demo: Demo, environment: dict[str, str]) ->
     demo_env = {k: v for k, v in demo.environment.items() if k != "LEADVAULT_ENV"}
     refused = Demo(demo.port, {**demo_env, **environment}, demo.log)
 
-    result = refused.leadvault("dev", "token", "admin")
+    for command in ("token", "code"):
+        result = refused.leadvault("dev", command, "admin")
 
-    assert result.returncode == 2
-    assert result.stdout == ""
-    assert "only with LEADVAULT_ENV=dev" in result.stderr
+        assert result.returncode == 2, command
+        assert result.stdout == ""
+        assert "only with LEADVAULT_ENV=dev" in result.stderr
+
+
+def test_a_console_code_is_never_one_the_account_has_used(demo: Demo) -> None:
+    first = demo.leadvault("dev", "code", "auditor")
+    assert first.returncode == 0, first.stderr
+    assert re.fullmatch(r"\d{6}\n", first.stdout)
+    signed_in = demo.leadvault("dev", "token", "auditor")  # uses this window's code
+    assert signed_in.returncode == 0, signed_in.stderr
+
+    after = demo.leadvault("dev", "code", "auditor")
+
+    assert after.returncode == 0, after.stderr
+    assert after.stdout != first.stdout
 
 
 async def test_the_demo_account_lookup_refuses_outside_development() -> None:
