@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from starlette.routing import Mount, Route
 
-from server.console import admin, auditor, compliance, request_actions, signin
+from server.console import admin, auditor, compliance, records, request_actions, signin
 from server.console.pages import Console, stylesheet
 from server.settings import Settings
 
@@ -24,6 +24,7 @@ def console_mount(settings: Settings) -> Mount:
             *admin.routes(console),
             *compliance.routes(console),
             *request_actions.routes(console),
+            *records.routes(console),
             Route("/static/console.css", stylesheet, methods=["GET"]),
         ],
     )

@@ -1,10 +1,13 @@
 """Auditor pages: search the audit log (the ``auditEvents`` rules and query), read one event,
 verify the chain and its signed checkpoints (``auditVerification``) and download the
-checkpoints with their public keys for checking offline."""
+checkpoints with their public keys for checking offline, the per-subject access report
+(``accessReport``, audited as through the API), an export of the log as JSONL or CSV
+(audited ``audit.exported``) and the access-policy matrix (``accessPolicy``)."""
 
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,11 +16,15 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from audit import export, queries
+from audit.events import Event, Outcome, Target, record
 from audit.models import AuditCheckpoint, AuditEvent
 from audit.signing import public_keys
 from audit.verify import verify
+from compliance.access import matrix
+from compliance.scopes import may_read_subject_audit
 from core.cursors import InvalidCursor
 from crypto.signing import public_hex
+from identity.events import actor_of
 from server.console.pages import Console, Visit
 
 PAGE_SIZE = 50
@@ -116,7 +123,78 @@ def routes(console: Console) -> list[Route]:
             headers={"content-disposition": 'attachment; filename="audit-checkpoints.json"'},
         )
 
+    async def subject_report(visit: Visit) -> Response:
+        assert visit.principal is not None
+        given = visit.request.query_params.get("subject", "").strip()
+        rows: list[AuditEvent] | None = None
+        errors: dict[str, str] = {}
+        if given:
+            try:
+                subject = uuid.UUID(given)
+            except ValueError:
+                errors["subject"] = "Enter a lead id, such as 0192f1c4-7a4e-7c1d-9a7e-3f0b5c2d1e8a."
+            else:
+                rows = []
+                if may_read_subject_audit(visit.principal, subject):
+                    rows = await queries.access_report(subject)
+                    await record(
+                        Event(
+                            action="audit.access_report.read",
+                            outcome=Outcome.SUCCESS,
+                            actor=actor_of(visit.principal),
+                            target=Target("lead", str(subject)),
+                            purpose=visit.principal.purpose,
+                            details={"entries": len(rows)},
+                        )
+                    )
+        return console.render(
+            visit, "access_report.html", 400 if errors else 200, given=given, rows=rows,
+            errors=errors,
+        )  # fmt: skip
+
+    async def export_file(visit: Visit) -> Response:
+        assert visit.principal is not None
+        chosen = visit.request.path_params["format"]
+        if chosen not in ("jsonl", "csv"):
+            return console.render(visit, "not_found.html", 404, what="format")
+        since_text = visit.request.query_params.get("since", "")
+        errors: dict[str, str] = {}
+        since = _moment(since_text, "since", errors)
+        if errors:
+            return console.render(visit, "audit_export.html", 400, errors=errors)
+        lines = [export.csv_header()] if chosen == "csv" else []
+        async for row in export.rows(since):
+            lines.append(export.jsonl(row) if chosen == "jsonl" else export.csv_line(row))
+        written = len(lines) - (1 if chosen == "csv" else 0)
+        await record(
+            Event(
+                action="audit.exported",
+                outcome=Outcome.SUCCESS,
+                actor=actor_of(visit.principal),
+                details={"events": written, "format": chosen, "since": since_text[:32]},
+            )
+        )
+        return Response(
+            "".join(lines),
+            media_type="application/x-ndjson" if chosen == "jsonl" else "text/csv",
+            headers={"content-disposition": f'attachment; filename="audit-events.{chosen}"'},
+        )
+
+    async def export_page(visit: Visit) -> Response:
+        return console.render(visit, "audit_export.html", errors={})
+
+    async def policy(visit: Visit) -> Response:
+        return console.render(visit, "policy.html", matrix=matrix.build())
+
     return [
+        Route("/audit/subjects", console.page("accessReport", subject_report), methods=["GET"]),
+        Route("/audit/export", console.page("auditEvents", export_page), methods=["GET"]),
+        Route(
+            "/audit/events.{format:str}",
+            console.page("auditEvents", export_file),
+            methods=["GET"],
+        ),
+        Route("/policy", console.page("accessPolicy", policy), methods=["GET"]),
         Route("/audit", console.page("auditEvents", search), methods=["GET"]),
         Route("/audit/events/{seq:int}", console.page("auditEvents", event), methods=["GET"]),
         Route(

@@ -40,8 +40,15 @@ this only chooses the menu)."""
 SECTIONS: tuple[tuple[frozenset[Role], str, str], ...] = (
     (OPERATION_ROLES["dataSubjectRequests"], "/console/requests", "Requests"),
     (OPERATION_ROLES["createDataSubjectRequest"], "/console/requests/new", "New request"),
+    (OPERATION_ROLES["legalHolds"], "/console/holds", "Legal holds"),
+    (OPERATION_ROLES["legalHolds"], "/console/retention", "Retention"),
+    (OPERATION_ROLES["recordOfProcessing"], "/console/record-of-processing", "Processing record"),
+    (OPERATION_ROLES["consentReport"], "/console/consent-report", "Consent report"),
     (OPERATION_ROLES["auditEvents"], "/console/audit", "Audit events"),
     (OPERATION_ROLES["auditVerification"], "/console/audit/verify", "Chain verification"),
+    (OPERATION_ROLES["accessReport"], "/console/audit/subjects", "Access report"),
+    (OPERATION_ROLES["auditEvents"], "/console/audit/export", "Export"),
+    (OPERATION_ROLES["accessPolicy"], "/console/policy", "Access policy"),
     (ADMINISTRATION, "/console/admin/users", "Staff accounts"),
     (ADMINISTRATION, "/console/admin/keys", "API keys"),
 )
