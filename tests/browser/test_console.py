@@ -366,3 +366,37 @@ async def test_a_compliance_officer_erases_a_person_and_the_certificate_verifies
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert email not in saved.read_text()
     assert problems == []
+
+
+@pytest.mark.parametrize(
+    ("role", "paths"),
+    [
+        ("auditor", ["/console/audit/subjects", "/console/audit/export", "/console/policy"]),
+        (
+            "compliance_officer",
+            [
+                "/console/requests",
+                "/console/holds",
+                "/console/retention",
+                "/console/record-of-processing",
+                "/console/consent-report",
+            ],
+        ),
+        ("admin", ["/console/admin/keys"]),
+    ],
+)
+async def test_every_other_page_passes_the_accessibility_check(
+    demo: Demo, browser: Browser, role: str, paths: list[str]
+) -> None:
+    base = f"http://127.0.0.1:{demo.port}"
+    context = await browser.new_context(bypass_csp=True)
+    page = await context.new_page()
+    await sign_in_by_keyboard(page, demo, role)
+    problems: list[str] = []
+    for path in paths:
+        answer = await page.goto(f"{base}{path}", wait_until="networkidle")
+        assert answer is not None
+        assert answer.status == 200, path
+        await check(page, path.strip("/").replace("/", "-"), problems)
+    await context.close()
+    assert problems == []
