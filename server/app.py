@@ -251,7 +251,7 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
         Route("/graphql", graphql_app, methods=["GET", "POST"]),
         Route("/dsr/exports/{export_id}", export_download, methods=["GET"]),
         Route("/metrics", metrics_endpoint(settings), methods=["GET"]),
-        console_mount(settings),
+        console_mount(settings, graphql_app.schema, graphql_app.limits),  # type: ignore[arg-type]
     ]
     if settings.is_dev:
         routes.append(Route("/graphiql/{name}", graphiql.asset, methods=["GET"]))

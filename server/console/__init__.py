@@ -7,12 +7,23 @@ from __future__ import annotations
 
 from starlette.routing import Mount, Route
 
-from server.console import admin, auditor, compliance, records, request_actions, signin
+from schema import LeadVaultSchema
+from schema.limits.config import QueryLimits
+from server.console import (
+    admin,
+    auditor,
+    compliance,
+    records,
+    request_actions,
+    signin,
+    subjects,
+)
 from server.console.pages import Console, stylesheet
 from server.settings import Settings
 
 
-def console_mount(settings: Settings) -> Mount:
+def console_mount(settings: Settings, schema: LeadVaultSchema, limits: QueryLimits) -> Mount:
+    """``schema`` and ``limits``: the API's own, for the pages that read leads through it."""
     console = Console(
         settings.auth_policy(), secure=not settings.is_dev, trusted=settings.trusted_proxies
     )
@@ -25,6 +36,7 @@ def console_mount(settings: Settings) -> Mount:
             *compliance.routes(console),
             *request_actions.routes(console),
             *records.routes(console),
+            *subjects.routes(console, schema, limits),
             Route("/static/console.css", stylesheet, methods=["GET"]),
         ],
     )

@@ -147,3 +147,37 @@ async def test_a_request_page_refuses_a_stale_form_and_changes_nothing(
     refused = await console.post(f"{page}/send-code", data={"csrf": "forged"})
     assert refused.status_code == 403
     assert await AuditEvent.filter(action="dsr.identity.code_sent").count() == 0
+
+
+async def test_the_assigned_officer_sees_the_requesters_leads_under_its_purpose(
+    officer_console: tuple[httpx.AsyncClient, Account],
+    settings: Settings,
+    frozen: Clock,  # noqa: F811
+) -> None:
+    console, officer = officer_console
+    lead = await a_lead(email="subject.person@example.org", last_name="Hopper")
+    page = await logged(console, "access", "subject.person@example.org")
+    request_id = page.rsplit("/", 1)[1]
+    await post(console, f"{page}/send-code")
+    await post(console, f"{page}/verify", identity_code=await sent_code(request_id))
+    before = await console.get(f"{page}/leads")
+    assert before.status_code == 403  # verified, not yet assigned to anyone
+    assert "Hopper" not in before.text
+
+    await post(console, f"{page}/assign", assignee_id=str(officer.user.id))
+    shown = await console.get(f"{page}/leads")
+
+    assert shown.status_code == 200
+    assert "subject.person@example.org" in shown.text
+    assert "Hopper" in shown.text
+    read = await AuditEvent.filter(action="lead.read").order_by("-seq").first()
+    assert read is not None
+    assert read.purpose == f"data_subject_request:{request_id}"
+    assert read.details.get("via") == "console"
+    assert str(lead.id) in read.subject_ids
+
+    async with app_client(settings) as other:
+        await sign_in(other, await an_enrolled_user(Role.COMPLIANCE_OFFICER), frozen)
+        refused = await other.get(f"{page}/leads")
+    assert refused.status_code == 403
+    assert "Hopper" not in refused.text
