@@ -27,7 +27,8 @@ from core.errors import NotFound, ValidationFailed
 from identity import clock
 from identity.models import StaffUser
 from identity.roles import Role
-from rights import certificate, queue, requests
+from rights import certificate, queue, requests, subjects
+from rights.fulfil import RECTIFIABLE
 from rights.intake import CHANNELS, NewRequest
 from rights.officers import authorize
 from server.console.pages import Console, Visit, form_text
@@ -98,6 +99,9 @@ NOTICES = {
     "rejected": "The request is rejected and the requester told why.",
     "submitted": "The erasure waits for approval.",
     "approved": "The erasure is approved and has run.",
+    "rectified": "The lead is corrected.",
+    "unchanged": "The lead already held those values; nothing changed.",
+    "completed": "The request is answered and closed.",
 }
 
 
@@ -123,6 +127,11 @@ async def show_request(
     officers = await StaffUser.filter(role=Role.COMPLIANCE_OFFICER, is_active=True).order_by(
         "display_name"
     )
+    leads = (
+        await subjects.subject_ids(found.id)
+        if found.kind is RequestKind.RECTIFICATION and found.status in requests.WORKING
+        else []
+    )
     verdict = None
     if found.certificate:
         verdict = certificate.verify(
@@ -143,6 +152,8 @@ async def show_request(
         reasons=list(RejectionReason),
         verdict=verdict,
         export_link=export_link,
+        leads=leads,
+        rectifiable=sorted(RECTIFIABLE),
         open=found.status in requests.OPEN,
         working=found.status in requests.WORKING,
     )

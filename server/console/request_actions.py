@@ -1,7 +1,8 @@
 """What a compliance officer does to a request from its page: send and check the identity
 code, assign, extend (with a reason, inside the first period), reject (with a reason),
-generate an export and its link, submit an erasure and approve it with a fresh TOTP code
-(then it runs, as through the API), and download the certificate. Each calls the request
+generate an export and its link, correct a lead (rectification), mark a request answered,
+submit an erasure and approve it with a fresh TOTP code (then it runs, as through the API),
+and download the certificate. Each calls the request
 services the API calls; a refusal is shown on the page and changes nothing."""
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from identity import clock, login
 from identity.errors import AuthError, Forbidden
 from identity.events import actor_of
 from identity.principal import Principal
-from rights import erasure, export, requests, verification
+from rights import erasure, export, fulfil, requests, verification
 from rights.errors import CodeRejected, RequestRefused
 from server.console.admin import step_up_error
 from server.console.compliance import request_id_of, request_of, show_request
@@ -118,6 +119,22 @@ def routes(console: Console) -> list[Route]:
         fmt = form_text(form, "format") or "json"
         return await export.generate(principal, request_id, fmt, clock.now())
 
+    async def rectify(principal: Principal, request_id: uuid.UUID, form: FormData) -> str:
+        try:
+            lead_id = uuid.UUID(form_text(form, "lead_id"))
+        except ValueError:
+            raise _invalid("lead_id", "required", "choose the lead to correct") from None
+        values = {name: form_text(form, name) for name in sorted(fulfil.RECTIFIABLE)}
+        chosen = {name: value for name, value in values.items() if value}
+        if not chosen:
+            raise _invalid("first_name", "required", "enter at least one corrected value")
+        changed = await fulfil.rectify(principal, request_id, lead_id, chosen, clock.now())
+        return "rectified" if changed else "unchanged"
+
+    async def complete(principal: Principal, request_id: uuid.UUID, _: FormData) -> str:
+        await fulfil.complete(principal, request_id, clock.now())
+        return "completed"
+
     async def submit(principal: Principal, request_id: uuid.UUID, _: FormData) -> str:
         await erasure.submit(principal, request_id, clock.now())
         return "submitted"
@@ -151,6 +168,8 @@ def routes(console: Console) -> list[Route]:
         "extend": action(extend),
         "reject": action(reject),
         "export": action(make_export),
+        "rectify": action(rectify),
+        "complete": action(complete),
         "erasure/submit": action(submit),
         "erasure/approve": action(approve, step_up=True),
     }

@@ -181,3 +181,27 @@ async def test_the_assigned_officer_sees_the_requesters_leads_under_its_purpose(
         refused = await other.get(f"{page}/leads")
     assert refused.status_code == 403
     assert "Hopper" not in refused.text
+
+
+async def test_a_rectification_corrects_the_lead_and_an_access_request_closes(
+    officer_console: tuple[httpx.AsyncClient, Account],
+) -> None:
+    console, officer = officer_console
+    lead = await a_lead(email="wrong.name@example.org", last_name="Hoper")
+    page = await logged(console, "rectification", "wrong.name@example.org")
+    request_id = page.rsplit("/", 1)[1]
+    await post(console, f"{page}/send-code")
+    await post(console, f"{page}/verify", identity_code=await sent_code(request_id))
+    await post(console, f"{page}/assign", assignee_id=str(officer.user.id))
+    empty = await post(console, f"{page}/rectify", lead_id=str(lead.id))
+    assert empty.status_code == 400
+
+    fixed = await post(console, f"{page}/rectify", lead_id=str(lead.id), last_name="Hopper")
+
+    assert fixed.headers["location"].endswith("done=rectified")
+    event = await AuditEvent.get(action="lead.rectified")
+    assert event.fields_touched == ["last_name"]
+    assert "Hopper" not in json.dumps(event.details)
+    closed = await post(console, f"{page}/complete")
+    assert closed.headers["location"].endswith("done=completed")
+    assert (await DataSubjectRequest.get(id=request_id)).status is RequestStatus.COMPLETED
