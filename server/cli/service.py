@@ -237,7 +237,10 @@ def _demo(args: argparse.Namespace, today: date) -> None:
     url = f"http://{chosen.host}:{chosen.port}/graphql"
     console = f"http://{chosen.host}:{chosen.port}/console/"
     print(f"\nLeadVault demo (dev mode, {chosen.database_label})\n  GraphiQL: {url}")
-    print(f"  Console (auditors; sign in with an account below): {console}")
+    print(
+        f"  Console: {console} (compliance officers, auditors, admins: sign in with an "
+        "account below and the code python3 dev.py code ROLE prints)"
+    )
     print("  Demo sign-ins (development only; TOTP codes from the secret, e.g. an app):")
     for account in sign_ins:
         print(
