@@ -47,19 +47,30 @@ def _record(row: AuditEvent) -> dict[str, Any]:
     return values
 
 
-async def count(since: datetime | None) -> int:
+async def count(since: datetime | None, through: int | None = None) -> int:
     query = AuditEvent.filter(seq__isnull=False)
     if since is not None:
         query = query.filter(occurred_at__gte=since)
+    if through is not None:
+        query = query.filter(seq__lte=through)
     return await query.count()
 
 
-async def rows(since: datetime | None) -> AsyncIterator[dict[str, Any]]:
+async def head_seq() -> int:
+    """The newest event's number (0 for an empty log): an export through it is a fixed
+    set of events, whatever is appended while it streams."""
+    newest = await AuditEvent.filter(seq__isnull=False).order_by("-seq").first()
+    return int(newest.seq or 0) if newest is not None else 0
+
+
+async def rows(since: datetime | None, through: int | None = None) -> AsyncIterator[dict[str, Any]]:
     after = 0
     while True:
         query = AuditEvent.filter(seq__gt=after)
         if since is not None:
             query = query.filter(occurred_at__gte=since)
+        if through is not None:
+            query = query.filter(seq__lte=through)
         batch = await query.order_by("seq").limit(BATCH)
         for row in batch:
             yield _record(row)

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
 from starlette.datastructures import QueryParams
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from audit import export, queries
@@ -162,20 +163,30 @@ def routes(console: Console) -> list[Route]:
         since = _moment(since_text, "since", errors)
         if errors:
             return console.render(visit, "audit_export.html", 400, errors=errors)
-        lines = [export.csv_header()] if chosen == "csv" else []
-        async for row in export.rows(since):
-            lines.append(export.jsonl(row) if chosen == "jsonl" else export.csv_line(row))
-        written = len(lines) - (1 if chosen == "csv" else 0)
+        through = await export.head_seq()
+        total = await export.count(since, through)
         await record(
             Event(
                 action="audit.exported",
                 outcome=Outcome.SUCCESS,
                 actor=actor_of(visit.principal),
-                details={"events": written, "format": chosen, "since": since_text[:32]},
+                details={
+                    "events": total,
+                    "format": chosen,
+                    "since": since_text[:32],
+                    "through_seq": through,
+                },
             )
         )
-        return Response(
-            "".join(lines),
+
+        async def lines() -> AsyncIterator[str]:
+            if chosen == "csv":
+                yield export.csv_header()
+            async for row in export.rows(since, through):
+                yield export.jsonl(row) if chosen == "jsonl" else export.csv_line(row)
+
+        return StreamingResponse(
+            lines(),
             media_type="application/x-ndjson" if chosen == "jsonl" else "text/csv",
             headers={"content-disposition": f'attachment; filename="audit-events.{chosen}"'},
         )
