@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
+import threading
 from collections.abc import Sequence
 
 from server.cli import (
@@ -47,7 +49,24 @@ def main(argv: Sequence[str] | None = None) -> None:
         _main(argv)
     except KeyboardInterrupt:  # Ctrl+C: stop quietly (what was committed stays committed)
         print("\nleadvault: stopped", file=sys.stderr)
+        _exit_now_if_threads_linger()
         raise SystemExit(130) from None
+
+
+def _exit_now_if_threads_linger() -> None:
+    """Leave at once when a worker thread is still alive: an interrupt can land while a
+    database connection is being opened or closed, and its thread (SQLite connections each
+    have one, not a daemon) would otherwise hold the exit forever. Nothing uncommitted is
+    lost that would not be lost anyway; the streams are flushed first."""
+    lingering = [
+        thread
+        for thread in threading.enumerate()
+        if thread is not threading.main_thread() and not thread.daemon and thread.is_alive()
+    ]
+    if lingering:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)
 
 
 def _main(argv: Sequence[str] | None) -> None:

@@ -472,3 +472,22 @@ def test_dev_py_installs_the_locked_versions_once_per_change(
     for command in commands:
         assert command[command.index("-c") + 1] == str(constraints)
     assert commands[1][-2:] == ["-e", ".[dev]"]
+
+
+def test_ctrl_c_does_not_wait_for_a_thread_the_interrupt_left_behind() -> None:
+    """An interrupt that lands while a database connection's thread is alive (SQLite gives
+    each connection a non-daemon thread) must still end the command."""
+    program = (
+        "import queue, threading\n"
+        "threading.Thread(target=queue.Queue().get).start()  # never ends by itself\n"
+        "import server.cli as cli\n"
+        "def interrupted(argv):\n"
+        "    raise KeyboardInterrupt\n"
+        "cli._main = interrupted\n"
+        "cli.main([])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 130
+    assert "leadvault: stopped" in done.stderr
