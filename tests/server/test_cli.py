@@ -396,13 +396,21 @@ def test_ctrl_c_stops_the_demo_quietly(tmp_path: Path) -> None:
         stderr=subprocess.PIPE,
         text=True,
         env=environment,
+        # as in a terminal: a runner started in the background (``cmd &`` in a script)
+        # passes SIGINT on as ignored, and Ctrl+C would then never reach the demo
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
-    database = tmp_path / "data" / "leadvault.sqlite3"
-    deadline = time.monotonic() + 60
-    while not database.exists() and time.monotonic() < deadline and demo.poll() is None:
-        time.sleep(0.1)  # bounded: until the demo has migrated and is seeding
-    demo.send_signal(signal.SIGINT)
-    _, stderr = demo.communicate(timeout=60)
+    try:
+        database = tmp_path / "data" / "leadvault.sqlite3"
+        deadline = time.monotonic() + 60
+        while not database.exists() and time.monotonic() < deadline and demo.poll() is None:
+            time.sleep(0.1)  # bounded: until the demo has migrated and is seeding
+        demo.send_signal(signal.SIGINT)
+        _, stderr = demo.communicate(timeout=60)
+    finally:
+        if demo.poll() is None:
+            demo.kill()
+            demo.communicate()
 
     assert demo.returncode == 130
     assert "Traceback" not in stderr
