@@ -15,9 +15,8 @@ from tortoise.expressions import Q
 from compliance.dsr.models import DataSubjectRequest, Jurisdiction, RequestKind, RequestStatus
 from core.cursors import Page
 from crypto.cursors import open_cursor, seal_cursor
-from rights import deadlines
 from rights.officers import Officer, authorize
-from rights.requests import OPEN, alert_of
+from rights.requests import OPEN, alert_of, deadline_alert
 
 CURSOR_KIND = "dsr-queue"
 UNVERIFIED = frozenset({RequestStatus.RECEIVED, RequestStatus.IDENTITY_PENDING})
@@ -68,16 +67,7 @@ async def queue_page(
     if chosen.jurisdiction is not None:
         query = query.filter(jurisdiction=chosen.jurisdiction)
     if chosen.alert is not None:
-        query = query.filter(status__in=list(OPEN))
-        edge = now if chosen.alert == "overdue" else now + deadlines.ALERT_WINDOW
-        if chosen.alert == "overdue":
-            query = query.filter(
-                Q(due_at__lt=edge) | Q(acknowledge_by__lt=edge, acknowledged_at=None)
-            )
-        else:
-            query = query.filter(
-                Q(due_at__lte=edge) | Q(acknowledge_by__lte=edge, acknowledged_at=None)
-            )
+        query = query.filter(status__in=list(OPEN)).filter(deadline_alert(chosen.alert, now))
     if after is not None:
         due, request_id = open_cursor(after, CURSOR_KIND, binding, datetime, uuid.UUID)
         query = query.filter(Q(due_at__gt=due) | Q(due_at=due, id__gt=request_id))

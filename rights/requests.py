@@ -183,14 +183,18 @@ async def list_requests(
         query = query.filter(assigned_to_id=f.assigned_to_id)
     if f.open_only or f.alert is not None:
         query = query.filter(status__in=list(OPEN))
-    if f.alert == "overdue":
-        query = query.filter(Q(due_at__lt=now) | Q(acknowledge_by__lt=now, acknowledged_at=None))
-    elif f.alert == "due_soon":
-        soon = now + deadlines.ALERT_WINDOW
-        query = query.filter(
-            Q(due_at__lte=soon) | Q(acknowledge_by__lte=soon, acknowledged_at=None)
-        )
+    if f.alert is not None:
+        query = query.filter(deadline_alert(f.alert, now))
     return await query.order_by("due_at", "id").limit(limit)
+
+
+def deadline_alert(alert: str, now: datetime) -> Q:
+    """Open requests whose answer (or CCPA acknowledgement) is ``overdue``, or ``due_soon``
+    (overdue included)."""
+    if alert == "overdue":
+        return Q(due_at__lt=now) | Q(acknowledge_by__lt=now, acknowledged_at=None)
+    soon = now + deadlines.ALERT_WINDOW
+    return Q(due_at__lte=soon) | Q(acknowledge_by__lte=soon, acknowledged_at=None)
 
 
 def alert_of(request: DataSubjectRequest, now: datetime) -> str | None:

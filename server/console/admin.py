@@ -16,20 +16,16 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from core.errors import NotFound, ValidationFailed
-from identity import accounts, key_admin, login
+from identity import accounts, key_admin, login, throttle
 from identity.errors import AuthError, Forbidden, StepUpRequired
 from identity.models import StaffUser
 from identity.principal import Principal
 from identity.roles import Role
 from identity.scopes import ApiScope
-from server.console.pages import Console, Visit, form_text
+from server.console.pages import Console, Visit, field_errors, form_text, sentence
 
 USERS = "/console/admin/users"
 KEYS = "/console/admin/keys"
-
-
-def _field_errors(failure: ValidationFailed) -> dict[str, str]:
-    return {e.field: e.message[:1].upper() + e.message[1:] + "." for e in failure.errors}
 
 
 async def stepped_up(console: Console, visit: Visit, form: FormData) -> Principal:
@@ -47,8 +43,7 @@ def step_up_error(refused: AuthError) -> str:
     """What the step-up field says: the action needs a fresh code, or the code failed."""
     if isinstance(refused, StepUpRequired):
         return "Enter the code from your authenticator to confirm."
-    text = str(refused)
-    return text[:1].upper() + text[1:] + "."
+    return sentence(str(refused))
 
 
 def _user_id(visit: Visit) -> uuid.UUID | None:
@@ -86,7 +81,7 @@ def routes(console: Console) -> list[Route]:
                     team,
                 )
             except ValidationFailed as failure:
-                errors = _field_errors(failure)
+                errors = field_errors(failure)
             except NotFound:
                 errors = {"team": "There is no such team."}
             else:
@@ -187,7 +182,7 @@ def routes(console: Console) -> list[Route]:
                 principal = await stepped_up(console, visit, form)
                 issued = await key_admin.create(principal, name, chosen, console.policy, expires_at)
             except ValidationFailed as failure:
-                errors = _field_errors(failure)
+                errors = field_errors(failure)
             except Forbidden:
                 raise
             except AuthError as refused:
@@ -233,9 +228,10 @@ def routes(console: Console) -> list[Route]:
 
 
 async def _status(principal: Principal, user_id: uuid.UUID) -> accounts.AccountStatus | None:
+    """One account with whether sign-in is locked (the list's two facts, for one account)."""
     try:
         user: StaffUser = await accounts.get_user(principal, user_id)
     except NotFound:
         return None
-    statuses = await accounts.list_users(principal)
-    return next((s for s in statuses if s.user.id == user.id), None)
+    locked = await throttle.locked_keys([throttle.account_key(user.email)])
+    return accounts.AccountStatus(user, bool(locked))

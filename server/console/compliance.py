@@ -31,7 +31,7 @@ from rights import certificate, queue, requests, subjects
 from rights.fulfil import RECTIFIABLE
 from rights.intake import CHANNELS, NewRequest
 from rights.officers import authorize
-from server.console.pages import Console, Visit, form_text
+from server.console.pages import Console, Visit, field_errors, form_text
 
 PAGE_SIZE = 50
 ALERTS = {"due_soon": "Due within 7 days (or overdue)", "overdue": "Overdue"}
@@ -237,9 +237,7 @@ def routes(console: Console) -> list[Route]:
                     clock.now(),
                 )
             except ValidationFailed as failure:
-                errors = {
-                    e.field: e.message[:1].upper() + e.message[1:] + "." for e in failure.errors
-                }
+                errors = field_errors(failure)
             else:
                 return RedirectResponse(f"/console/requests/{created.id}", 303)
         return console.render(visit, "dsr_new.html", 400, given=given, errors=errors, **choices())

@@ -19,6 +19,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from audit.events import Event, Outcome, record
 from compliance.access.policy import OPERATION_ROLES
+from core.errors import ValidationFailed
 from core.request_context import bind_interface
 from identity.authenticate import AuthStage, RequestAuth
 from identity.errors import Forbidden
@@ -152,6 +153,16 @@ async def _record_denied(principal: Principal, operation: str) -> None:
             purpose=principal.purpose,
         )
     )
+
+
+def sentence(text: str) -> str:
+    """A service's message as a sentence on the page."""
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
+def field_errors(failure: ValidationFailed) -> dict[str, str]:
+    """A validation failure as the page shows it: a sentence per field."""
+    return {e.field: sentence(e.message) for e in failure.errors}
 
 
 def form_text(form: FormData, name: str) -> str:

@@ -23,13 +23,9 @@ from rights import holds, retention
 from rights.officers import authorize
 from rights.retention_policy import retention_policy
 from rights.ropa import as_csv, record_of_processing
-from server.console.pages import Console, Visit, form_text
+from server.console.pages import Console, Visit, field_errors, form_text
 
 RECENT_RUNS = 10
-
-
-def _field_errors(failure: ValidationFailed) -> dict[str, str]:
-    return {e.field: e.message[:1].upper() + e.message[1:] + "." for e in failure.errors}
 
 
 def routes(console: Console) -> list[Route]:
@@ -90,7 +86,7 @@ def routes(console: Console) -> list[Route]:
                     now=clock.now(),
                 )
             except ValidationFailed as failure:
-                errors = _field_errors(failure)
+                errors = field_errors(failure)
             else:
                 return RedirectResponse("/console/holds", 303)
         return await show_holds(visit, errors, given)
@@ -103,7 +99,7 @@ def routes(console: Console) -> list[Route]:
         except (ValueError, NotFound):
             return console.render(visit, "not_found.html", 404, what="legal hold")
         except ValidationFailed as failure:
-            return await show_holds(visit, _field_errors(failure))
+            return await show_holds(visit, field_errors(failure))
         return RedirectResponse("/console/holds", 303)
 
     async def retention_page(visit: Visit) -> Response:

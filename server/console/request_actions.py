@@ -7,7 +7,6 @@ services the API calls; a refusal is shown on the page and changes nothing."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import uuid
 from collections.abc import Awaitable, Callable
@@ -20,25 +19,21 @@ from starlette.routing import Route
 from audit.events import Actor
 from compliance.dsr.models import RejectionReason
 from core.errors import FieldError, NotFound, ValidationFailed
-from identity import clock, login
+from identity import clock
 from identity.errors import AuthError, Forbidden
 from identity.events import actor_of
 from identity.principal import Principal
 from rights import erasure, export, fulfil, requests, verification
 from rights.errors import CodeRejected, RequestRefused
-from server.console.admin import step_up_error
+from server.console.admin import step_up_error, stepped_up
 from server.console.compliance import request_id_of, request_of, show_request
-from server.console.pages import Console, Visit, form_text
+from server.console.pages import Console, Visit, field_errors, form_text, sentence
 
 Act = Callable[[Principal, uuid.UUID, FormData], Awaitable[str | export.Generated]]
 
 
 def _invalid(field: str, code: str, message: str) -> ValidationFailed:
     return ValidationFailed([FieldError(field, code, message)])
-
-
-def _sentence(text: str) -> str:
-    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
 
 
 def routes(console: Console) -> list[Route]:
@@ -51,23 +46,19 @@ def routes(console: Console) -> list[Route]:
             form = await visit.request.form()
             errors: dict[str, str] = {}
             try:
-                principal = visit.principal
-                code = form_text(form, "step_up_code")
-                if step_up and code:
-                    checked = await login.step_up(principal, code, console.policy)
-                    principal = dataclasses.replace(principal, mfa_verified_at=checked)
+                principal = await stepped_up(console, visit, form) if step_up else visit.principal
                 done = await act(principal, request_id, form)
             except Forbidden:
                 raise
             except AuthError as refused:
                 errors["step_up_code"] = step_up_error(refused)
             except ValidationFailed as failure:
-                errors = {e.field: _sentence(e.message) for e in failure.errors}
+                errors = field_errors(failure)
             except CodeRejected as rejected:
                 left = f" {rejected.remaining} tries left." if rejected.remaining else ""
-                errors["identity_code"] = _sentence(str(rejected)) + left
+                errors["identity_code"] = sentence(str(rejected)) + left
             except RequestRefused as refused:
-                errors["action"] = _sentence(refused.message)
+                errors["action"] = sentence(refused.message)
             except NotFound:
                 return console.render(visit, "not_found.html", 404, what="data-subject request")
             if errors:
