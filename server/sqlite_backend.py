@@ -25,6 +25,7 @@ from tortoise.backends.sqlite.client import (
     SqliteTransactionContext,
     SqliteTransactionWrapper,
 )
+from tortoise.connection import get_connections
 from tortoise.exceptions import TransactionManagementError
 
 from audit.deferred import DefersAudit
@@ -54,6 +55,9 @@ class ImmediateTransaction(DefersAudit, SqliteTransactionWrapper):
         except sqlite3.OperationalError as exc:
             self._turns.give_back()
             raise TransactionManagementError(exc) from exc
+        except BaseException:  # cancelled (a request abandoned, Ctrl+C): not our turn now
+            self._turns.give_back()
+            raise
 
     async def commit(self) -> None:
         try:
@@ -79,19 +83,57 @@ class _WriterTurns:
         self.path = None if database.startswith(":memory:") else f"{database}-writer.lock"
         self.fd: int | None = None
         self.held = False
+        self._abandoned: asyncio.Future[None] | None = None
 
     async def take(self) -> None:
         if self.path is None:  # an in-memory database has no other process to wait for
             return
+        if self._abandoned is not None:  # a cancelled wait's thread may yet take the lock
+            await asyncio.wait([self._abandoned])
         if self.fd is None:
             self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        await asyncio.to_thread(fcntl.flock, self.fd, fcntl.LOCK_EX)
+        waiting = asyncio.ensure_future(asyncio.to_thread(fcntl.flock, self.fd, fcntl.LOCK_EX))
+        try:
+            await asyncio.shield(waiting)
+        except asyncio.CancelledError:
+            # The thread still waits for the lock and will get it: let it go at once then,
+            # or every writer in every process would wait for this one forever.
+            self._abandoned = waiting
+            waiting.add_done_callback(self._let_go_if_taken)
+            raise
         self.held = True
+
+    def _let_go_if_taken(self, waiting: asyncio.Future[None]) -> None:
+        if self._abandoned is waiting:
+            self._abandoned = None
+        if self.fd is not None and not waiting.cancelled() and waiting.exception() is None:
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
 
     def give_back(self) -> None:
         if self.held and self.fd is not None:
             self.held = False
             fcntl.flock(self.fd, fcntl.LOCK_UN)
+
+
+class _TransactionContext(SqliteTransactionContext):
+    """Tortoise's context, but a transaction whose start fails or is cancelled leaves
+    nothing behind: the connection in use is the shared one again and the next transaction
+    may start (otherwise every later query, and closing, would go to a dead transaction)."""
+
+    async def __aenter__(self) -> Any:
+        await self._trxlock.acquire()
+        try:
+            await self.ensure_connection()
+            self.token = get_connections().set(self.connection_name, self.connection)
+            try:
+                await self.connection.begin()
+            except BaseException:
+                get_connections().reset(self.token)
+                raise
+        except BaseException:
+            self._trxlock.release()
+            raise
+        return self.connection
 
 
 class ImmediateSqliteClient(SqliteClient):
@@ -103,7 +145,7 @@ class ImmediateSqliteClient(SqliteClient):
         self.writer_turns = _WriterTurns(file_path)
 
     def _in_transaction(self) -> TransactionContext:
-        return SqliteTransactionContext(ImmediateTransaction(self), self._lock)
+        return _TransactionContext(ImmediateTransaction(self), self._lock)
 
 
 client_class = ImmediateSqliteClient

@@ -79,3 +79,62 @@ async def test_writers_take_turns_through_a_file_lock_held_for_the_transaction()
         fcntl.flock(other, fcntl.LOCK_UN)
     finally:
         os.close(other)
+
+
+async def test_a_transaction_cancelled_while_waiting_for_its_turn_leaves_nothing_held(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Ctrl+C or an abandoned request can cancel a transaction while it waits for another
+    process's turn: the connection must be the shared one again, the next transaction must
+    start, and the turn its waiting thread gets later must be let go."""
+    import fcntl
+    import os
+
+    from tortoise.connection import get_connections
+
+    from server import sqlite_backend
+
+    waiting = asyncio.Event()
+    take = sqlite_backend._WriterTurns.take
+
+    async def noted_take(turns: sqlite_backend._WriterTurns) -> None:
+        waiting.set()
+        await take(turns)
+
+    monkeypatch.setattr(sqlite_backend._WriterTurns, "take", noted_take)
+    in_use_after: list[object] = []
+
+    async def abandoned() -> None:
+        try:
+            async with in_transaction("default"):
+                await Team.create(name="never-written")
+        finally:
+            in_use_after.append(get_connections().get("default"))
+
+    other = os.open(f"{_file()}-writer.lock", os.O_RDWR | os.O_CREAT)
+    try:
+        fcntl.flock(other, fcntl.LOCK_EX)  # another process's turn
+        task = asyncio.create_task(abandoned())
+        await waiting.wait()  # the task now waits in a thread for the lock
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        fcntl.flock(other, fcntl.LOCK_UN)  # the abandoned thread gets the turn now
+
+        assert isinstance(in_use_after[0], sqlite_backend.ImmediateSqliteClient)
+        async with asyncio.timeout(10):  # the next transaction starts and commits
+            async with in_transaction("default"):
+                await Team.create(name="written")
+        deadline = asyncio.get_running_loop().time() + 10
+        while True:  # and another process gets its turn: nothing holds the lock
+            try:
+                fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                assert asyncio.get_running_loop().time() < deadline, "the turn was never let go"
+                await asyncio.sleep(0.01)
+        fcntl.flock(other, fcntl.LOCK_UN)
+    finally:
+        os.close(other)
+    assert await Team.filter(name="never-written").count() == 0
+    assert await Team.filter(name="written").count() == 1
