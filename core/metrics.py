@@ -53,6 +53,21 @@ RATE_LIMITED = Counter(
     "Requests refused by a limit: the request budget, or sign-in and code attempts",
     ("limit",),
 )
+WEBHOOK_ATTEMPTS = Counter(
+    "leadvault_webhook_attempts",
+    "Webhook delivery attempts by result (delivered, failed, refused, gone, throttled)",
+    ("result",),
+)
+WEBHOOK_SECONDS = Histogram(
+    "leadvault_webhook_delivery_seconds",
+    "Time from an event's commit to its first successful delivery",
+    buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 30.0, 300.0, 3600.0),
+)
+WEBHOOK_ENDPOINTS_DISABLED = Counter(
+    "leadvault_webhook_endpoints_disabled",
+    "Webhook endpoints disabled automatically, by reason (gone: a 410; failing)",
+    ("reason",),
+)
 POOL_CONNECTIONS = Gauge(
     "leadvault_db_pool_connections",
     "Database pool connections by connection name and state (PostgreSQL pools)",

@@ -28,6 +28,7 @@ MODEL_MODULES = [
     "compliance.consent.models",
     "leads.scoring.models",
     "compliance.dsr.models",
+    "compliance.events.models",
 ]
 MIGRATIONS_MODULE = "migrations"
 

@@ -139,6 +139,11 @@ async def database(settings: Settings) -> AsyncIterator[str]:
 
 
 TABLES_CHILDREN_FIRST = (
+    "webhook_attempt",
+    "webhook_delivery",
+    "webhook_endpoint",
+    "domain_event",
+    "event_stream",
     "dsr_export",
     "dsr_subject",
     "dsr_request",
