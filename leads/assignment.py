@@ -19,12 +19,14 @@ from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
 from audit.events import Actor, Event, Outcome, record_many
+from compliance.events.emit import emit
 from core.errors import FieldError, NotFound, ValidationFailed
 from identity.events import actor_of
 from identity.models import StaffUser, Team
 from identity.principal import Principal
 from identity.roles import Role
 from leads.enums import Stage, Status
+from leads.events import assigned as assigned_to
 from leads.followup import reassign_open_tasks
 from leads.models import Lead
 from leads.repository import LeadRepository
@@ -99,6 +101,7 @@ async def assign_round_robin(
         done.append(Assignment(lead_id, chosen.id, reason))
     await team.save(update_fields=["last_assigned_id"])
     assigned = [a for a in done if a.owner_id is not None]
+    await emit([assigned_to(a.lead_id, a.owner_id, team_id) for a in assigned], now)
     if assigned:
         await record_many(
             [

@@ -31,6 +31,7 @@ from compliance.consent.ledger import ConsentChange, append, basis_changes, chec
 from compliance.consent.models import ConsentEvent
 from compliance.consent.purposes import LawfulBasis, purposes
 from compliance.consent.state import current_states
+from compliance.events.emit import emit
 from core.errors import FieldError, NotFound, ValidationFailed
 from core.ids import new_id
 from core.validation import text
@@ -42,6 +43,7 @@ from leads.contacts import lead_ids_with, replace_indexes, seal_lead, subject_ke
 from leads.details import clean_details
 from leads.enums import ActivityType, Source, Stage
 from leads.errors import Suppressed
+from leads.events import created
 from leads.followup import send_welcome
 from leads.models import Activity, Lead
 from leads.scoring.service import Trigger, rescore_lead
@@ -264,6 +266,7 @@ async def _create(
     )
     await change.save()
     await _recorded(principal, "lead.created", lead_id, tuple(sorted(cleaned)), via="capture")
+    await emit([created(lead)], now)
     return lead
 
 

@@ -29,6 +29,7 @@ from audit.events import Actor, Event, Outcome, record_many
 from compliance.consent import ledger, suppression
 from compliance.consent.evidence import ConsentSource, Evidence
 from compliance.consent.purposes import LawfulBasis, purposes
+from compliance.events.emit import emit
 from core.bulk import insert_dicts
 from core.errors import ValidationFailed
 from core.ids import new_id
@@ -36,6 +37,7 @@ from crypto.blind_index import IndexKind
 from crypto.vault import current_vault
 from leads.contacts import index_rows, seal_lead
 from leads.enums import CompanySize, Seniority, Source, Stage
+from leads.events import created_with
 from leads.models import ContactIndex, Lead, StageChange
 from leads.validation import clean_lead_fields
 
@@ -339,6 +341,10 @@ async def _write_new(
     await insert_dicts(ContactIndex, indexes)
     await insert_dicts(StageChange, changes)
     written = await ledger.append_for_new_leads(consents, actor, now)
+    await emit(
+        [created_with(lead_id, Stage.LEAD, row.values.get("source")) for lead_id, row in chunk],
+        now,
+    )
     await record_many(
         [
             Event(

@@ -241,6 +241,8 @@ class Task(Model):
     completed_at = UtcDatetimeField(null=True)
     completed_by_id = fields.UUIDField(null=True)
     created_at = UtcDatetimeField()
+    breach_announced_at = UtcDatetimeField(null=True)
+    """When ``task.sla_breached`` was emitted for it (once per task)."""
 
     class Meta:
         table = "task"
@@ -248,6 +250,7 @@ class Task(Model):
             Index(fields=("lead_id", "kind", "step"), name="task_lead_idx"),
             Index(fields=("kind", "due_at"), name="task_due_idx"),
             Index(fields=("owner_id", "completed_at", "due_at"), name="task_owner_idx"),
+            Index(fields=("due_at",), name="task_due_at_idx"),
         )
 
 

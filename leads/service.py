@@ -13,6 +13,7 @@ from tortoise.transactions import in_transaction
 from audit.events import Event, Outcome, Target, record
 from compliance.consent import ledger, suppression
 from compliance.consent.evidence import ConsentSource, Evidence
+from compliance.events.emit import emit
 from compliance.scopes import RowScope, lead_scope
 from core.errors import FieldError, NotFound, ValidationFailed
 from core.ids import new_id
@@ -29,6 +30,7 @@ from leads.contacts import lead_ids_with, replace_indexes, seal_lead, subject_ke
 from leads.details import clean_details
 from leads.enums import HUMAN_TOUCH_ACTIVITIES, ActivityType, Stage, Status
 from leads.errors import DuplicateLead, Suppressed
+from leads.events import assigned, created, stage_changed
 from leads.followup import (
     BecameSql,
     became_sql,
@@ -162,6 +164,7 @@ async def create_lead(principal: Principal, values: Mapping[str, Any]) -> Lead:
         )
         await change.save()
         await _recorded(principal, "lead.created", lead.id, tuple(sorted(cleaned)))
+        await emit([created(lead)], now)
         await duplicates.flag(principal, lead_id, hidden, now)
         await record_bases(principal, lead_id, key, now)
         await auto_assign(principal, lead, now)
@@ -244,6 +247,7 @@ async def update_lead(principal: Principal, lead_id: uuid.UUID, values: Mapping[
             if owner is not None and owner.team_id is not None:
                 cleaned["team_id"] = owner.team_id
         reassigned = "owner_id" in cleaned and cleaned["owner_id"] != lead.owner_id
+        previous = lead.owner_id
         personal = personal_fields_of(Lead)
         key = await subject_key(lead.id, create=False) if personal.keys() & cleaned else None
         changed = changed_values(lead, key, cleaned)
@@ -260,6 +264,7 @@ async def update_lead(principal: Principal, lead_id: uuid.UUID, values: Mapping[
                 lead.assigned_at, lead.assignment_reason = utcnow(), "reassigned by staff"
                 await lead.save(update_fields=["assigned_at", "assignment_reason"])
                 await reassign_open_tasks(lead.id, lead.owner_id)
+                await emit([assigned(lead.id, lead.owner_id, lead.team_id, previous)], utcnow())
             if changed.keys() & set(FACT_COLUMNS):
                 await rescore_lead(lead.id, Trigger.LEAD_CHANGED, utcnow())
                 await lead.refresh_from_db()
@@ -369,6 +374,7 @@ async def change_stage(
         await lead.save(update_fields=["stage", "status", "stage_entered_at", "updated_at"])
         if to_stage is Stage.SQL:
             await became_sql([BecameSql(lead.id, lead.source.value, lead.owner_id)], now)
+        await emit([stage_changed(lead.id, change.from_stage, to_stage, "staff")], now)
         await _recorded(
             principal,
             "lead.stage.changed",

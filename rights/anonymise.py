@@ -23,6 +23,7 @@ backups) is unreadable. Every strategy works on a batch of leads and is safe to 
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,6 +35,10 @@ from tortoise.queryset import QuerySet
 from compliance.categories import DataCategory
 from compliance.consent.models import ConsentConfirmation, ConsentEvent
 from compliance.consent.suppression import suppress_indexes
+from compliance.events.emit import NewEvent, emit, lead_event
+from compliance.events.log import purge_for_leads
+from compliance.events.models import WebhookDelivery
+from compliance.events.types import EventType
 from compliance.models import OutboxMessage
 from leads.models import Activity, ContactIndex, Lead, StageChange
 from leads.scoring.models import ScoreHistory
@@ -194,6 +199,25 @@ class KeepShreddedEvidence(Strategy):
         return None
 
 
+class PurgeWebhookDeliveries(Strategy):
+    """Events about the lead not yet delivered are never sent (their bodies hold ids only,
+    but a receiver learning of a person after their erasure is what erasure rules out)."""
+
+    table, action, fields = "webhook_delivery", "purged", ("status",)
+
+    def rows(self, lead_ids: Sequence[uuid.UUID]) -> QuerySet[Any]:
+        return WebhookDelivery.filter(status="pending", event__lead_id__in=list(lead_ids))
+
+    async def per_lead(self, lead_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
+        found = await self.rows(lead_ids).values_list("event__lead_id", flat=True)
+        return dict(Counter(uuid.UUID(str(lead_id)) for lead_id in found))
+
+    async def apply(
+        self, lead_ids: Sequence[uuid.UUID], now: datetime, references: References
+    ) -> None:
+        await purge_for_leads(lead_ids, now)
+
+
 STRATEGIES: tuple[Strategy, ...] = (
     SuppressContacts(),
     DeleteContactIndexes(),
@@ -204,6 +228,7 @@ STRATEGIES: tuple[Strategy, ...] = (
     DeleteRows(OutboxMessage),
     DeleteRows(ConsentConfirmation),
     KeepShreddedEvidence(),
+    PurgeWebhookDeliveries(),
 )
 """In order: the suppression copy must be taken before the indexes go."""
 
@@ -236,4 +261,12 @@ async def anonymise(
             counts.append(
                 TableCount(strategy.table, strategy.action, strategy.fields, found.get(lead_id, 0))
             )
+    await emit([_erased(lead_id, references.get(lead_id)) for lead_id in lead_ids], now)
     return per_lead
+
+
+def _erased(lead_id: uuid.UUID, reference: str | None) -> NewEvent:
+    """``lead.erased``, naming the request when an erasure request did it (retention
+    otherwise)."""
+    request = reference.removeprefix("dsr:") if reference and reference.startswith("dsr:") else None
+    return lead_event(EventType.LEAD_ERASED, lead_id, requestId=request)

@@ -36,6 +36,7 @@ from compliance.dsr.models import (
     RequestSubject,
     SubjectOutcome,
 )
+from compliance.events.emit import emit
 from core import stopping
 from crypto.vault import current_vault
 from identity.admin import require_recent_mfa
@@ -43,6 +44,7 @@ from rights import certificate, holds
 from rights.anonymise import anonymise
 from rights.config import dsr_config
 from rights.errors import RequestRefused
+from rights.events import completed_event
 from rights.officers import Officer, actor_of, user_id_of
 from rights.requests import WORKING, locked, request_event, require_status, save
 from rights.subjects import link_subjects
@@ -273,6 +275,7 @@ async def _execute_taken(
                 results.append(_execution(request, subjects, document))
                 events.append(_executed_event(request, subjects, document, actor))
             await record_many(events, now=completed_at)
+            await emit([completed_event(r) for r in requests], completed_at)
     except BaseException:
         await DataSubjectRequest.filter(id__in=taken, status__not=RequestStatus.COMPLETED).update(
             lease_until=None

@@ -23,6 +23,7 @@ from compliance.consent.evidence import ConsentSource, Evidence
 from compliance.consent.ledger import ConsentChange, append
 from compliance.consent.purposes import purposes
 from compliance.dsr.models import DataSubjectRequest, RequestKind, RequestStatus, SubjectExport
+from compliance.events.emit import emit
 from core.errors import FieldError, NotFound, ValidationFailed
 from crypto.vault import current_vault
 from leads.contacts import replace_indexes, seal_lead
@@ -30,6 +31,7 @@ from leads.models import Lead
 from leads.service import changed_values
 from leads.validation import clean_lead_fields
 from rights.errors import RequestRefused
+from rights.events import completed_event
 from rights.officers import Officer, actor_of
 from rights.requests import WORKING, locked, request_event, require_status, save
 from rights.subjects import PURPOSE_KIND, link_subjects, subject_ids
@@ -149,4 +151,5 @@ async def complete(
             ),
             now=now,
         )
+        await emit([completed_event(request)], now)
     return request

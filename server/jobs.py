@@ -8,6 +8,7 @@ killed worker simply carries on.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from datetime import timedelta
 
@@ -79,6 +80,13 @@ def catalogue(settings: Settings) -> list[Job]:
             "job_runs": pruned,
         }
 
+    async def announcements(_: RunProgress) -> Mapping[str, int]:
+        from leads.breaches import announce_breaches
+        from rights.events import announce_due_soon
+
+        now = clock.now()
+        return {"tasks": await announce_breaches(now), "requests": await announce_due_soon(now)}
+
     async def checkpoint(_: RunProgress) -> Mapping[str, int]:
         from audit.chain import checkpoint_now
 
@@ -92,6 +100,7 @@ def catalogue(settings: Settings) -> list[Job]:
         Job("erasure", timedelta(minutes=1), erasure),
         Job("retention", timedelta(hours=settings.retention_job_hours), retention),
         Job("audit-checkpoint", timedelta(minutes=settings.audit_checkpoint_minutes), checkpoint),
+        Job("announcements", timedelta(minutes=1), announcements),
     ]
     if settings.outbox_dir is not None:
         from compliance.outbox import FileSender, deliver
@@ -107,6 +116,36 @@ def catalogue(settings: Settings) -> list[Job]:
     return jobs
 
 
-def scheduler(settings: Settings) -> Scheduler:
-    """The loop that runs :func:`catalogue` (``leadvault worker``, ``serve --with-jobs``)."""
-    return Scheduler(catalogue(settings), poll=timedelta(seconds=settings.jobs_poll_seconds))
+class Jobs:
+    """What a worker runs (``leadvault worker``, ``serve --with-jobs``): the scheduler of
+    :func:`catalogue` and the webhook delivery loop beside it."""
+
+    def __init__(self, settings: Settings) -> None:
+        from compliance.events.addresses import networks
+        from compliance.events.delivery import DeliveryOptions, Dispatcher
+
+        self.scheduler = Scheduler(
+            catalogue(settings), poll=timedelta(seconds=settings.jobs_poll_seconds)
+        )
+        self.jobs = self.scheduler.jobs
+        self.dispatcher = Dispatcher(
+            DeliveryOptions(allow=networks(settings.webhook_allow_networks))
+        )
+        self.poll = settings.webhook_poll_ms / 1000
+        self._stop = asyncio.Event()
+
+    async def run(self) -> None:
+        try:
+            await asyncio.gather(self.scheduler.run(), self.dispatcher.run(self._stop, self.poll))
+        finally:
+            await self.dispatcher.close()
+
+    async def stop(self, within: float) -> None:
+        """Stop both: the delivery loop after the batch it is sending (each send is bounded
+        by its timeout), the scheduler as :meth:`Scheduler.stop` says."""
+        self._stop.set()
+        await self.scheduler.stop(within)
+
+
+def scheduler(settings: Settings) -> Jobs:
+    return Jobs(settings)

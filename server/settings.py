@@ -122,6 +122,8 @@ class Settings:
     max_concurrent_requests: int = 4
     serve_jobs: bool = False
     jobs_poll_seconds: int = 5
+    webhook_poll_ms: int = 200
+    webhook_allow_networks: str = ""
     db_pool_size: int = 10
     db_statement_cache: bool = True
     replica_url: Secret = field(default_factory=lambda: Secret(""))
@@ -269,6 +271,8 @@ class Settings:
             ),
             serve_jobs=reader.flag("SERVE_JOBS", False),
             jobs_poll_seconds=reader.integer("JOBS_POLL_SECONDS", 5, minimum=1, maximum=60),
+            webhook_poll_ms=reader.integer("WEBHOOK_POLL_MS", 200, minimum=20, maximum=60_000),
+            webhook_allow_networks=reader.text("WEBHOOK_ALLOW_NETWORKS", ""),
             db_pool_size=reader.integer("DB_POOL_SIZE", 10, minimum=1, maximum=500),
             db_statement_cache=reader.flag("DB_STATEMENT_CACHE", True),
             replica_url=Secret(reader.optional_database_url("REPLICA_DATABASE_URL")),
@@ -281,6 +285,15 @@ class Settings:
             parse_sla_by_source(settings.first_contact_sla_by_source)
         except ValueError as error:
             raise SettingsError(f"{PREFIX}FIRST_CONTACT_SLA_BY_SOURCE: {error}") from None
+        from compliance.events.addresses import networks
+
+        try:
+            networks(settings.webhook_allow_networks)
+        except ValueError:
+            raise SettingsError(
+                f"{PREFIX}WEBHOOK_ALLOW_NETWORKS: not a comma-separated list of addresses or "
+                "networks (CIDR)"
+            ) from None
         from rights.config import parse_holidays
 
         try:

@@ -31,6 +31,8 @@ from compliance.consent.state import (
     move_state,
     state_values,
 )
+from compliance.events.emit import NewEvent, emit, lead_event
+from compliance.events.types import EventType
 from core.bulk import insert_rows
 from core.errors import FieldError, ValidationFailed
 from core.ids import new_id
@@ -216,7 +218,21 @@ async def append(
         written.append(event)
     if written:
         await record_many([_audit_event(e, actor, purpose_of_request) for e in written], now=when)
+        await emit(_changed([(e.lead_id, e.purpose, e.kind) for e in written]), when)
     return written
+
+
+def _changed(written: Iterable[tuple[uuid.UUID, str, str]]) -> list[NewEvent]:
+    """``consent.changed`` for each answer of the person's own (purposes on the consent
+    basis); the bases a new enquiry establishes come with ``lead.created``."""
+    found = []
+    for lead_id, name, kind in written:
+        purpose = purposes().get(name)
+        if purpose is not None and purpose.basis is LawfulBasis.CONSENT:
+            found.append(
+                lead_event(EventType.CONSENT_CHANGED, lead_id, purpose=name, status=str(kind))
+            )
+    return found
 
 
 def _audit_event(event: ConsentEvent, actor: Actor, purpose: str | None) -> Event:
@@ -271,6 +287,7 @@ async def expire(state: ConsentState, actor: Actor, now: datetime) -> ConsentEve
     await event.save()
     await move_state(event)
     await record_many([_audit_event(event, actor, None)], now=now)
+    await emit(_changed([(event.lead_id, event.purpose, event.kind)]), now)
     return event
 
 
@@ -337,4 +354,5 @@ async def append_for_new_leads(
             ],
             now=now,
         )
+        await emit(_changed((e["lead_id"], e["purpose"], e["kind"]) for e in events), now)
     return len(events)

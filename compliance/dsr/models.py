@@ -70,6 +70,8 @@ class DataSubjectRequest(Model):
     acknowledged_at = UtcDatetimeField(null=True)
     first_due_at = UtcDatetimeField()
     due_at = UtcDatetimeField()
+    due_soon_announced_at = UtcDatetimeField(null=True)
+    """When ``dsr.due_soon`` was emitted for it (once per request)."""
     extended_at = UtcDatetimeField(null=True)
     extension_reason = secret_field(max_length=1000)
     extension_notified_at = UtcDatetimeField(null=True)

@@ -98,7 +98,7 @@ class Dispatcher:
     ) -> None:
         self.options = options
         self.now = now
-        self.rng = rng or random.Random()  # noqa: S311 - jitter, not a secret
+        self.rng = rng or random.Random()
         self.holder = uuid.uuid4().hex
         self.pool = httpcore.AsyncConnectionPool(
             ssl_context=ssl.create_default_context(),
@@ -163,7 +163,9 @@ class Dispatcher:
         headers = {
             "content-type": "application/json",
             "user-agent": "LeadVault-Webhooks/1",
-            **signed_headers(signing_secrets(endpoint, now), str(event.id), int(now.timestamp()), body),
+            **signed_headers(
+                signing_secrets(endpoint, now), str(event.id), int(now.timestamp()), body
+            ),
         }
         started = time.monotonic()
         timeout = self.options.timeout
@@ -178,7 +180,7 @@ class Dispatcher:
                     extensions={"timeout": phases},
                 ) as response:
                     read = 0
-                    async for chunk in response.aiter_stream():  # type: ignore[attr-defined]
+                    async for chunk in response.aiter_stream():
                         read += len(chunk)
                         if read >= BODY_READ_LIMIT:
                             break
@@ -230,9 +232,7 @@ class Dispatcher:
                 return
             else:
                 WEBHOOK_ATTEMPTS.labels(_result_label(answer)).inc()
-                wait = (
-                    parse_retry_after(answer.retry_after, now) if status in (429, 503) else None
-                )
+                wait = parse_retry_after(answer.retry_after, now) if status in (429, 503) else None
                 later = next_attempt(row.attempts, now, self.rng, wait)
                 if later is None:
                     _finish(row, "failed", now)

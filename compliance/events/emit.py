@@ -17,6 +17,7 @@ from compliance.events.types import EventType, check_data
 from core import bulk
 from core.ids import new_id
 
+
 @dataclass(frozen=True, slots=True)
 class NewEvent:
     type: EventType
@@ -70,7 +71,8 @@ async def _take_sequences(counts: Counter[str]) -> dict[str, int]:
     db = connections.get("default")
     dialect = db.capabilities.dialect
     streams = sorted(counts)
-    groups, values = [], []
+    groups: list[str] = []
+    values: list[Any] = []
     for stream in streams:
         groups.append(f"({', '.join(bulk.marks(dialect, 2, len(values) + 1))})")
         values += [stream, counts[stream]]

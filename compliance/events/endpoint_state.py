@@ -25,11 +25,9 @@ async def failed(endpoint_id: uuid.UUID, at: datetime) -> datetime:
     await WebhookEndpoint.filter(id=endpoint_id, failing_since__isnull=True).update(
         failing_since=at
     )
-    since = (
-        await WebhookEndpoint.filter(id=endpoint_id).values_list("failing_since", flat=True)
-    )[0]
-    assert since is not None
-    return since
+    endpoint = await WebhookEndpoint.get(id=endpoint_id).only("id", "failing_since")
+    assert endpoint.failing_since is not None
+    return endpoint.failing_since
 
 
 async def disable(

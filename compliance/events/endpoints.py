@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from tortoise.transactions import in_transaction
@@ -89,7 +89,9 @@ def _checked(
     return clean, types, text
 
 
-async def _audit(actor: Administrator, action: str, endpoint_id: uuid.UUID, **details: object) -> None:
+async def _audit(
+    actor: Administrator, action: str, endpoint_id: uuid.UUID, **details: object
+) -> None:
     await record(
         Event(
             action=action,

@@ -62,9 +62,7 @@ async def redeliver(actor: Administrator, delivery_id: uuid.UUID) -> WebhookDeli
     authorize(actor)
     now = clock.now()
     async with in_transaction("default"):
-        original = (
-            await WebhookDelivery.filter(id=delivery_id).select_related("endpoint").first()
-        )
+        original = await WebhookDelivery.filter(id=delivery_id).select_related("endpoint").first()
         if original is None:
             raise NotFound("webhook delivery")
         problem = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from tortoise import fields
 from tortoise.indexes import Index
@@ -23,7 +24,7 @@ class DomainEvent(Model):
     stream = fields.CharField(max_length=80)
     sequence = fields.BigIntField()
     lead_id = fields.UUIDField(null=True)
-    data = fields.JSONField(default=dict)
+    data: dict[str, Any] = fields.JSONField(default=dict)
 
     class Meta:
         table = "domain_event"
@@ -49,7 +50,7 @@ class WebhookEndpoint(Model):
     id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
     url = fields.CharField(max_length=2048)
     description = fields.CharField(max_length=500, default="")
-    event_types = fields.JSONField(default=list)
+    event_types: list[str] = fields.JSONField(default=list)
     """The types delivered here; empty means every type."""
     enabled = fields.BooleanField(default=True)
     disabled_reason = fields.CharField(max_length=32, null=True)

@@ -27,9 +27,7 @@ class EventType(enum.StrEnum):
 DATA_KEYS: Mapping[EventType, frozenset[str]] = {
     EventType.LEAD_CREATED: frozenset({"leadId", "stage", "source", "ownerId", "teamId"}),
     EventType.LEAD_STAGE_CHANGED: frozenset({"leadId", "fromStage", "toStage", "by"}),
-    EventType.LEAD_SCORE_THRESHOLD_CROSSED: frozenset(
-        {"leadId", "threshold", "modelVersion", "fromStage", "toStage"}
-    ),
+    EventType.LEAD_SCORE_THRESHOLD_CROSSED: frozenset({"leadId", "threshold", "modelVersion"}),
     EventType.LEAD_ASSIGNED: frozenset({"leadId", "ownerId", "teamId", "previousOwnerId"}),
     EventType.LEAD_ERASED: frozenset({"leadId", "requestId"}),
     EventType.TASK_SLA_BREACHED: frozenset({"leadId", "taskId", "ownerId", "dueAt"}),

@@ -26,11 +26,14 @@ from tortoise import connections
 from audit.events import Actor, Event, Outcome, record_many
 from compliance.consent import state as consent_state
 from compliance.consent.purposes import PROFILING
+from compliance.events.emit import NewEvent, emit, lead_event
+from compliance.events.types import EventType
 from core import bulk
 from core.bulk import insert_dicts
 from core.ids import new_id
 from crypto.vault import current_vault
 from leads.enums import Stage, Status
+from leads.events import stage_changed
 from leads.followup import BecameSql, became_sql
 from leads.lifecycle import status_after
 from leads.models import Lead, StageChange
@@ -203,6 +206,7 @@ async def score_batch(
     updates: list[list[Any]] = []
     history: list[list[Any]] = []
     advances: list[tuple[dict[str, Any], ScoreResult]] = []
+    crossings: list[NewEvent] = []
     fields = Lead._meta.fields_map
     breakdown_field, id_field, time_field = (
         fields["score_breakdown"],
@@ -247,10 +251,12 @@ async def score_batch(
                 [lead_key, version, result.total, result.fit, result.engagement, encoded,
                  trigger, stamp]
             )  # fmt: skip
+        crossings += _crossed(row, result, definition, version)
         if result.band in ADVANCES_FROM and Stage(row["stage"]) in ADVANCES_FROM[result.band]:
             advances.append((row, result))
     if write:
         await _write(updates, history, advances, definition, version, now, outcome)
+        await emit(crossings, now)
     else:
         outcome.advanced = [
             (uuid.UUID(_key(r["id"])), Stage(r["stage"]), BAND_STAGE[res.band])
@@ -280,6 +286,24 @@ async def _write(
         )
     if advances:
         await _advance(advances, definition, version, now, outcome)
+
+
+def _crossed(
+    row: dict[str, Any], result: ScoreResult, definition: ScoringDefinition, version: int
+) -> list[NewEvent]:
+    """A ``lead.score_threshold_crossed`` event for each threshold the score rose to."""
+    before = row["score"] if row["score_model_version"] is not None else 0
+    lead_id = uuid.UUID(_key(row["id"]))
+    return [
+        lead_event(
+            EventType.LEAD_SCORE_THRESHOLD_CROSSED, lead_id, threshold=name, modelVersion=version
+        )
+        for name, threshold in (
+            ("MQL", definition.mql_threshold),
+            ("SQL", definition.sql_threshold),
+        )
+        if (before or 0) < threshold <= result.total
+    ]
 
 
 def _reason(result: ScoreResult, definition: ScoringDefinition, version: int) -> str:
@@ -343,6 +367,9 @@ async def _advance(
     db = connections.get("default")
     await db.execute_many(_update_sql(db.capabilities.dialect, STAGE_COLUMNS), moves)
     await became_sql(qualified, now)
+    await emit(
+        [stage_changed(c["lead_id"], c["from_stage"], c["to_stage"], "score") for c in changes], now
+    )
     await record_many(
         [
             Event(

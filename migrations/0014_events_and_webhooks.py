@@ -87,4 +87,18 @@ class Migration(migrations.Migration):
             options={'table': 'webhook_attempt', 'app': 'leadvault', 'indexes': [Index(fields=['delivery_id', 'attempted_at'])], 'pk_attr': 'id', 'table_description': 'One try at a delivery: when, the status code (none when no answer came), how long it'},
             bases=['Model'],
         ),
+        ops.AddField(
+            model_name='DataSubjectRequest',
+            name='due_soon_announced_at',
+            field=UtcDatetimeField(null=True, auto_now=False, auto_now_add=False),
+        ),
+        ops.AddField(
+            model_name='Task',
+            name='breach_announced_at',
+            field=UtcDatetimeField(null=True, auto_now=False, auto_now_add=False),
+        ),
+        ops.AddIndex(
+            model_name='Task',
+            index=Index(fields=['due_at'], name='task_due_at_idx'),
+        ),
     ]
