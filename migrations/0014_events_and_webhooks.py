@@ -55,7 +55,7 @@ class Migration(migrations.Migration):
                 ('created_by_id', fields.UUIDField(null=True)),
                 ('updated_at', UtcDatetimeField(auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'webhook_endpoint', 'app': 'leadvault', 'pk_attr': 'id', 'table_description': 'Where events are sent. ``secret`` signs every delivery; during a rotation'},
+            options={'table': 'webhook_endpoint', 'app': 'leadvault', 'pk_attr': 'id', 'table_description': 'Where events are sent. ``secret`` signs every delivery. During a rotation'},
             bases=['Model'],
         ),
         ops.CreateModel(

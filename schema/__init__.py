@@ -46,6 +46,7 @@ from schema.policy.queries import AccessQueries
 from schema.scalars import SCALARS
 from schema.scoring.mutations import ScoringMutations
 from schema.scoring.queries import ScoringQueries
+from schema.webhooks.operations import WebhookMutations, WebhookQueries
 
 MAX_DEPTH = 8
 MAX_TOKENS = 5000
@@ -74,6 +75,7 @@ class Query(
     FollowUpQueries,
     FunnelQueries,
     DsrQueries,
+    WebhookQueries,
 ):
     pass
 
@@ -89,6 +91,7 @@ class Mutation(
     ScoringMutations,
     FollowUpMutations,
     DsrMutations,
+    WebhookMutations,
 ):
     pass
 

@@ -26,6 +26,8 @@ class Context:
     auth_policy: AuthPolicy = field(default_factory=AuthPolicy)
     """The app's sign-in timings and limits, built once from settings at start-up."""
     response: Any = None
+    webhooks_over_http: bool = False
+    """Whether webhook endpoints may use plain http (development only)."""
     """The HTTP response being prepared (None outside HTTP, in tests that execute directly)."""
 
     def refuse_with(self, status: int, headers: dict[str, str]) -> None:

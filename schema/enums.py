@@ -11,6 +11,8 @@ import strawberry
 from compliance.consent.evidence import ConsentKind, ConsentSource, EvidenceMethod
 from compliance.consent.purposes import LawfulBasis
 from compliance.dsr.models import Jurisdiction, RequestKind, RequestStatus
+from compliance.events.types import DeliveryStatus as WebhookDeliveryStatus
+from compliance.events.types import EventType as WebhookEventType
 from core.cursors import SortDirection
 from identity.roles import Role as StaffRole
 from identity.scopes import ApiScope
@@ -52,6 +54,8 @@ for _enum, _name in (
     (RequestStatus, "DataSubjectRequestStatus"),
     (RequestKind, "DataSubjectRequestKind"),
     (Jurisdiction, "Jurisdiction"),
+    (WebhookEventType, "WebhookEventType"),
+    (WebhookDeliveryStatus, "WebhookDeliveryStatus"),
 ):
     strawberry.enum(_enum, name=_name)
 
@@ -77,4 +81,6 @@ __all__ = [
     "Stage",
     "Status",
     "Timeline",
+    "WebhookDeliveryStatus",
+    "WebhookEventType",
 ]

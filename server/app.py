@@ -79,6 +79,7 @@ class GraphQLApp(GraphQL[Context, None]):
         """Requests this process works on at once; the rest wait their turn (short event
         loop turns keep a transaction's statements, and the locks it holds, moving)."""
         self.policy = settings.auth_policy()
+        self.webhooks_over_http = settings.is_dev
         self.limits = settings.query_limits()
         self.persisted = (
             PersistedOperations.load(
@@ -168,6 +169,7 @@ class GraphQLApp(GraphQL[Context, None]):
             limits=self.limits,
             auth_policy=self.policy,
             response=response,
+            webhooks_over_http=self.webhooks_over_http,
         )
 
 

@@ -14,12 +14,13 @@ from tortoise.transactions import in_transaction
 
 from audit.events import Event, Outcome, Target, record
 from compliance.events.models import DomainEvent, WebhookAttempt, WebhookDelivery
+from compliance.events.types import DeliveryStatus
 from core.errors import FieldError, NotFound, ValidationFailed
 from core.ids import new_id
 from identity import clock
 from identity.admin import Administrator, audit_actor, authorize
 
-STATUSES = ("pending", "delivered", "failed", "cancelled", "purged")
+STATUSES = tuple(status.value for status in DeliveryStatus)
 PAGE = 50
 
 

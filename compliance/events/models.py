@@ -44,14 +44,14 @@ class EventStream(Model):
 
 
 class WebhookEndpoint(Model):
-    """Where events are sent. ``secret`` signs every delivery; during a rotation
+    """Where events are sent. ``secret`` signs every delivery. During a rotation
     ``previous_secret`` signs too until ``previous_until``."""
 
     id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
     url = fields.CharField(max_length=2048)
     description = fields.CharField(max_length=500, default="")
     event_types: list[str] = fields.JSONField(default=list)
-    """The types delivered here; empty means every type."""
+    """The types delivered here (empty: every type)."""
     enabled = fields.BooleanField(default=True)
     disabled_reason = fields.CharField(max_length=32, null=True)
     """``admin``, ``gone`` (the receiver answered 410) or ``failing``."""

@@ -24,6 +24,17 @@ class EventType(enum.StrEnum):
     DSR_COMPLETED = "dsr.completed"
 
 
+class DeliveryStatus(enum.StrEnum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    """Every scheduled attempt failed, or the receiver answered 410."""
+    CANCELLED = "cancelled"
+    """The endpoint was disabled first."""
+    PURGED = "purged"
+    """Its lead was erased first."""
+
+
 DATA_KEYS: Mapping[EventType, frozenset[str]] = {
     EventType.LEAD_CREATED: frozenset({"leadId", "stage", "source", "ownerId", "teamId"}),
     EventType.LEAD_STAGE_CHANGED: frozenset({"leadId", "fromStage", "toStage", "by"}),
