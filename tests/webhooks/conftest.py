@@ -14,6 +14,7 @@ from compliance.events import endpoints
 from compliance.events.addresses import networks
 from compliance.events.delivery import DeliveryOptions, Dispatcher
 from crypto.fields import personal_fields_of
+from identity import clock
 from identity.admin import OPERATOR
 from identity.policy import AuthPolicy
 from leads.models import Lead
@@ -25,7 +26,7 @@ LOOPBACK = networks("127.0.0.1/32")
 
 class FakeClock:
     def __init__(self) -> None:
-        self.now = datetime.now(UTC).replace(microsecond=0)
+        self.now = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=1)
 
     def __call__(self) -> datetime:
         return self.now
@@ -58,8 +59,11 @@ async def receiver() -> AsyncIterator[Receiver]:
 
 
 @pytest.fixture
-def fake_clock() -> FakeClock:
-    return FakeClock()
+def fake_clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    """The dispatcher's clock, and the domain's (``identity.clock``) too."""
+    fake = FakeClock()
+    monkeypatch.setattr(clock, "now", fake)
+    return fake
 
 
 @pytest.fixture
