@@ -23,6 +23,7 @@ from server.cli import (
     policy,
     schema,
     service,
+    webhooks,
 )
 from server.cli.common import run, settings
 
@@ -41,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     pipeline.add_commands(commands, jobs_commands)
     dsr.add_commands(commands, jobs_commands)
     jobs.add_commands(commands, jobs_commands)
+    webhooks.add_commands(commands)
     return parser
 
 
@@ -98,5 +100,7 @@ def _main(argv: Sequence[str] | None) -> None:
         run(pipeline.run(settings(), args))
     elif args.command in ("leads", "jobs", "marketing", "outbox", "consent"):
         run(consent.run(settings(), args))
+    elif args.command == "webhooks":
+        run(webhooks.run(settings(), args))
     elif args.command == "policy":
         policy.run(args)

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 
 @asynccontextmanager
-async def _as_operator(settings: Settings) -> AsyncIterator[None]:
+async def as_operator(settings: Settings) -> AsyncIterator[None]:
     """Open the database for one command; a refusal ends it with its message and status 2."""
     from core.errors import NotFound, ValidationFailed
     from identity.errors import AuthError
@@ -50,7 +50,7 @@ async def users(settings: Settings, args: argparse.Namespace) -> None:
     from identity.roles import Role
 
     policy = settings.auth_policy()
-    async with _as_operator(settings):
+    async with as_operator(settings):
         if args.users_command == "list":
             for status in await accounts.list_users(OPERATOR):
                 user = status.user
@@ -110,7 +110,7 @@ async def api_keys(settings: Settings, args: argparse.Namespace) -> None:
     from identity.admin import OPERATOR
     from identity.scopes import ApiScope
 
-    async with _as_operator(settings):
+    async with as_operator(settings):
         if args.api_keys_command == "create":
             scopes = [ApiScope(scope) for scope in args.scope]
             issued = await key_admin.create(OPERATOR, args.name, scopes, settings.auth_policy())
