@@ -17,6 +17,7 @@ from server.console import (
     request_actions,
     signin,
     subjects,
+    webhooks,
 )
 from server.console.pages import Console, stylesheet
 from server.settings import Settings
@@ -27,12 +28,14 @@ def console_mount(settings: Settings, schema: LeadVaultSchema, limits: QueryLimi
     console = Console(
         settings.auth_policy(), secure=not settings.is_dev, trusted=settings.trusted_proxies
     )
+    console.webhooks_over_http = settings.is_dev
     return Mount(
         "/console",
         routes=[
             *signin.routes(console),
             *auditor.routes(console),
             *admin.routes(console),
+            *webhooks.routes(console),
             *compliance.routes(console),
             *request_actions.routes(console),
             *records.routes(console),

@@ -52,6 +52,7 @@ SECTIONS: tuple[tuple[frozenset[Role], str, str], ...] = (
     (OPERATION_ROLES["accessPolicy"], "/console/policy", "Access policy"),
     (ADMINISTRATION, "/console/admin/users", "Staff accounts"),
     (ADMINISTRATION, "/console/admin/keys", "API keys"),
+    (ADMINISTRATION, "/console/admin/webhooks", "Webhooks"),
 )
 """Console sections: who may use the API operation each one calls, where it lives and its
 name."""
@@ -84,6 +85,8 @@ class Console:
         self.policy = policy
         self.cookies = Cookies(secure=secure)
         self.trusted = trusted
+        self.webhooks_over_http = False
+        """Whether webhook endpoints may use plain http (development only)."""
 
     def render(
         self, visit: Visit | None, template: str, status: int = 200, **values: Any

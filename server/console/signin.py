@@ -11,10 +11,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from compliance.events.endpoints import needing_attention
 from core.errors import ValidationFailed
 from identity import clock, enrolment, login
 from identity.authenticate import AuthStage, RequestAuth
 from identity.errors import AuthError
+from identity.roles import Role
 from server.console.pages import Console, Visit, form_text
 from server.console.session import CSRF_FIELD, csrf_matches, csrf_token
 
@@ -139,7 +141,10 @@ def routes(console: Console) -> list[Route]:
         return done
 
     async def home(visit: Visit) -> Response:
-        return console.render(visit, "home.html")
+        attention = []
+        if visit.principal is not None and visit.principal.role is Role.ADMIN:
+            attention = await needing_attention()
+        return console.render(visit, "home.html", attention=attention)
 
     return [
         Route("/", console.page(None, home), methods=["GET"]),

@@ -400,3 +400,39 @@ async def test_every_other_page_passes_the_accessibility_check(
         await check(page, path.strip("/").replace("/", "-"), problems)
     await context.close()
     assert problems == []
+
+
+async def test_an_admin_registers_a_webhook_endpoint_by_keyboard(
+    demo: Demo, browser: Browser
+) -> None:
+    base = f"http://127.0.0.1:{demo.port}"
+    problems: list[str] = []
+    context = await browser.new_context(bypass_csp=True)
+    page = await context.new_page()
+    await sign_in_by_keyboard(page, demo, "admin")
+    await tab_to(page, "Webhooks")
+    await page.keyboard.press("Enter")
+    await page.wait_for_url(f"{base}/console/admin/webhooks")
+    await check(page, "webhooks", problems)
+    await tab_to(page, "URL (https)")
+    await page.keyboard.type("http://127.0.0.1:9/hooks/crm")
+    await tab_to(page, "Description")
+    await page.keyboard.type("CRM sync")
+    await tab_to(page, "lead.stage_changed")
+    await page.keyboard.press("Space")
+    await tab_to(page, "Register endpoint")
+    await page.keyboard.press("Enter")
+    await page.get_by_role("heading", name="Secret for “CRM sync”").wait_for()
+    assert (await page.get_by_label("Secret").input_value()).startswith("whsec_")
+    await check(page, "webhook-secret", problems)
+    await tab_to(page, "Back to the endpoint")
+    await page.keyboard.press("Enter")
+    await page.get_by_role("heading", name="CRM sync").wait_for()
+    assert "lead.stage_changed" in await page.locator("dl.facts").inner_text()
+    await check(page, "webhook-endpoint", problems)
+    await tab_to(page, "Disable endpoint")
+    await page.keyboard.press("Enter")
+    await page.get_by_role("button", name="Enable endpoint").wait_for()
+    await context.close()
+
+    assert problems == []
