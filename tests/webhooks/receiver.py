@@ -60,6 +60,7 @@ class Receiver:
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
+        ThreadingHTTPServer.request_queue_size = 256  # the stdlib's 5 drops bursts of connects
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
