@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpcore
 import orjson
+from tortoise import connections
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
@@ -32,6 +33,7 @@ from compliance.events.models import DomainEvent, WebhookAttempt, WebhookDeliver
 from compliance.events.schedule import DISABLE_AFTER, next_attempt, parse_retry_after
 from compliance.events.secrets import signing_secrets
 from compliance.events.signing import signed_headers
+from core import bulk
 from core.metrics import WEBHOOK_ATTEMPTS, WEBHOOK_SECONDS
 
 log = logging.getLogger("leadvault.webhooks")
@@ -140,21 +142,40 @@ class Dispatcher:
         return report
 
     async def _claim(self) -> list[_Claimed]:
+        """Due deliveries, each leased to this dispatcher by a conditional update: of two
+        dispatchers that see the same row due, only one changes it (the other's update finds
+        it claimed once the first commits), so only one sends it."""
         now = self.now()
-        async with in_transaction("default"):
-            ids = (
-                await WebhookDelivery.filter(status="pending", next_attempt_at__lte=now)
-                .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-                .order_by("next_attempt_at")
-                .limit(self.options.batch)
-                .select_for_update(skip_locked=True)
-                .values_list("id", flat=True)
+        candidates = (
+            await WebhookDelivery.filter(status="pending", next_attempt_at__lte=now)
+            .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+            .order_by("next_attempt_at")
+            .limit(self.options.batch)
+            .values_list("id", flat=True)
+        )
+        if not candidates:
+            return []
+        db = connections.get("default")
+        fields = WebhookDelivery._meta.fields_map
+        marks = bulk.marks(db.capabilities.dialect, len(candidates) + 2)
+        table = WebhookDelivery._meta.db_table
+        async with in_transaction("default") as connection:
+            rows = await connection.execute_query_dict(
+                f'UPDATE "{table}" SET "claimed_until" = {marks[0]} '  # noqa: S608 - placeholders
+                f'WHERE "status" = \'pending\' AND ("claimed_until" IS NULL '
+                f'OR "claimed_until" < {marks[1]}) AND "id" IN ({", ".join(marks[2:])}) '
+                'RETURNING "id"',
+                [
+                    fields["claimed_until"].to_db_value(now + self.options.lease, WebhookDelivery),
+                    fields["claimed_until"].to_db_value(now, WebhookDelivery),
+                    *(fields["id"].to_db_value(i, WebhookDelivery) for i in candidates),
+                ],
             )
-            if not ids:
-                return []
-            await WebhookDelivery.filter(id__in=ids).update(claimed_until=now + self.options.lease)
-        rows = await WebhookDelivery.filter(id__in=ids).select_related("endpoint", "event")
-        return [_Claimed(row) for row in rows]
+        ids = [row["id"] for row in rows]
+        if not ids:
+            return []
+        claimed = await WebhookDelivery.filter(id__in=ids).select_related("endpoint", "event")
+        return [_Claimed(row) for row in sorted(claimed, key=lambda r: r.next_attempt_at)]
 
     async def send(self, delivery: WebhookDelivery) -> Answer:
         endpoint, event = delivery.endpoint, delivery.event

@@ -83,7 +83,7 @@ async def _take_sequences(counts: Counter[str]) -> dict[str, int]:
         f'"{table}"."last_sequence" + excluded."last_sequence" '
         'RETURNING "stream", "last_sequence"'
     )
-    _, rows = await db.execute_query(sql, values)
+    rows = await db.execute_query_dict(sql, values)
     return {row["stream"]: int(row["last_sequence"]) for row in rows}
 
 
