@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from audit.models import AuditEvent
+from core import commit_hooks
 
 Write = Callable[[Sequence[AuditEvent], datetime], Awaitable[None]]
 
@@ -93,6 +94,8 @@ class DefersAudit:
                 await self.rollback()  # type: ignore[attr-defined]
                 raise
         await super().commit()  # type: ignore[misc]
+        if not nested:
+            commit_hooks.committed(self)
 
     async def savepoint(self) -> None:
         self._savepoint_mark = mark(self)

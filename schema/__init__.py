@@ -46,6 +46,7 @@ from schema.policy.queries import AccessQueries
 from schema.scalars import SCALARS
 from schema.scoring.mutations import ScoringMutations
 from schema.scoring.queries import ScoringQueries
+from schema.subscriptions.operations import LeadSubscriptions
 from schema.webhooks.operations import WebhookMutations, WebhookQueries
 
 MAX_DEPTH = 8
@@ -131,6 +132,7 @@ def build_schema(*, production: bool, compiled_reads: bool = True) -> LeadVaultS
     schema = LeadVaultSchema(
         query=Query,
         mutation=Mutation,
+        subscription=LeadSubscriptions,
         extensions=extensions,
         config=StrawberryConfig(
             auto_camel_case=True,

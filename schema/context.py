@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cached_property
 from typing import Any
 
@@ -15,6 +17,7 @@ from identity.principal import Principal
 from schema.access.state import RequestAccess
 from schema.limits.config import QueryLimits
 from schema.loaders import Loaders
+from schema.streams import EventSource, SubscriptionLimits
 
 
 @dataclass
@@ -28,6 +31,18 @@ class Context:
     response: Any = None
     webhooks_over_http: bool = False
     """Whether webhook endpoints may use plain http (development only)."""
+    events: EventSource | None = None
+    """Where subscriptions hear of committed events (None: subscriptions are not served)."""
+    subscription_limits: SubscriptionLimits = field(default_factory=SubscriptionLimits)
+    recheck: Callable[[datetime], Awaitable[bool]] | None = None
+    """Whether the credentials this context was made from are still valid (a long-lived
+    subscription asks now and then)."""
+    connection_params: dict[str, Any] | None = None
+    """What a WebSocket client sent with ``connection_init``."""
+
+    async def session_valid(self, now: datetime) -> bool:
+        return True if self.recheck is None else await self.recheck(now)
+
     """The HTTP response being prepared (None outside HTTP, in tests that execute directly)."""
 
     def refuse_with(self, status: int, headers: dict[str, str]) -> None:

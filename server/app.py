@@ -8,6 +8,7 @@ import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 import orjson
@@ -17,9 +18,12 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.subscriptions import GRAPHQL_SSE_PROTOCOL, GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types.unset import UNSET
 
 from audit import chain
 from compliance.access import grants
@@ -36,6 +40,7 @@ from server import graphiql
 from server.console import console_mount
 from server.db import close_db, database_is_ready, init_db, open_vault
 from server.downloads import export_download
+from server.events_hub import Hub
 from server.graphql_http import (
     Refusal,
     admit,
@@ -50,6 +55,14 @@ from server.metrics import forget_process
 from server.middleware import RequestIdMiddleware, SecurityHeadersMiddleware
 from server.persisted import PersistedOperations
 from server.settings import Settings
+from server.subscriptions import (
+    TextFrames,
+    TransportWS,
+    accept_connection,
+    anonymous,
+    is_event_stream,
+    recheck,
+)
 
 log = logging.getLogger("leadvault.server")
 
@@ -68,13 +81,19 @@ class GraphQLApp(GraphQL[Context, None]):
     authentication gate lets do nothing but sign in."""
 
     def __init__(self, settings: Settings) -> None:
+        self.subscription_limits = settings.subscription_limits()
         super().__init__(
             build_schema(production=not settings.is_dev, compiled_reads=settings.compiled_reads),
             graphql_ide="graphiql" if settings.is_dev else None,
             allow_queries_via_get=settings.is_dev,
             multipart_uploads_enabled=False,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_SSE_PROTOCOL),
+            connection_init_wait_timeout=timedelta(seconds=10),
+            max_subscriptions_per_connection=self.subscription_limits.per_session,
+            allowed_origins=settings.cors_origins,
         )
         self.settings = settings
+        self.events = Hub(settings.database_url.reveal())
         self._turns = asyncio.Semaphore(settings.max_concurrent_requests)
         """Requests this process works on at once; the rest wait their turn (short event
         loop turns keep a transaction's statements, and the locks it holds, moving)."""
@@ -90,8 +109,11 @@ class GraphQLApp(GraphQL[Context, None]):
             else PersistedOperations.none()
         )
 
+    graphql_transport_ws_handler_class = TransportWS
+    websocket_adapter_class = TextFrames
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":  # a long-lived connection must not hold a turn
+        if scope["type"] != "http" or is_event_stream(scope):  # long-lived: holds no turn
             await self._serve(scope, receive, send)
             return
         async with self._turns:
@@ -163,14 +185,35 @@ class GraphQLApp(GraphQL[Context, None]):
         return orjson.loads(data)
 
     async def get_context(self, request: Any, response: Any) -> Context:
+        if isinstance(request, WebSocket):  # authenticated by connection_init
+            peer = request.client.host if request.client else None
+            address = client_address(
+                peer, request.headers.get("x-forwarded-for"), self.settings.trusted_proxies
+            )
+            return Context(
+                request=None,
+                auth=anonymous(address),
+                limits=self.limits,
+                auth_policy=self.policy,
+                events=self.events,
+                subscription_limits=self.subscription_limits,
+            )
+        auth: RequestAuth = request.state.auth
         return Context(
             request=request,
-            auth=request.state.auth,
+            auth=auth,
             limits=self.limits,
             auth_policy=self.policy,
             response=response,
             webhooks_over_http=self.webhooks_over_http,
+            events=self.events,
+            subscription_limits=self.subscription_limits,
+            recheck=recheck(request.headers.get("authorization"), auth.client_address, self.policy),
         )
+
+    async def on_ws_connect(self, context: Context) -> Any:
+        await accept_connection(context, self.policy)
+        return UNSET
 
 
 async def close_within(close: Callable[[], Awaitable[None]], deadline: float) -> None:
@@ -220,6 +263,7 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
                 await asyncio.wait([scheduling], timeout=1)
             if manage_database:
                 await close_within(close_db, deadline)
+            await graphql_app.events.close()
             forget_process()
             log.info("stopped")
 
@@ -251,6 +295,7 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/graphql", graphql_app, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql_app),
         Route("/dsr/exports/{export_id}", export_download, methods=["GET"]),
         Route("/metrics", metrics_endpoint(settings), methods=["GET"]),
         console_mount(settings, graphql_app.schema, graphql_app.limits),  # type: ignore[arg-type]
@@ -258,6 +303,7 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
     if settings.is_dev:
         routes.append(Route("/graphiql/{name}", graphiql.asset, methods=["GET"]))
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app.state.events = graphql_app.events
     if settings.tracing:
         from server.tracing import instrument
 

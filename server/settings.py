@@ -19,6 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 from identity.policy import BACKOFF_AFTER, AuthPolicy
 from identity.throttle import Policy
 from schema.limits.config import QueryLimits
+from schema.streams import SubscriptionLimits
 from server.env_reader import PREFIX, EnvReader, SettingsError
 
 __all__ = ["PREFIX", "Environment", "Secret", "Settings", "SettingsError", "redact_url"]
@@ -123,6 +124,10 @@ class Settings:
     serve_jobs: bool = False
     jobs_poll_seconds: int = 5
     webhook_poll_ms: int = 200
+    subscriptions_per_session: int = 10
+    subscription_events_per_second: int = 20
+    subscription_session_check_seconds: int = 10
+    subscription_idle_seconds: int = 300
     webhook_allow_networks: str = ""
     db_pool_size: int = 10
     db_statement_cache: bool = True
@@ -133,6 +138,14 @@ class Settings:
     @property
     def is_dev(self) -> bool:
         return self.env is Environment.DEV
+
+    def subscription_limits(self) -> SubscriptionLimits:
+        return SubscriptionLimits(
+            per_session=self.subscriptions_per_session,
+            per_second=self.subscription_events_per_second,
+            session_check_seconds=float(self.subscription_session_check_seconds),
+            idle_seconds=float(self.subscription_idle_seconds),
+        )
 
     def auth_policy(self) -> AuthPolicy:
         """Sign-in timings and limits from these settings."""
@@ -272,6 +285,18 @@ class Settings:
             serve_jobs=reader.flag("SERVE_JOBS", False),
             jobs_poll_seconds=reader.integer("JOBS_POLL_SECONDS", 5, minimum=1, maximum=60),
             webhook_poll_ms=reader.integer("WEBHOOK_POLL_MS", 200, minimum=20, maximum=60_000),
+            subscriptions_per_session=reader.integer(
+                "SUBSCRIPTIONS_PER_SESSION", 10, minimum=1, maximum=1000
+            ),
+            subscription_events_per_second=reader.integer(
+                "SUBSCRIPTION_EVENTS_PER_SECOND", 20, minimum=1, maximum=10_000
+            ),
+            subscription_session_check_seconds=reader.integer(
+                "SUBSCRIPTION_SESSION_CHECK_SECONDS", 10, minimum=1, maximum=300
+            ),
+            subscription_idle_seconds=reader.integer(
+                "SUBSCRIPTION_IDLE_SECONDS", 300, minimum=5, maximum=86_400
+            ),
             webhook_allow_networks=reader.text("WEBHOOK_ALLOW_NETWORKS", ""),
             db_pool_size=reader.integer("DB_POOL_SIZE", 10, minimum=1, maximum=500),
             db_statement_cache=reader.flag("DB_STATEMENT_CACHE", True),

@@ -14,7 +14,7 @@ from tortoise import connections
 
 from compliance.events.models import DomainEvent, EventStream, WebhookDelivery, WebhookEndpoint
 from compliance.events.types import EventType, check_data
-from core import bulk
+from core import bulk, commit_hooks
 from core.ids import new_id
 
 
@@ -61,7 +61,28 @@ async def emit(events: Sequence[NewEvent], now: datetime) -> list[DomainEvent]:
         )
     await DomainEvent.bulk_create(rows)
     await _queue_deliveries(rows, now)
+    await _announce([str(row.id) for row in rows if row.lead_id is not None])
     return rows
+
+
+CHANNEL = "leadvault_events"
+"""The PostgreSQL channel that carries committed lead events' ids to every API process."""
+NOTIFY_IDS = 200
+"""Ids per notification (PostgreSQL's payload limit is 8,000 bytes)."""
+
+
+async def _announce(ids: list[str]) -> None:
+    """Tell subscribers, once the events have committed: on PostgreSQL with NOTIFY (sent
+    by the database at commit, to every process listening), on SQLite to this process."""
+    if not ids:
+        return
+    db = connections.get("default")
+    if db.capabilities.dialect == "postgres":
+        for start in range(0, len(ids), NOTIFY_IDS):
+            payload = ",".join(ids[start : start + NOTIFY_IDS])
+            await db.execute_query_dict("SELECT pg_notify($1, $2)", [CHANNEL, payload])
+    else:
+        commit_hooks.after_commit(db, ids)
 
 
 async def _take_sequences(counts: Counter[str]) -> dict[str, int]:

@@ -18,6 +18,7 @@ from typing import Any
 
 from graphql import ExecutionResult, GraphQLError, OperationType, get_operation_ast
 from strawberry.extensions import SchemaExtension
+from strawberry.types.graphql import OperationType as StrawberryOperation
 from tortoise.transactions import in_transaction
 
 from audit.events import Event, Outcome, record
@@ -100,6 +101,24 @@ class AccessReport(SchemaExtension):
             self._withhold(
                 "this change could not be recorded, so it was not made and nothing is returned"
             )
+
+    async def on_stream_result(self, result: Any) -> AsyncIterator[None]:
+        """A subscription's payload: its read is recorded before it is sent (if it cannot
+        be, the payload carries no data), then the next payload starts afresh (its own
+        decisions, consent and rows, its own read event)."""
+        if self.execution_context.operation_type is StrawberryOperation.SUBSCRIPTION:
+            if not await self._record():
+                result.data = None
+                result.errors = [
+                    GraphQLError(
+                        "this read could not be recorded, so nothing is returned",
+                        extensions={"code": "AUDIT_UNAVAILABLE"},
+                    )
+                ]
+            context = vars(self.execution_context.context)
+            context.pop("access", None)
+            context.pop("loaders", None)
+        yield
 
     def _revealing_mutation(self) -> bool:
         context = self.execution_context

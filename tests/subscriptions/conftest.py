@@ -1,0 +1,57 @@
+"""A real server on a loopback port in the test's own event loop and database (so the
+in-process hub hears the test's commits), and a WebSocket client (gql's websockets
+transport) to subscribe with."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+import pytest
+import uvicorn
+
+from server.app import create_app
+from server.settings import Settings
+
+
+@dataclass
+class Live:
+    port: int
+    hub: Any
+
+    async def subscribed(self, count: int = 1) -> None:
+        """Wait (at most 5 s) until the server holds ``count`` subscriptions."""
+        async with asyncio.timeout(5):
+            while len(self.hub.subscribers) < count:  # noqa: ASYNC110 - bounded
+                await asyncio.sleep(0.01)
+
+    @property
+    def ws(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/graphql"
+
+    @property
+    def http(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+@pytest.fixture
+async def live(settings: Settings) -> AsyncIterator[Live]:
+    quick = replace(settings, subscription_session_check_seconds=1, subscription_idle_seconds=5)
+    app = create_app(quick, manage_database=False)
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=0, lifespan="off", log_config=None, ws="websockets-sansio"
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    async with asyncio.timeout(10):
+        while not server.started:  # noqa: ASYNC110 - bounded
+            await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield Live(port, app.state.events)
+    finally:
+        server.should_exit = True
+        await task
+        await app.state.events.close()
