@@ -56,6 +56,7 @@ from server.middleware import RequestIdMiddleware, SecurityHeadersMiddleware
 from server.persisted import PersistedOperations
 from server.settings import Settings
 from server.subscriptions import (
+    STREAM_TRANSPORTS,
     TextFrames,
     TransportWS,
     accept_connection,
@@ -111,6 +112,7 @@ class GraphQLApp(GraphQL[Context, None]):
 
     graphql_transport_ws_handler_class = TransportWS
     websocket_adapter_class = TextFrames
+    stream_transport_classes_by_protocol = STREAM_TRANSPORTS
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or is_event_stream(scope):  # long-lived: holds no turn

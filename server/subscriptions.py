@@ -25,6 +25,8 @@ from starlette.websockets import WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http.exceptions import WebSocketDisconnected
+from strawberry.http.streaming import SSETransport
+from strawberry.subscriptions import GRAPHQL_SSE_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
@@ -89,6 +91,20 @@ class TextFrames(ASGIWebSocketAdapter):
             await self.ws.send_text(text)
         except WebSocketDisconnect as exc:
             raise WebSocketDisconnected from exc
+
+
+class TextEvents(SSETransport):
+    """Server-sent events carry text (the view encodes JSON to bytes, for HTTP)."""
+
+    def encode_next(self, response: Any, encode_json: Any) -> str:
+        encoded = encode_json(response)
+        return self.encode_event(
+            "next", encoded.decode() if isinstance(encoded, bytes) else encoded
+        )
+
+
+STREAM_TRANSPORTS = {GRAPHQL_SSE_PROTOCOL: TextEvents}
+"""Subscriptions over HTTP: server-sent events only."""
 
 
 class TransportWS(BaseGraphQLTransportWSHandler[Context, None]):

@@ -38,7 +38,13 @@ class Live:
 
 @pytest.fixture
 async def live(settings: Settings) -> AsyncIterator[Live]:
-    quick = replace(settings, subscription_session_check_seconds=1, subscription_idle_seconds=5)
+    quick = replace(
+        settings,
+        subscription_session_check_seconds=1,
+        subscription_idle_seconds=2,
+        subscriptions_per_session=2,
+        subscription_events_per_second=3,
+    )
     app = create_app(quick, manage_database=False)
     config = uvicorn.Config(
         app, host="127.0.0.1", port=0, lifespan="off", log_config=None, ws="websockets-sansio"
