@@ -36,12 +36,20 @@ async def open_database(database_url: str | None) -> Settings:
     return settings
 
 
-async def active_session(role: Role = Role.MARKETER) -> str:
-    """A bearer token for an active session of the first account with ``role``."""
-    user = await StaffUser.filter(role=role).order_by("email").first()
+async def active_session(role: Role = Role.MARKETER, team_id: int | None = None) -> str:
+    """A bearer token for an active session of the first account with ``role`` (in team
+    ``team_id`` when given)."""
+    accounts = StaffUser.filter(role=role)
+    if team_id is not None:
+        accounts = accounts.filter(team_id=team_id)
+    user = await accounts.order_by("email").first()
     if user is None:
+        suffix = f"-{team_id}" if team_id is not None else ""
         user = await StaffUser.create(
-            email=f"bench-{role.value}@staff.example", display_name="Bench", role=role
+            email=f"bench-{role.value}{suffix}@staff.example",
+            display_name="Bench",
+            role=role,
+            team_id=team_id,
         )
     now = datetime.now(UTC)
     token = new_token(SESSION_PREFIX)

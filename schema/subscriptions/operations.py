@@ -9,6 +9,7 @@ expires ends the subscription within :attr:`SubscriptionLimits.session_check_sec
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import AsyncGenerator
@@ -25,7 +26,7 @@ from leads.repository import LeadRepository
 from schema.context import Context
 from schema.enums import WebhookEventType
 from schema.leads.types import Lead
-from schema.streams import RESYNC, TooManySubscriptions
+from schema.streams import TooManySubscriptions
 
 
 @strawberry.type(
@@ -66,6 +67,26 @@ class LeadEvent:
     @classmethod
     def missed(cls) -> LeadEvent:
         return cls(resync=True, event_id=None, type=None, occurred_at=None, sequence=None)
+
+
+_loads: dict[tuple[str, ...], asyncio.Task[list[DomainEvent]]] = {}
+SHARED_SECONDS = 5.0
+
+
+async def _committed(ids: list[str]) -> list[DomainEvent]:
+    """The events of one hub message, loaded once for every subscriber of this process
+    (each then keeps those it may see)."""
+    key = tuple(ids)
+    loading = _loads.get(key)
+    if loading is None:
+        loading = asyncio.create_task(_load(ids))
+        _loads[key] = loading
+        asyncio.get_running_loop().call_later(SHARED_SECONDS, _loads.pop, key, None)
+    return await asyncio.shield(loading)
+
+
+async def _load(ids: list[str]) -> list[DomainEvent]:
+    return await DomainEvent.filter(id__in=ids).order_by("occurred_at", "sequence")
 
 
 def _ended() -> GraphQLError:
@@ -112,12 +133,10 @@ class LeadSubscriptions:
                     checked = time.monotonic()
                 if item is None:
                     continue
-                if item == RESYNC:
+                if isinstance(item, str):  # RESYNC
                     yield LeadEvent.missed()
                     continue
-                events = await DomainEvent.filter(id__in=list(item), type__in=wanted).order_by(
-                    "occurred_at", "sequence"
-                )
+                events = [e for e in await _committed(item) if e.type in wanted]
                 visible = set(
                     await LeadRepository(principal)
                     .readable()
