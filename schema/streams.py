@@ -25,6 +25,10 @@ class TooManySubscriptions(Exception):
 
 
 class EventSource(Protocol):
+    async def ready(self, wait: float) -> bool:
+        """Whether the source hears commits now (waiting up to ``wait`` seconds for it)."""
+        ...
+
     def subscribe(self, session: str, limit: int) -> Subscriber:
         """A new subscriber for ``session``; :class:`TooManySubscriptions` past ``limit``."""
         ...

@@ -71,6 +71,13 @@ class Hub:
         self.subscribers.add(subscriber)
         return subscriber
 
+    async def ready(self, wait: float) -> bool:
+        try:
+            await asyncio.wait_for(self.connected.wait(), wait)
+        except TimeoutError:
+            return False
+        return True
+
     def publish(self, ids: Sequence[str]) -> None:
         for subscriber in list(self.subscribers):
             subscriber.offer(list(ids))

@@ -136,9 +136,10 @@ class Dispatcher:
 
         await asyncio.gather(*(send(item) for item in claimed))
         report = DispatchReport()
-        for item in claimed:
-            assert item.answer is not None
-            await self._record(item.delivery, item.answer, item.sent_at, report)
+        async with in_transaction("default"):  # one commit for the batch's records
+            for item in claimed:
+                assert item.answer is not None
+                await self._record(item.delivery, item.answer, item.sent_at, report)
         return report
 
     async def _claim(self) -> list[_Claimed]:
@@ -222,51 +223,50 @@ class Dispatcher:
         self, delivery: WebhookDelivery, answer: Answer, sent_at: datetime, report: DispatchReport
     ) -> None:
         now = self.now()
-        async with in_transaction("default"):
-            await WebhookAttempt.create(
-                delivery_id=delivery.id,
-                attempted_at=sent_at,
-                status_code=answer.status,
-                latency_ms=answer.latency_ms,
-                error=answer.error,
-            )
-            row = await WebhookDelivery.filter(id=delivery.id).select_for_update().first()
-            if row is None or row.status != "pending":  # cancelled or purged meanwhile
-                report.cancelled += 1
-                return
-            row.attempts += 1
-            row.claimed_until = None
-            endpoint_id = delivery.endpoint_id
-            status = answer.status
-            if status is not None and 200 <= status < 300:
-                _finish(row, "delivered", now)
-                await endpoint_state.succeeded(endpoint_id)
-                WEBHOOK_ATTEMPTS.labels("delivered").inc()
-                WEBHOOK_SECONDS.observe((now - delivery.event.occurred_at).total_seconds())
-                report.delivered += 1
-            elif status == 410:
-                _finish(row, "failed", now)
-                WEBHOOK_ATTEMPTS.labels("gone").inc()
-                await row.save()
-                await endpoint_state.disable(endpoint_id, "gone", now)
-                report.failed += 1
-                return
-            else:
-                WEBHOOK_ATTEMPTS.labels(_result_label(answer)).inc()
-                wait = parse_retry_after(answer.retry_after, now) if status in (429, 503) else None
-                later = next_attempt(row.attempts, now, self.rng, wait)
-                if later is None:
-                    _finish(row, "failed", now)
-                    report.failed += 1
-                else:
-                    row.next_attempt_at = later
-                    report.retrying += 1
-                failing_since = await endpoint_state.failed(endpoint_id, sent_at)
-                if now - failing_since >= DISABLE_AFTER:
-                    await row.save()
-                    await endpoint_state.disable(endpoint_id, "failing", now)
-                    return
+        await WebhookAttempt.create(
+            delivery_id=delivery.id,
+            attempted_at=sent_at,
+            status_code=answer.status,
+            latency_ms=answer.latency_ms,
+            error=answer.error,
+        )
+        row = await WebhookDelivery.filter(id=delivery.id).select_for_update().first()
+        if row is None or row.status != "pending":  # cancelled or purged meanwhile
+            report.cancelled += 1
+            return
+        row.attempts += 1
+        row.claimed_until = None
+        endpoint_id = delivery.endpoint_id
+        status = answer.status
+        if status is not None and 200 <= status < 300:
+            _finish(row, "delivered", now)
+            await endpoint_state.succeeded(endpoint_id)
+            WEBHOOK_ATTEMPTS.labels("delivered").inc()
+            WEBHOOK_SECONDS.observe((now - delivery.event.occurred_at).total_seconds())
+            report.delivered += 1
+        elif status == 410:
+            _finish(row, "failed", now)
+            WEBHOOK_ATTEMPTS.labels("gone").inc()
             await row.save()
+            await endpoint_state.disable(endpoint_id, "gone", now)
+            report.failed += 1
+            return
+        else:
+            WEBHOOK_ATTEMPTS.labels(_result_label(answer)).inc()
+            wait = parse_retry_after(answer.retry_after, now) if status in (429, 503) else None
+            later = next_attempt(row.attempts, now, self.rng, wait)
+            if later is None:
+                _finish(row, "failed", now)
+                report.failed += 1
+            else:
+                row.next_attempt_at = later
+                report.retrying += 1
+            failing_since = await endpoint_state.failed(endpoint_id, sent_at)
+            if now - failing_since >= DISABLE_AFTER:
+                await row.save()
+                await endpoint_state.disable(endpoint_id, "failing", now)
+                return
+        await row.save()
 
 
 def _finish(row: WebhookDelivery, status: str, now: datetime) -> None:

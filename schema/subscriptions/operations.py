@@ -122,6 +122,8 @@ class LeadSubscriptions:
                 f"at most {limits.per_session} subscriptions per session",
                 extensions={"code": "RATE_LIMITED"},
             ) from None
+        if not await context.events.ready(limits.session_check_seconds):
+            yield LeadEvent.missed()  # not hearing commits yet: what happens now may be missed
         window_start, sent = time.monotonic(), 0
         checked = time.monotonic()
         try:

@@ -26,6 +26,7 @@ class Live:
         async with asyncio.timeout(5):
             while len(self.hub.subscribers) < count:  # noqa: ASYNC110 - bounded
                 await asyncio.sleep(0.01)
+            await self.hub.connected.wait()  # on PostgreSQL: listening
 
     @property
     def ws(self) -> str:
