@@ -50,6 +50,11 @@ from server.settings import Settings
 DRAIN_SECONDS = 30
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 256  # the standard library's 5 drops bursts of connections
+    daemon_threads = True
+
+
 class Arrivals:
     """A receiver on 127.0.0.1 noting when each webhook-id first arrived."""
 
@@ -73,9 +78,7 @@ class Arrivals:
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-        ThreadingHTTPServer.request_queue_size = 256  # the stdlib's 5 drops bursts of connects
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
+        self.server = _Server(("127.0.0.1", 0), Handler)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     @property

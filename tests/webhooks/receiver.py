@@ -26,6 +26,11 @@ class Answer:
     """Seconds to wait before answering (bounded: a timeout test's limit plus a little)."""
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 256  # the standard library's 5 drops bursts of connections
+    daemon_threads = True
+
+
 class Receiver:
     def __init__(self) -> None:
         self.received: list[Received] = []
@@ -60,9 +65,7 @@ class Receiver:
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-        ThreadingHTTPServer.request_queue_size = 256  # the stdlib's 5 drops bursts of connects
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
+        self.server = _Server(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
