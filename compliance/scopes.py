@@ -8,14 +8,16 @@ the scopes themselves are declared in :data:`compliance.access.policy.ROW_SCOPES
 from __future__ import annotations
 
 import uuid
+from collections.abc import Hashable
 from dataclasses import dataclass
 
-from compliance.access.policy import AUDIT_SUBJECT_SCOPES, ROW_SCOPES, WRITE_SCOPES
+from compliance.access.decide import Subject, relation
+from compliance.access.policy import AUDIT_SUBJECT_SCOPES, ROW_BASIS, ROW_SCOPES, WRITE_SCOPES
 from compliance.access.rules import Actor, RowScope
 from identity.principal import Principal
 from identity.scopes import ApiScope
 
-__all__ = ["LeadScope", "RowScope", "lead_scope"]
+__all__ = ["LeadScope", "RowScope", "lead_scope", "reading_view"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,3 +64,24 @@ def may_read_subject_audit(principal: Principal, subject_id: uuid.UUID) -> bool:
     if scope is RowScope.ALL:
         return True
     return scope is RowScope.PURPOSE and subject_id in principal.purpose_subjects
+
+
+def reading_view(principal: Principal, subject: Subject) -> Hashable:
+    """Everything a read of ``subject``'s lead takes from ``principal``: the row scope and
+    the consent basis rows need (:func:`lead_scope`, :data:`ROW_BASIS`),
+    and what its field decisions read (the role, how the row relates to it, the purpose it
+    declared and that purpose's subjects, a break-glass grant). Two principals with equal
+    views are shown that lead alike (subscriptions resolve a payload once for all of them);
+    who they are is not part of the view, and is what each one's audit event records."""
+    return (
+        principal.role,
+        principal.team_id,
+        lead_scope(principal),
+        ROW_BASIS.get(Actor.of_role(principal.role)),
+        relation(principal, subject),
+        principal.purpose,
+        principal.purpose_subjects,
+        principal.break_glass_grant_id,
+        principal.api_key_id,
+        principal.scopes,
+    )

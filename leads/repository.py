@@ -20,7 +20,7 @@ from compliance.access.policy import ROW_BASIS, required_policy
 from compliance.access.rules import Access, Actor
 from compliance.consent.purposes import EMAIL_MARKETING
 from compliance.consent.state import leads_allowing
-from compliance.scopes import RowScope, lead_scope
+from compliance.scopes import LeadScope, RowScope, lead_scope
 from core.bulk import as_sql, marks
 from core.cursors import Page, SortDirection
 from crypto.blind_index import IndexKind
@@ -100,12 +100,18 @@ class LeadRepository:
         self.writing_under = writing_under
         self.writing = writing
 
+    def scope_key(self) -> tuple[LeadScope, str | None]:
+        """What :meth:`readable` filters by: two repositories with equal keys read the same
+        leads (subscriptions share one load of a message's leads between them)."""
+        scope = lead_scope(self.principal, writing_under=self.writing_under, writing=self.writing)
+        basis = ROW_BASIS.get(Actor.of_role(self.principal.role))
+        return scope, None if self.principal.break_glass_active else basis
+
     def readable(self) -> QuerySet[Lead]:
         """The leads this repository's principal may load (or change, when writing)."""
-        scope = lead_scope(self.principal, writing_under=self.writing_under, writing=self.writing)
+        scope, basis = self.scope_key()
         query = Lead.all()
-        basis = ROW_BASIS.get(Actor.of_role(self.principal.role))
-        if basis is not None and not self.principal.break_glass_active:
+        if basis is not None:
             query = query.filter(id__in=leads_allowing(basis))
         if scope.kind is RowScope.ALL:
             return query

@@ -46,6 +46,7 @@ from schema.policy.queries import AccessQueries
 from schema.scalars import SCALARS
 from schema.scoring.mutations import ScoringMutations
 from schema.scoring.queries import ScoringQueries
+from schema.subscriptions.executor import SharedPayloadExecutor
 from schema.subscriptions.operations import LeadSubscriptions
 from schema.webhooks.operations import WebhookMutations, WebhookQueries
 
@@ -108,12 +109,15 @@ class LeadVaultSchema(strawberry.Schema):
         errors_masking.process(errors)
 
 
-def build_schema(*, production: bool, compiled_reads: bool = True) -> LeadVaultSchema:
+def build_schema(
+    *, production: bool, compiled_reads: bool = True, shared_payloads: bool = True
+) -> LeadVaultSchema:
     """The schema. Validation limits depth, tokens, aliases and directives; the request
     budget limits cost and rate; in production introspection is off too. Suggestions are
     always stripped from error messages. ``compiled_reads``: answer the hot lead reads with
     their compiled plans (:mod:`schema.compiled`); off, every query runs on the general
-    executor."""
+    executor. ``shared_payloads``: resolve each subscription payload once for all the
+    subscribers who would be shown it alike (:mod:`schema.subscriptions.executor`)."""
     extensions: list[Callable[[], SchemaExtension]] = [
         OperationReport,
         AuthenticationGate,
@@ -134,6 +138,7 @@ def build_schema(*, production: bool, compiled_reads: bool = True) -> LeadVaultS
         mutation=Mutation,
         subscription=LeadSubscriptions,
         extensions=extensions,
+        execution_context_class=SharedPayloadExecutor if shared_payloads else None,
         config=StrawberryConfig(
             auto_camel_case=True,
             disable_field_suggestions=True,

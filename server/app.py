@@ -84,7 +84,11 @@ class GraphQLApp(GraphQL[Context, None]):
     def __init__(self, settings: Settings) -> None:
         self.subscription_limits = settings.subscription_limits()
         super().__init__(
-            build_schema(production=not settings.is_dev, compiled_reads=settings.compiled_reads),
+            build_schema(
+                production=not settings.is_dev,
+                compiled_reads=settings.compiled_reads,
+                shared_payloads=settings.shared_subscription_payloads,
+            ),
             graphql_ide="graphiql" if settings.is_dev else None,
             allow_queries_via_get=settings.is_dev,
             multipart_uploads_enabled=False,

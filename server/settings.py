@@ -90,6 +90,7 @@ class Settings:
     rate_limit_cost: int = 200_000
     max_body_bytes: int = 64 * 1024
     compiled_reads: bool = True
+    shared_subscription_payloads: bool = True
     persisted_operations_file: Path | None = None
     require_persisted_operations: bool = False
     audit_checkpoint_every: int = 1000
@@ -217,6 +218,7 @@ class Settings:
                 "MAX_BODY_BYTES", 64 * 1024, minimum=1024, maximum=16 * 1024 * 1024
             ),
             compiled_reads=reader.flag("COMPILED_READS", True),
+            shared_subscription_payloads=reader.flag("SHARED_SUBSCRIPTION_PAYLOADS", True),
             persisted_operations_file=reader.optional_path("PERSISTED_OPERATIONS_FILE"),
             require_persisted_operations=reader.flag("REQUIRE_PERSISTED_OPERATIONS", False),
             audit_checkpoint_every=reader.integer(

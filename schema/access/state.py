@@ -52,6 +52,19 @@ class RequestAccess:
         self._consents: dict[str, DataLoader[uuid.UUID, bool]] = {}
         self.decisions = Decisions(principal)
 
+    @classmethod
+    def copied(cls, principal: Principal, other: RequestAccess) -> RequestAccess:
+        """A record for ``principal`` of what ``other`` decided and showed (a subscription
+        payload resolved once for every subscriber with the same reading view: each
+        subscriber's audit event and masked-value report come from its own copy)."""
+        access = cls(principal)
+        for lead_id, fields in other.seen.items():
+            access.seen[lead_id].update(fields)
+        for lead_id, names in other.break_glass.items():
+            access.break_glass[lead_id].update(names)
+        access.masked = [dict(entry) for entry in other.masked]
+        return access
+
     async def decide(self, policy: FieldPolicy, subject: Subject) -> Decision:
         """One value's decision (the field-access extension asks per value)."""
         return (await self.decide_many(policy, [subject]))[0]

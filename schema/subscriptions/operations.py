@@ -9,9 +9,7 @@ expires ends the subscription within :attr:`SubscriptionLimits.session_check_sec
 
 from __future__ import annotations
 
-import asyncio
 import time
-import uuid
 from collections.abc import AsyncGenerator
 from datetime import datetime
 
@@ -22,11 +20,14 @@ from compliance.events.models import DomainEvent
 from compliance.events.types import LEAD_EVENTS
 from identity import clock
 from identity.authenticate import AuthStage
-from leads.repository import LeadRepository
+from leads import models
+from leads.models import subject_of
 from schema.context import Context
 from schema.enums import WebhookEventType
 from schema.leads.types import Lead
 from schema.streams import TooManySubscriptions
+from schema.subscriptions import shared
+from schema.subscriptions.executor import SharedEvent
 
 
 @strawberry.type(
@@ -44,49 +45,29 @@ class LeadEvent:
     sequence: int | None = strawberry.field(
         description="The event's number among its lead's events (rises by one each time)."
     )
-    _lead_id: strawberry.Private[uuid.UUID | None] = None
+    _row: strawberry.Private[models.Lead | None] = None
+    shares: strawberry.Private[SharedEvent | None] = None
 
     @strawberry.field(description="The lead now, as a query would show it to you.")
-    async def lead(self, info: strawberry.Info[Context]) -> Lead | None:
-        if self._lead_id is None:
-            return None
-        row = await LeadRepository(info.context.principal).get(self._lead_id)
-        return Lead.of(row) if row else None
+    async def lead(self) -> Lead | None:
+        return Lead.of(self._row) if self._row is not None else None
 
     @classmethod
-    def of(cls, event: DomainEvent) -> LeadEvent:
+    def of(cls, event: DomainEvent, row: models.Lead) -> LeadEvent:
+        """``event`` about ``row``, the lead as the subscriber's row scope loaded it."""
         return cls(
             resync=False,
             event_id=strawberry.ID(str(event.id)),
             type=WebhookEventType(event.type),
             occurred_at=event.occurred_at,
             sequence=event.sequence,
-            _lead_id=event.lead_id,
+            _row=row,
+            shares=SharedEvent(str(event.id), subject_of(row)),
         )
 
     @classmethod
     def missed(cls) -> LeadEvent:
         return cls(resync=True, event_id=None, type=None, occurred_at=None, sequence=None)
-
-
-_loads: dict[tuple[str, ...], asyncio.Task[list[DomainEvent]]] = {}
-SHARED_SECONDS = 5.0
-
-
-async def _committed(ids: list[str]) -> list[DomainEvent]:
-    """The events of one hub message, loaded once for every subscriber of this process
-    (each then keeps those it may see)."""
-    key = tuple(ids)
-    loading = _loads.get(key)
-    if loading is None:
-        loading = asyncio.create_task(_load(ids))
-        _loads[key] = loading
-        asyncio.get_running_loop().call_later(SHARED_SECONDS, _loads.pop, key, None)
-    return await asyncio.shield(loading)
-
-
-async def _load(ids: list[str]) -> list[DomainEvent]:
-    return await DomainEvent.filter(id__in=ids).order_by("occurred_at", "sequence")
 
 
 def _ended() -> GraphQLError:
@@ -138,15 +119,13 @@ class LeadSubscriptions:
                 if isinstance(item, str):  # RESYNC
                     yield LeadEvent.missed()
                     continue
-                events = [e for e in await _committed(item) if e.type in wanted]
-                visible = set(
-                    await LeadRepository(principal)
-                    .readable()
-                    .filter(id__in=list({e.lead_id for e in events}))
-                    .values_list("id", flat=True)
+                events = [e for e in await shared.committed(item) if e.type in wanted]
+                visible = await shared.visible(
+                    principal, tuple(item), sorted({e.lead_id for e in events if e.lead_id})
                 )
                 for event in events:
-                    if event.lead_id not in visible:
+                    row = visible.get(event.lead_id) if event.lead_id else None
+                    if row is None:
                         continue
                     now = time.monotonic()
                     if now - window_start >= 1:
@@ -156,6 +135,6 @@ class LeadSubscriptions:
                         yield LeadEvent.missed()
                     if sent > limits.per_second:
                         continue
-                    yield LeadEvent.of(event)
+                    yield LeadEvent.of(event, row)
         finally:
             subscriber.close()

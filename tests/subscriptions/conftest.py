@@ -5,6 +5,7 @@ transport) to subscribe with."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from typing import Any
@@ -37,16 +38,21 @@ class Live:
         return f"http://127.0.0.1:{self.port}"
 
 
-@pytest.fixture
-async def live(settings: Settings) -> AsyncIterator[Live]:
-    quick = replace(
+def quick(settings: Settings) -> Settings:
+    """Limits small enough for tests to reach."""
+    return replace(
         settings,
         subscription_session_check_seconds=1,
         subscription_idle_seconds=2,
         subscriptions_per_session=2,
         subscription_events_per_second=3,
     )
-    app = create_app(quick, manage_database=False)
+
+
+@contextlib.asynccontextmanager
+async def serving(settings: Settings) -> AsyncIterator[Live]:
+    """The API on a loopback port of this process, until the block ends."""
+    app = create_app(settings, manage_database=False)
     config = uvicorn.Config(
         app, host="127.0.0.1", port=0, lifespan="off", log_config=None, ws="websockets-sansio"
     )
@@ -62,3 +68,9 @@ async def live(settings: Settings) -> AsyncIterator[Live]:
         server.should_exit = True
         await task
         await app.state.events.close()
+
+
+@pytest.fixture
+async def live(settings: Settings) -> AsyncIterator[Live]:
+    async with serving(quick(settings)) as running:
+        yield running
