@@ -14,6 +14,7 @@ from starlette.requests import Request
 from identity.authenticate import RequestAuth
 from identity.policy import AuthPolicy
 from identity.principal import Principal
+from schema.access.gates import ReadGates
 from schema.access.state import RequestAccess
 from schema.limits.config import QueryLimits
 from schema.loaders import Loaders
@@ -29,6 +30,7 @@ class Context:
     auth_policy: AuthPolicy = field(default_factory=AuthPolicy)
     """The app's sign-in timings and limits, built once from settings at start-up."""
     response: Any = None
+    """The HTTP response being prepared (None outside HTTP, in tests that execute directly)."""
     webhooks_over_http: bool = False
     """Whether webhook endpoints may use plain http (development only)."""
     events: EventSource | None = None
@@ -39,11 +41,12 @@ class Context:
     subscription asks now and then)."""
     connection_params: dict[str, Any] | None = None
     """What a WebSocket client sent with ``connection_init``."""
+    read_gates: ReadGates | None = None
+    """Set by a transport that sends subscription payloads only once their reads are
+    recorded (:mod:`schema.access.gates`)."""
 
     async def session_valid(self, now: datetime) -> bool:
         return True if self.recheck is None else await self.recheck(now)
-
-    """The HTTP response being prepared (None outside HTTP, in tests that execute directly)."""
 
     def refuse_with(self, status: int, headers: dict[str, str]) -> None:
         """Give the HTTP response a status and headers (a refusal such as 429)."""

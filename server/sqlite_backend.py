@@ -17,13 +17,16 @@ import asyncio
 import fcntl
 import os
 import sqlite3
+from collections.abc import Sequence
 from typing import Any
 
+import aiosqlite
 from tortoise.backends.base.client import NestedTransactionContext, TransactionContext
 from tortoise.backends.sqlite.client import (
     SqliteClient,
     SqliteTransactionContext,
     SqliteTransactionWrapper,
+    translate_exceptions,
 )
 from tortoise.connection import get_connections
 from tortoise.exceptions import TransactionManagementError
@@ -136,16 +139,71 @@ class _TransactionContext(SqliteTransactionContext):
         return self.connection
 
 
+def reads_only(query: str) -> bool:
+    """A statement that only reads (a ``SELECT``; anything else may write)."""
+    return query.lstrip()[:6].upper() == "SELECT"
+
+
 class ImmediateSqliteClient(SqliteClient):
     """Tortoise's SQLite client whose transactions begin with ``BEGIN IMMEDIATE``, each
-    after its turn among the database's writers."""
+    after its turn among the database's writers.
+
+    Reads outside a transaction go to a second, read-only connection. The shared one is
+    held by whichever transaction is under way (and, before that, while it waits for its
+    turn among writers), so a read there would wait for all of it; in WAL mode a reader
+    on its own connection sees every committed write at once and waits for nothing. A read
+    inside a transaction stays on the transaction's connection and sees its writes."""
 
     def __init__(self, file_path: str, **kwargs: Any) -> None:
         super().__init__(file_path, **kwargs)
         self.writer_turns = _WriterTurns(file_path)
+        self._reader: aiosqlite.Connection | None = None
+        self._opening_reader = asyncio.Lock()
+        self.separate_reads = not file_path.startswith((":memory:", "file::memory:"))
 
     def _in_transaction(self) -> TransactionContext:
         return _TransactionContext(ImmediateTransaction(self), self._lock)
+
+    async def _reading(self) -> aiosqlite.Connection:
+        async with self._opening_reader:
+            if self._reader is None:
+                reader = await aiosqlite.connect(self.filename, isolation_level=None)
+                reader._conn.row_factory = sqlite3.Row
+                timeout = int(self.pragmas.get("busy_timeout", BUSY_TIMEOUT_MS))
+                for pragma in (f"busy_timeout={timeout}", "query_only=ON"):
+                    await (await reader.execute(f"PRAGMA {pragma}")).close()
+                self._reader = reader
+            return self._reader
+
+    @translate_exceptions
+    async def execute_query(
+        self, query: str, values: list[Any] | None = None
+    ) -> tuple[int, Sequence[dict[str, Any]]]:
+        if not (self.separate_reads and reads_only(query)):
+            return await super().execute_query(query, values)
+        query = query.replace("\x00", "'||CHAR(0)||'")
+        reader = await self._reading()
+        self.log.debug("%s: %s", query, values)
+        rows = list(await reader.execute_fetchall(query, values))
+        return len(rows), rows  # type: ignore[return-value]
+
+    @translate_exceptions
+    async def execute_query_dict(
+        self, query: str, values: list[Any] | None = None
+    ) -> list[dict[str, Any]]:
+        if not (self.separate_reads and reads_only(query)):
+            return await super().execute_query_dict(query, values)
+        query = query.replace("\x00", "'||CHAR(0)||'")
+        reader = await self._reading()
+        self.log.debug("%s: %s", query, values)
+        return [dict(row) for row in await reader.execute_fetchall(query, values)]
+
+    async def close(self) -> None:
+        async with self._opening_reader:
+            if self._reader is not None:
+                reader, self._reader = self._reader, None
+                await reader.close()
+        await super().close()
 
 
 client_class = ImmediateSqliteClient

@@ -30,11 +30,14 @@ from strawberry.subscriptions import GRAPHQL_SSE_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
+from strawberry.types.execution import ExecutionResult, PreExecutionError
 
 from identity import clock
 from identity.authenticate import AuthStage, RequestAuth, authenticate
 from identity.errors import InvalidCredentials
 from identity.policy import AuthPolicy
+from schema.access.gates import ReadGates
+from schema.access.report import withhold_payload
 from schema.context import Context
 
 CLOSE_SESSION_ENDED = 4401
@@ -107,9 +110,88 @@ STREAM_TRANSPORTS = {GRAPHQL_SSE_PROTOCOL: TextEvents}
 """Subscriptions over HTTP: server-sent events only."""
 
 
+OUTBOX = 256
+"""Payloads of one subscription that may wait for their reads to be recorded."""
+
+
+class Outbox:
+    """One subscription's payloads in order, each sent once its read is recorded (and
+    without data if it could not be): the subscription goes on to its next events while
+    the reads of earlier ones are written, so many reads commit together."""
+
+    def __init__(self, operation: Any, gates: ReadGates) -> None:
+        self.operation = operation
+        self.gates = gates
+        self.waiting: asyncio.Queue[ExecutionResult | None] = asyncio.Queue(OUTBOX)
+        self.sender = asyncio.create_task(self._send(), name="ws-outbox")
+
+    async def put(self, result: ExecutionResult | None) -> None:
+        if self.sender.done():
+            self.sender.result()  # it stopped (the connection went): so do we
+            return
+        if not self.waiting.full():
+            self.waiting.put_nowait(result)
+            return
+        putting = asyncio.ensure_future(self.waiting.put(result))
+        await asyncio.wait({putting, self.sender}, return_when=asyncio.FIRST_COMPLETED)
+        if not putting.done():  # the sender stopped (the connection went): so do we
+            putting.cancel()
+        if self.sender.done():
+            self.sender.result()
+
+    async def finish(self) -> None:
+        """Send what is waiting, then return."""
+        await self.put(None)
+        await self.sender
+
+    def stop(self) -> None:
+        """Stop sending (the subscription ended or was stopped); what waits is dropped."""
+        self.sender.cancel()
+        while not self.waiting.empty():
+            result = self.waiting.get_nowait()
+            if result is not None:
+                self.gates.take(result)
+
+    async def _send(self) -> None:
+        while (result := await self.waiting.get()) is not None:
+            recording = self.gates.take(result)
+            if recording is not None and not await _recorded(recording):
+                withhold_payload(result)
+            await self.operation.send_next(result)
+
+
+async def _recorded(recording: asyncio.Future[bool]) -> bool:
+    try:
+        return await asyncio.shield(recording)
+    except asyncio.CancelledError:
+        if recording.cancelled():  # the recording itself was cancelled: not recorded
+            return False
+        raise
+
+
 class TransportWS(BaseGraphQLTransportWSHandler[Context, None]):
     """Strawberry's ``graphql-transport-ws`` handler, closing connections whose session
-    ended or that run nothing for too long."""
+    ended or that run nothing for too long, and sending each subscription's payloads
+    through an :class:`Outbox`."""
+
+    async def _send_result_stream(self, operation: Any, result_source: Any) -> None:
+        if self.context.read_gates is None:
+            self.context.read_gates = ReadGates()
+        outbox = Outbox(operation, self.context.read_gates)
+        first = True
+        try:
+            async for result in result_source:
+                if first and isinstance(result, PreExecutionError):
+                    await self._handle_pre_execution_error(operation, result)
+                    return
+                if not isinstance(result, ExecutionResult):
+                    await self._reject_incremental_delivery(operation)
+                    return
+                await outbox.put(result)
+                first = False
+            await outbox.finish()
+        finally:
+            outbox.stop()
 
     def on_request_accepted(self) -> None:
         super().on_request_accepted()

@@ -12,6 +12,7 @@ never claims a change failed when it committed.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -27,6 +28,7 @@ from compliance.access.decide import awaits_purpose
 from compliance.access.rules import Access
 from identity.events import actor_of
 from identity.principal import Principal
+from schema.access.gates import ReadGates
 from schema.access.mutations import selects_revealing_mutation
 from schema.access.state import RequestAccess
 from schema.gate import root_fields
@@ -76,6 +78,17 @@ def _by_path(entry: dict[str, Any]) -> list[str | int]:
     return path
 
 
+def withhold_payload(result: Any) -> None:
+    """A subscription payload whose read could not be recorded: sent without its data."""
+    result.data = None
+    result.errors = [
+        GraphQLError(
+            "this read could not be recorded, so nothing is returned",
+            extensions={"code": "AUDIT_UNAVAILABLE"},
+        )
+    ]
+
+
 class _Unrecorded(Exception):
     """The read event could not be written (rolls back a revealing mutation)."""
 
@@ -95,7 +108,7 @@ class AccessReport(SchemaExtension):
         try:
             async with in_transaction("default"):
                 yield
-                if not await self._record():
+                if not await self._record(_access_of(self.execution_context.context)):
                     raise _Unrecorded
         except _Unrecorded:
             self._withhold(
@@ -105,19 +118,20 @@ class AccessReport(SchemaExtension):
     async def on_stream_result(self, result: Any) -> AsyncIterator[None]:
         """A subscription's payload: its read is recorded before it is sent (if it cannot
         be, the payload carries no data), then the next payload starts afresh (its own
-        decisions, consent and rows, its own read event)."""
+        decisions, consent and rows, its own read event). A transport with read gates
+        (:mod:`schema.access.gates`) holds the payload until its read is recorded, so the
+        subscription goes on meanwhile; otherwise the recording is awaited here."""
         if self.execution_context.operation_type is StrawberryOperation.SUBSCRIPTION:
-            if not await self._record():
-                result.data = None
-                result.errors = [
-                    GraphQLError(
-                        "this read could not be recorded, so nothing is returned",
-                        extensions={"code": "AUDIT_UNAVAILABLE"},
-                    )
-                ]
-            context = vars(self.execution_context.context)
-            context.pop("access", None)
-            context.pop("loaders", None)
+            context = self.execution_context.context
+            access = _access_of(context)
+            gates = getattr(context, "read_gates", None)
+            if isinstance(gates, ReadGates):
+                gates.hold(result, asyncio.ensure_future(self._record(access)))
+            elif not await self._record(access):
+                withhold_payload(result)
+            state = vars(context)
+            state.pop("access", None)
+            state.pop("loaders", None)
         yield
 
     def _revealing_mutation(self) -> bool:
@@ -132,9 +146,8 @@ class AccessReport(SchemaExtension):
             and selects_revealing_mutation(context.schema._schema, operation)
         )
 
-    async def _record(self) -> bool:
+    async def _record(self, access: RequestAccess | None) -> bool:
         """Write the read event (and break-glass uses); False if it could not be written."""
-        access = _access_of(self.execution_context.context)
         if access is None:
             return True
         event = read_event(access)
@@ -153,7 +166,7 @@ class AccessReport(SchemaExtension):
         return True
 
     async def _record_or_withhold(self) -> None:
-        if not await self._record():
+        if not await self._record(_access_of(self.execution_context.context)):
             self._withhold("this read could not be recorded, so nothing is returned")
 
     def _withhold(self, message: str) -> None:
