@@ -18,9 +18,11 @@ from gql.transport.exceptions import TransportQueryError
 from audit.models import AuditEvent
 from compliance.events.emit import emit, lead_event
 from compliance.events.types import EventType
+from identity.models import StaffUser
 from identity.roles import Role
 from leads import service
 from leads.enums import Stage
+from leads.models import Lead
 from tests.builders import a_lead, a_staff_user, a_team, principal_for, session_token
 from tests.subscriptions.conftest import Live
 from tests.subscriptions.test_limits_and_sse import sse_events
@@ -71,9 +73,9 @@ async def test_payloads_whose_reads_commit_out_of_order_are_sent_in_order(
     assert written == [str(leads[1].id), str(leads[2].id), str(leads[0].id)]
 
 
-async def test_a_payload_whose_read_cannot_be_recorded_carries_no_data(
-    live: Live, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+async def unrecordable(monkeypatch: pytest.MonkeyPatch) -> tuple[StaffUser, Lead]:
+    """A manager and a lead of their team, while no read can be recorded."""
     team = await a_team()
     manager = await a_staff_user(Role.SALES_MANAGER, team)
     lead = await a_lead(team_id=team.id, email="ada@example.com")
@@ -82,6 +84,13 @@ async def test_a_payload_whose_read_cannot_be_recorded_carries_no_data(
         raise RuntimeError("audit storage unavailable")
 
     monkeypatch.setattr("schema.access.report.record", broken)
+    return manager, lead
+
+
+async def test_a_payload_whose_read_cannot_be_recorded_carries_no_data(
+    live: Live, unrecordable: tuple[StaffUser, Lead]
+) -> None:
+    manager, lead = unrecordable
     async with Client(transport=transport(live, await session_token(manager))) as client:
         stream = client.subscribe(GraphQLRequest(EMAILS))
         waiting = asyncio.create_task(anext(stream))
@@ -98,15 +107,10 @@ async def test_a_payload_whose_read_cannot_be_recorded_carries_no_data(
     assert not await AuditEvent.filter(action="lead.read", actor_id=str(manager.id)).exists()
 
 
-async def test_over_server_sent_events_too(live: Live, monkeypatch: pytest.MonkeyPatch) -> None:
-    team = await a_team()
-    manager = await a_staff_user(Role.SALES_MANAGER, team)
-    lead = await a_lead(team_id=team.id, email="ada@example.com")
-
-    async def broken(*args: Any, **kwargs: Any) -> Any:
-        raise RuntimeError("audit storage unavailable")
-
-    monkeypatch.setattr("schema.access.report.record", broken)
+async def test_over_server_sent_events_too(
+    live: Live, unrecordable: tuple[StaffUser, Lead]
+) -> None:
+    manager, lead = unrecordable
     headers = {
         "Authorization": f"Bearer {await session_token(manager)}",
         "Accept": "text/event-stream",
