@@ -182,6 +182,7 @@ class TransportWS(BaseGraphQLTransportWSHandler[Context, None]):
         try:
             async for result in result_source:
                 if first and isinstance(result, PreExecutionError):
+                    self.context.read_gates.take(result)  # nothing was read
                     await self._handle_pre_execution_error(operation, result)
                     return
                 if not isinstance(result, ExecutionResult):

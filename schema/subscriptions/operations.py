@@ -48,7 +48,10 @@ class LeadEvent:
     _row: strawberry.Private[models.Lead | None] = None
     shares: strawberry.Private[SharedEvent | None] = None
 
-    @strawberry.field(description="The lead now, as a query would show it to you.")
+    @strawberry.field(
+        description="The lead as a query would have shown it to you when the event was "
+        "heard (just after its commit)."
+    )
     async def lead(self) -> Lead | None:
         return Lead.of(self._row) if self._row is not None else None
 
