@@ -165,6 +165,8 @@ class ImmediateSqliteClient(SqliteClient):
         return _TransactionContext(ImmediateTransaction(self), self._lock)
 
     async def _reading(self) -> aiosqlite.Connection:
+        if self._reader is not None:
+            return self._reader
         async with self._opening_reader:
             if self._reader is None:
                 reader = await aiosqlite.connect(self.filename, isolation_level=None)
@@ -175,28 +177,32 @@ class ImmediateSqliteClient(SqliteClient):
                 self._reader = reader
             return self._reader
 
+    def _separate(self, query: str) -> bool:
+        return self.separate_reads and reads_only(query)
+
+    async def _read(self, query: str, values: list[Any] | None) -> list[sqlite3.Row]:
+        """``query`` on the read connection (logged as the client logs any statement)."""
+        query = query.replace("\x00", "'||CHAR(0)||'")
+        reader = await self._reading()
+        self.log.debug("%s: %s", query, values)
+        return list(await reader.execute_fetchall(query, values))
+
     @translate_exceptions
     async def execute_query(
         self, query: str, values: list[Any] | None = None
     ) -> tuple[int, Sequence[dict[str, Any]]]:
-        if not (self.separate_reads and reads_only(query)):
+        if not self._separate(query):
             return await super().execute_query(query, values)
-        query = query.replace("\x00", "'||CHAR(0)||'")
-        reader = await self._reading()
-        self.log.debug("%s: %s", query, values)
-        rows = list(await reader.execute_fetchall(query, values))
+        rows = await self._read(query, values)
         return len(rows), rows  # type: ignore[return-value]
 
     @translate_exceptions
     async def execute_query_dict(
         self, query: str, values: list[Any] | None = None
     ) -> list[dict[str, Any]]:
-        if not (self.separate_reads and reads_only(query)):
+        if not self._separate(query):
             return await super().execute_query_dict(query, values)
-        query = query.replace("\x00", "'||CHAR(0)||'")
-        reader = await self._reading()
-        self.log.debug("%s: %s", query, values)
-        return [dict(row) for row in await reader.execute_fetchall(query, values)]
+        return [dict(row) for row in await self._read(query, values)]
 
     async def close(self) -> None:
         async with self._opening_reader:

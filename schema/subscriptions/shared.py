@@ -49,10 +49,9 @@ class Shared:
         return future
 
     def _drop(self, key: Hashable, future: asyncio.Future[Any]) -> None:
+        """Forget the answer (whoever promised it still settles it for those waiting)."""
         if self._answers.get(key) is future:
             del self._answers[key]
-        if not future.done():
-            future.cancel()
 
     async def once(self, key: Hashable, work: Callable[[], Awaitable[Any]]) -> Any:
         """``work()``'s answer, worked out by the first caller with ``key``."""
@@ -64,12 +63,10 @@ class Shared:
             answer = await work()
         except BaseException as error:
             self._answers.pop(key, None)
-            if not future.done():
-                future.set_exception(error if isinstance(error, Exception) else RuntimeError())
-                future.exception()  # retrieved: a failure is each caller's own to report
+            future.set_exception(error if isinstance(error, Exception) else RuntimeError())
+            future.exception()  # retrieved: a failure is each caller's own to report
             raise
-        if not future.done():
-            future.set_result(answer)
+        future.set_result(answer)
         return answer
 
 

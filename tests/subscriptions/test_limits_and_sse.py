@@ -4,7 +4,9 @@ per second (past it, one resync), idle connections."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,20 +38,24 @@ async def sse_events(response: httpx.Response, count: int) -> list[dict[str, Any
     return found
 
 
+@contextlib.asynccontextmanager
+async def event_stream(live: Live, token: str, query: str) -> AsyncIterator[httpx.Response]:
+    """A subscription over server-sent events, open until the block ends."""
+    headers = {"Authorization": f"Bearer {token}", "Accept": "text/event-stream"}
+    async with (
+        httpx.AsyncClient(base_url=live.http, timeout=10) as http,
+        http.stream("POST", "/graphql", json={"query": query}, headers=headers) as got,
+    ):
+        yield got
+
+
 async def test_server_sent_events_carry_the_same_masked_payload(live: Live) -> None:
     team = await a_team()
     manager = await a_staff_user(Role.SALES_MANAGER, team)
     marketer = await a_staff_user(Role.MARKETER, team)
     lead = await a_lead(team_id=team.id, email="ada@example.com")
-    headers = {
-        "Authorization": f"Bearer {await session_token(marketer)}",
-        "Accept": "text/event-stream",
-    }
 
-    async with (
-        httpx.AsyncClient(base_url=live.http, timeout=10) as http,
-        http.stream("POST", "/graphql", json={"query": QUERY}, headers=headers) as got,
-    ):
+    async with event_stream(live, await session_token(marketer), QUERY) as got:
         assert got.status_code == 200
         assert got.headers["content-type"].startswith("text/event-stream")
         await live.subscribed()

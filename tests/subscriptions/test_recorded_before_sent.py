@@ -10,7 +10,6 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 import pytest
 from gql import Client, GraphQLRequest
 from gql.transport.exceptions import TransportQueryError
@@ -25,7 +24,7 @@ from leads.enums import Stage
 from leads.models import Lead
 from tests.builders import a_lead, a_staff_user, a_team, principal_for, session_token
 from tests.subscriptions.conftest import Live
-from tests.subscriptions.test_limits_and_sse import sse_events
+from tests.subscriptions.test_limits_and_sse import event_stream, sse_events
 from tests.subscriptions.test_websocket import transport
 
 EMAILS = "subscription { leadEvents { resync sequence lead { id email } } }"
@@ -111,14 +110,7 @@ async def test_over_server_sent_events_too(
     live: Live, unrecordable: tuple[StaffUser, Lead]
 ) -> None:
     manager, lead = unrecordable
-    headers = {
-        "Authorization": f"Bearer {await session_token(manager)}",
-        "Accept": "text/event-stream",
-    }
-    async with (
-        httpx.AsyncClient(base_url=live.http, timeout=10) as http,
-        http.stream("POST", "/graphql", json={"query": EMAILS}, headers=headers) as got,
-    ):
+    async with event_stream(live, await session_token(manager), EMAILS) as got:
         await live.subscribed()
         await service.change_stage(principal_for(manager), lead.id, Stage.MQL, None)
         async with asyncio.timeout(10):
