@@ -6,9 +6,10 @@ A WebSocket connection authenticates in ``connection_init`` (payload
 MFA is accepted; anything else closes the connection (4403). Server-sent events
 authenticate like any request, with the same rule. While a connection is open its session
 is checked every ``session_check_seconds``: a revoked or expired session closes a
-WebSocket connection (4401) and ends an event stream. A WebSocket connection running no
-operation for ``idle_seconds`` is closed (4408). Subscriptions per session and events per
-second are limited in :mod:`schema.subscriptions.operations` and :mod:`server.events_hub`.
+WebSocket connection (4401) and ends an event stream. An acknowledged WebSocket connection
+running no operation for ``idle_seconds`` is closed (4408). Subscriptions per session and
+events per second are limited in :mod:`schema.subscriptions.operations` and
+:mod:`server.events_hub`.
 """
 
 from __future__ import annotations
@@ -212,7 +213,9 @@ class TransportWS(BaseGraphQLTransportWSHandler[Context, None]):
         while True:
             await asyncio.sleep(min(limits.session_check_seconds, limits.idle_seconds))
             now = asyncio.get_running_loop().time()
-            if self.operations:
+            if self.operations or not self.connection_acknowledged:
+                # Idle time counts from acknowledgement: until then the connection_init
+                # deadline governs, and a slow sign-in is not idleness.
                 idle_since = now
             if self.connection_acknowledged and not await self.context.session_valid(clock.now()):
                 await self.websocket.close(CLOSE_SESSION_ENDED, "session ended")

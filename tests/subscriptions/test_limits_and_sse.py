@@ -21,6 +21,7 @@ from identity.models import SessionStage
 from identity.roles import Role
 from leads import service
 from leads.enums import Stage
+from server import subscriptions
 from tests.builders import a_lead, a_staff_user, a_team, principal_for, session_token
 from tests.subscriptions.conftest import Live
 from tests.subscriptions.test_websocket import request, transport
@@ -150,3 +151,22 @@ async def test_a_connection_running_nothing_is_closed_when_idle(live: Live) -> N
 
     assert closed.value.rcvd is not None
     assert closed.value.rcvd.code == 4408
+
+
+async def test_a_slow_sign_in_is_not_idleness(live: Live, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Idle time counts from the acknowledgement: a connection whose ``connection_init``
+    takes longer than the idle limit to authenticate is acknowledged, not closed."""
+    user = await a_staff_user(Role.SALES_MANAGER)
+    token = await session_token(user)
+    checked = subscriptions.authenticate
+
+    async def slowly(*args: Any) -> Any:
+        await asyncio.sleep(3)  # longer than the 2 s idle limit of these tests
+        return await checked(*args)
+
+    monkeypatch.setattr(subscriptions, "authenticate", slowly)
+    async with websockets.connect(live.ws, subprotocols=["graphql-transport-ws"]) as socket:
+        init = {"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}
+        await socket.send(json.dumps(init))
+        async with asyncio.timeout(8):
+            assert json.loads(await socket.recv())["type"] == "connection_ack"
