@@ -66,7 +66,7 @@ class Hub:
     def subscribe(self, session: str, limit: int) -> HubSubscriber:
         if sum(1 for s in self.subscribers if s.session == session) >= limit:
             raise TooManySubscriptions
-        self._start()
+        self.start()
         subscriber = HubSubscriber(self, session)
         self.subscribers.add(subscriber)
         return subscriber
@@ -86,7 +86,9 @@ class Hub:
         for subscriber in list(self.subscribers):
             subscriber.offer(RESYNC)
 
-    def _start(self) -> None:
+    def start(self) -> None:
+        """Begin hearing commits (on PostgreSQL, open the listening connection in the
+        background; :meth:`ready` says when it is open). The first subscription does this."""
         if self.postgres:
             if self._listener is None or self._listener.done():
                 self._listener = asyncio.create_task(self._listen(), name="events-hub")

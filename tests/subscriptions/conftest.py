@@ -62,6 +62,8 @@ async def serving(settings: Settings) -> AsyncIterator[Live]:
         while not server.started:  # noqa: ASYNC110 - bounded
             await asyncio.sleep(0.01)
     port = server.servers[0].sockets[0].getsockname()[1]
+    app.state.events.start()  # hearing commits before anyone subscribes: no first resync
+    assert await app.state.events.ready(10)
     try:
         yield Live(port, app.state.events)
     finally:
