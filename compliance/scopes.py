@@ -17,7 +17,7 @@ from compliance.access.rules import Actor, RowScope
 from identity.principal import Principal
 from identity.scopes import ApiScope
 
-__all__ = ["LeadScope", "RowScope", "lead_scope", "reading_view"]
+__all__ = ["LeadScope", "RowScope", "lead_scope", "reading_view", "row_filter"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +59,16 @@ def lead_scope(
     return LeadScope(scope)
 
 
+def row_filter(
+    principal: Principal, *, writing_under: ApiScope | None = None, writing: bool = False
+) -> tuple[LeadScope, str | None]:
+    """What a principal's lead reads are filtered by: the row scope (:func:`lead_scope`)
+    and the consent purpose a row must allow (:data:`ROW_BASIS`; none under break-glass)."""
+    scope = lead_scope(principal, writing_under=writing_under, writing=writing)
+    basis = ROW_BASIS.get(Actor.of_role(principal.role))
+    return scope, None if principal.break_glass_active else basis
+
+
 def may_read_subject_audit(principal: Principal, subject_id: uuid.UUID) -> bool:
     scope = AUDIT_SUBJECT_SCOPES.get(Actor.of_role(principal.role), RowScope.NONE)
     if scope is RowScope.ALL:
@@ -68,16 +78,14 @@ def may_read_subject_audit(principal: Principal, subject_id: uuid.UUID) -> bool:
 
 def reading_view(principal: Principal, subject: Subject) -> Hashable:
     """Everything a read of ``subject``'s lead takes from ``principal``: the row scope and
-    the consent basis rows need (:func:`lead_scope`, :data:`ROW_BASIS`),
-    and what its field decisions read (the role, how the row relates to it, the purpose it
+    the consent basis rows need (:func:`row_filter`), and what its field decisions read (the role, how the row relates to it, the purpose it
     declared and that purpose's subjects, a break-glass grant). Two principals with equal
     views are shown that lead alike (subscriptions resolve a payload once for all of them);
     who they are is not part of the view, and is what each one's audit event records."""
     return (
         principal.role,
         principal.team_id,
-        lead_scope(principal),
-        ROW_BASIS.get(Actor.of_role(principal.role)),
+        row_filter(principal),
         relation(principal, subject),
         principal.purpose,
         principal.purpose_subjects,

@@ -16,11 +16,11 @@ from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
 from compliance.access.decide import decide_now
-from compliance.access.policy import ROW_BASIS, required_policy
-from compliance.access.rules import Access, Actor
+from compliance.access.policy import required_policy
+from compliance.access.rules import Access
 from compliance.consent.purposes import EMAIL_MARKETING
 from compliance.consent.state import leads_allowing
-from compliance.scopes import LeadScope, RowScope, lead_scope
+from compliance.scopes import LeadScope, RowScope, row_filter
 from core.bulk import as_sql, marks
 from core.cursors import Page, SortDirection
 from crypto.blind_index import IndexKind
@@ -103,9 +103,7 @@ class LeadRepository:
     def scope_key(self) -> tuple[LeadScope, str | None]:
         """What :meth:`readable` filters by: two repositories with equal keys read the same
         leads (subscriptions share one load of a message's leads between them)."""
-        scope = lead_scope(self.principal, writing_under=self.writing_under, writing=self.writing)
-        basis = ROW_BASIS.get(Actor.of_role(self.principal.role))
-        return scope, None if self.principal.break_glass_active else basis
+        return row_filter(self.principal, writing_under=self.writing_under, writing=self.writing)
 
     def readable(self) -> QuerySet[Lead]:
         """The leads this repository's principal may load (or change, when writing)."""

@@ -52,8 +52,7 @@ class SharedPayloadExecutor(StrawberryGraphQLCoreExecutionContext):
     _document_key: tuple[Hashable, bool] | None = None
 
     def build_per_event_executor(self, payload: Any) -> Any:
-        if self._document_key is None:  # once per subscription; each event's copy has it
-            self._document_key = self._document()
+        self._document_once()  # once per subscription: each event's copy carries it
         return super().build_per_event_executor(payload)
 
     def execute_operation(self, serially: bool | None = None) -> Any:
@@ -67,11 +66,14 @@ class SharedPayloadExecutor(StrawberryGraphQLCoreExecutionContext):
         context = self.context_value
         principal = context.principal
         view = reading_view(principal, shares.subject)
-        if self._document_key is None:
-            self._document_key = self._document()
-        document, shows_cursors = self._document_key
+        document, shows_cursors = self._document_once()
         who = principal.cursor_binding if shows_cursors else None
         return ("payload", shares.event_id, document, view, who)
+
+    def _document_once(self) -> tuple[Hashable, bool]:
+        if self._document_key is None:
+            self._document_key = self._document()
+        return self._document_key
 
     def _document(self) -> tuple[Hashable, bool]:
         defined = self.fragment_definitions

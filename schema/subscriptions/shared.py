@@ -90,13 +90,13 @@ async def visible(
 ) -> dict[uuid.UUID, Lead]:
     """The leads among ``lead_ids`` that ``principal`` may read now, loaded once for every
     subscriber whose row scope is the same (:meth:`LeadRepository.scope_key`)."""
+    if not lead_ids:
+        return {}
     repository = LeadRepository(principal)
 
     async def load() -> dict[uuid.UUID, Lead]:
         found = await repository.readable().filter(id__in=lead_ids)
         return {row.id: row for row in found}
 
-    if not lead_ids:
-        return {}
     answer: dict[uuid.UUID, Lead] = await rows.once((message, repository.scope_key()), load)
     return answer
