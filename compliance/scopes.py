@@ -78,8 +78,9 @@ def may_read_subject_audit(principal: Principal, subject_id: uuid.UUID) -> bool:
 
 def reading_view(principal: Principal, subject: Subject) -> Hashable:
     """Everything a read of ``subject``'s lead takes from ``principal``: the row scope and
-    the consent basis rows need (:func:`row_filter`), and what its field decisions read (the role, how the row relates to it, the purpose it
-    declared and that purpose's subjects, a break-glass grant). Two principals with equal
+    the consent basis rows need (:func:`row_filter`), and what its field decisions read
+    (the role, how the row relates to it, the purpose it declared and that purpose's
+    subjects, a break-glass grant). Two principals with equal
     views are shown that lead alike (subscriptions resolve a payload once for all of them);
     who they are is not part of the view, and is what each one's audit event records."""
     return (
